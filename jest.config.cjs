@@ -1,0 +1,21 @@
+/** Jest runs the TypeScript sources through SWC (no type-check: `npm run typecheck` does that). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', {
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+      module: { type: 'commonjs' },
+    }],
+  },
+  // jose 6 is ESM-only: Jest's CommonJS loader needs it transformed.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  moduleNameMapper: {
+    '^express-m2m$': '<rootDir>/src/index.ts',
+    '^express-m2m/testing$': '<rootDir>/src/testing/index.ts',
+    '^express-m2m/redis$': '<rootDir>/src/caches/redis/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 20000,
+};

@@ -1,0 +1,139 @@
+/**
+ * Authorization server metadata discovery (OpenID Connect Discovery 1.0 and RFC 8414), shared by
+ * the inbound side (`issuer`, `jwks_uri`) and the outbound side (`token_endpoint`).
+ */
+import { fetchJsonObject, UpstreamError } from '../lib/http.js';
+
+/** The metadata fields express-m2m reads; the rest of the document is kept as-is. */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  token_endpoint?: string;
+  token_endpoint_auth_methods_supported?: string[];
+  [field: string]: unknown;
+}
+
+/** Options of {@link MetadataDiscovery}. */
+export interface DiscoveryOptions {
+  /** Timeout of one metadata request, in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** How long fetched metadata is used before it is fetched again, in milliseconds. Default 1 hour. */
+  cacheMaxAgeMs?: number;
+  /**
+   * How long past `cacheMaxAgeMs` the last good metadata keeps being used while the endpoint
+   * fails, in milliseconds. Default 24 hours.
+   */
+  maxStaleMs?: number;
+  /** After a failed fetch, callers get that failure without a new request for this long, in milliseconds. Default 5000. */
+  failureCooldownMs?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
+/** The metadata URLs to try for an issuer, in order: OIDC first, then RFC 8414. */
+export function discoveryUrls(issuerBaseURL: string): string[] {
+  if (issuerBaseURL.includes('/.well-known/')) return [issuerBaseURL];
+  const base = new URL(issuerBaseURL);
+  const path = trimSlash(base.pathname);
+  return [
+    `${base.origin}${path}/.well-known/openid-configuration`,
+    `${base.origin}/.well-known/oauth-authorization-server${path}`,
+  ];
+}
+
+/**
+ * Fetches and caches an issuer's metadata: one request in flight at a time (concurrent callers
+ * share it), the last good document served through outages for a bounded time, and a failure
+ * remembered for a short cooldown so a burst of requests cannot become a burst of fetches.
+ */
+export class MetadataDiscovery {
+  readonly issuerBaseURL: string;
+  private readonly timeoutMs: number;
+  private readonly cacheMaxAgeMs: number;
+  private readonly maxStaleMs: number;
+  private readonly failureCooldownMs: number;
+  private readonly now: () => number;
+  private cached: { metadata: AuthorizationServerMetadata; fetchedAt: number } | undefined;
+  private failure: { error: UpstreamError; at: number } | undefined;
+  private inFlight: Promise<AuthorizationServerMetadata> | undefined;
+
+  constructor(issuerBaseURL: string, options: DiscoveryOptions = {}) {
+    try {
+      const url = new URL(issuerBaseURL);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
+    } catch {
+      throw new TypeError(`issuerBaseURL must be an absolute http(s) URL, got ${JSON.stringify(issuerBaseURL)}`);
+    }
+    this.issuerBaseURL = issuerBaseURL;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 3_600_000;
+    this.maxStaleMs = options.maxStaleMs ?? 86_400_000;
+    this.failureCooldownMs = options.failureCooldownMs ?? 5000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The issuer's metadata, from the cache when it is fresh. Throws {@link UpstreamError}. */
+  get(): Promise<AuthorizationServerMetadata> {
+    const now = this.now();
+    const cached = this.cached;
+    if (cached && now - cached.fetchedAt < this.cacheMaxAgeMs) return Promise.resolve(cached.metadata);
+    if (this.failure && now - this.failure.at < this.failureCooldownMs) {
+      if (cached && now - cached.fetchedAt < this.cacheMaxAgeMs + this.maxStaleMs) return Promise.resolve(cached.metadata);
+      return Promise.reject(this.failure.error);
+    }
+    this.inFlight ??= this.fetchMetadata().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async fetchMetadata(): Promise<AuthorizationServerMetadata> {
+    try {
+      const metadata = await this.fetchFirstAvailable();
+      this.cached = { metadata, fetchedAt: this.now() };
+      this.failure = undefined;
+      return metadata;
+    } catch (error) {
+      const upstream = error instanceof UpstreamError ? error : new UpstreamError(String(error));
+      this.failure = { error: upstream, at: this.now() };
+      const cached = this.cached;
+      if (cached && this.now() - cached.fetchedAt < this.cacheMaxAgeMs + this.maxStaleMs) return cached.metadata;
+      throw upstream;
+    }
+  }
+
+  private async fetchFirstAvailable(): Promise<AuthorizationServerMetadata> {
+    let lastError: unknown;
+    for (const url of discoveryUrls(this.issuerBaseURL)) {
+      try {
+        const { body } = await fetchJsonObject(url, this.timeoutMs);
+        return this.validate(url, body);
+      } catch (error) {
+        lastError = error;
+        // Only a 404 means "try the other well-known location"; anything else is an outage.
+        if (!(error instanceof UpstreamError && error.status === 404)) break;
+      }
+    }
+    throw lastError;
+  }
+
+  private validate(url: string, body: Record<string, unknown>): AuthorizationServerMetadata {
+    const { issuer, jwks_uri: jwksUri, token_endpoint: tokenEndpoint } = body;
+    if (typeof issuer !== 'string' || issuer === '') {
+      throw new UpstreamError(`${url} has no "issuer" in its metadata`);
+    }
+    if (!this.issuerBaseURL.includes('/.well-known/') && trimSlash(issuer) !== trimSlash(this.issuerBaseURL)) {
+      throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(this.issuerBaseURL)}`);
+    }
+    for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint]] as const) {
+      if (value !== undefined && (typeof value !== 'string' || !URL.canParse(value))) {
+        throw new UpstreamError(`${url} has an invalid "${name}" in its metadata`);
+      }
+    }
+    return body as AuthorizationServerMetadata;
+  }
+}

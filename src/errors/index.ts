@@ -1,0 +1,156 @@
+/**
+ * Errors an inbound request can be rejected with (RFC 6750 section 3), plus the 503 for an
+ * unreachable key source. Each carries the HTTP `status`, a stable `code` to branch on, and the
+ * response `headers` (`WWW-Authenticate`, `Retry-After`), so Express's default error handler
+ * already answers with the right status and headers. Messages never contain the token.
+ */
+
+/** The `error` attribute values of RFC 6750 section 3.1. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** Options every inbound error accepts. */
+export interface BearerErrorOptions {
+  /** Value of the `realm` attribute of `WWW-Authenticate`, when the application sets one. */
+  realm?: string;
+  /** The underlying error, kept for logs; never rendered to the client. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every rejection of an inbound request. `message` is the `error_description`
+ * sent to the client: it helps a developer (e.g. `unexpected "aud" claim value`) and never echoes
+ * the token or a secret.
+ */
+export class BearerError extends Error {
+  /** HTTP status of the response. */
+  readonly status: number;
+  /** Same as `status`, for libraries that read `statusCode`. */
+  readonly statusCode: number;
+  /** Stable machine-readable code, e.g. `ERR_JWT_EXPIRED`. */
+  readonly code: string;
+  /** RFC 6750 `error` attribute; absent when the request carried no credentials at all. */
+  readonly error: BearerErrorCode | undefined;
+  /** Response headers: `WWW-Authenticate`, and `Retry-After` where it applies. */
+  readonly headers: Record<string, string>;
+  /** The message is safe to show to the client (read by `http-errors`-aware handlers). */
+  readonly expose = true;
+
+  constructor(
+    status: number,
+    code: string,
+    error: BearerErrorCode | undefined,
+    description: string,
+    headers: Record<string, string>,
+    options: BearerErrorOptions = {},
+  ) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.statusCode = status;
+    this.code = code;
+    this.error = error;
+    this.headers = headers;
+  }
+
+  /** The RFC 6750 `error_description` (the same text as `message`). */
+  get description(): string {
+    return this.message;
+  }
+
+  /** The JSON body a client gets: `{ error, error_description }`. */
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error ?? 'unauthorized', error_description: this.message };
+  }
+}
+
+/** RFC 6750 section 3: `error_description` and `scope` may only hold %x20-21 / %x23-5B / %x5D-7E. */
+function quotable(value: string): string {
+  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
+/** Builds the `WWW-Authenticate: Bearer ...` challenge. */
+export function bearerChallenge(attributes: {
+  realm?: string;
+  error?: BearerErrorCode;
+  description?: string;
+  scope?: string;
+}): string {
+  const parts: string[] = [];
+  if (attributes.realm !== undefined) parts.push(`realm="${quotable(attributes.realm)}"`);
+  if (attributes.error !== undefined) parts.push(`error="${attributes.error}"`);
+  if (attributes.description) parts.push(`error_description="${quotable(attributes.description)}"`);
+  if (attributes.scope) parts.push(`scope="${quotable(attributes.scope)}"`);
+  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
+}
+
+/** 401 with a bare `WWW-Authenticate: Bearer` challenge: the request carried no token (RFC 6750 section 3.1). */
+export class MissingTokenError extends BearerError {
+  constructor(description = 'no access token in the request', options: BearerErrorOptions = {}) {
+    super(401, 'ERR_TOKEN_MISSING', undefined, description, {
+      'WWW-Authenticate': bearerChallenge({ realm: options.realm }),
+    }, options);
+  }
+
+  override toJSON(): { error: string; error_description: string } {
+    return { error: 'unauthorized', error_description: this.message };
+  }
+}
+
+/** 400 `invalid_request`: malformed request, e.g. a token sent by more than one method. */
+export class InvalidRequestError extends BearerError {
+  constructor(description: string, code = 'ERR_INVALID_REQUEST', options: BearerErrorOptions = {}) {
+    super(400, code, 'invalid_request', description, {
+      'WWW-Authenticate': bearerChallenge({ realm: options.realm, error: 'invalid_request', description }),
+    }, options);
+  }
+}
+
+/** 401 `invalid_token`: expired, revoked, malformed or otherwise invalid access token. */
+export class InvalidTokenError extends BearerError {
+  constructor(description: string, code = 'ERR_INVALID_TOKEN', options: BearerErrorOptions = {}) {
+    super(401, code, 'invalid_token', description, {
+      'WWW-Authenticate': bearerChallenge({ realm: options.realm, error: 'invalid_token', description }),
+    }, options);
+  }
+}
+
+/** 403 `insufficient_scope`: a valid token without the privileges the route needs. */
+export class InsufficientScopeError extends BearerError {
+  /** The scopes the route requires (rendered as the `scope` attribute), if any. */
+  readonly requiredScopes: readonly string[];
+
+  constructor(
+    requiredScopes: readonly string[] = [],
+    description = 'insufficient scope',
+    code = 'ERR_INSUFFICIENT_SCOPE',
+    options: BearerErrorOptions = {},
+  ) {
+    super(403, code, 'insufficient_scope', description, {
+      'WWW-Authenticate': bearerChallenge({
+        realm: options.realm,
+        error: 'insufficient_scope',
+        description,
+        scope: requiredScopes.join(' '),
+      }),
+    }, options);
+    this.requiredScopes = requiredScopes;
+  }
+}
+
+/**
+ * 503 with `Retry-After`: no key could be had to verify the token because the issuer's JWKS or
+ * discovery endpoint is unreachable, slow or answers garbage. The client did nothing wrong.
+ */
+export class KeySourceUnavailableError extends BearerError {
+  /** Seconds after which the client may retry (also in the `Retry-After` header). */
+  readonly retryAfter: number;
+
+  constructor(description = 'the token issuer\'s keys are temporarily unavailable', retryAfter = 30, options: BearerErrorOptions = {}) {
+    super(503, 'ERR_KEY_SOURCE_UNAVAILABLE', undefined, description, { 'Retry-After': String(retryAfter) }, options);
+    this.retryAfter = retryAfter;
+  }
+
+  override toJSON(): { error: string; error_description: string } {
+    return { error: 'temporarily_unavailable', error_description: this.message };
+  }
+}

@@ -1,0 +1,42 @@
+/** The contract between key sources (this folder) and JWT verification (`src/verification`). */
+import type { KeyObject } from 'node:crypto';
+
+/** The protected-header fields a key source may use to pick a key. Never `jku`, `x5u`, `jwk` or `x5c`. */
+export interface KeySelector {
+  /** The token's `alg` header, already checked against the allowlist. */
+  alg: string;
+  /** The token's `kid` header, if any. */
+  kid?: string;
+}
+
+/** An event a key source reports for operators (plug a logger or metrics into `onEvent`). */
+export type KeySourceEvent =
+  | { type: 'keys.fetched'; uri: string; keyCount: number }
+  | { type: 'keys.fetch_failed'; uri: string; error: Error }
+  | { type: 'keys.stale_used'; uri: string; ageMs: number }
+  | { type: 'keys.unknown_kid'; uri: string; kid: string | undefined; refetched: boolean };
+
+/**
+ * Where verification keys come from: a remote JWKS, a static public key or a shared secret.
+ * `getKey` answers synchronously when the key is already at hand (the hot path never awaits a
+ * cached key) and with a promise when it must be fetched.
+ */
+export interface KeySource {
+  /** Algorithms this source can verify; the default allowlist is derived from it. */
+  readonly algorithms: readonly string[];
+  /**
+   * The key for a token, already imported and checked against `alg` (the key type must fit the
+   * algorithm). Throws (or rejects with) `InvalidTokenError` when no key fits the token, and
+   * `KeySourceUnavailableError` when keys cannot be had because the issuer is unreachable.
+   */
+  getKey(selector: KeySelector): KeyObject | Promise<KeyObject>;
+  /**
+   * Changes whenever the set of keys changes (rotation, refetch with different keys), so caches of
+   * verified tokens can drop entries verified with keys that are gone.
+   */
+  readonly generation: number;
+  /** Fetches whatever must be fetched (discovery, JWKS) now, so the first request doesn't wait. */
+  warmUp(): Promise<void>;
+  /** Stops background refresh timers. */
+  close?(): void;
+}

@@ -1,0 +1,53 @@
+/**
+ * Internal: one JSON GET with a hard timeout, for metadata and key endpoints. Every failure becomes
+ * an {@link UpstreamError} whose message names the URL and what went wrong (never a response body).
+ */
+
+/** A metadata or key endpoint could not be used: unreachable, timed out, non-2xx or not JSON. */
+export class UpstreamError extends Error {
+  readonly code = 'ERR_UPSTREAM';
+  /** HTTP status when the endpoint answered, otherwise undefined. */
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'UpstreamError';
+    this.status = status;
+  }
+}
+
+/** Fetches `url` and parses a JSON object from it, or throws an {@link UpstreamError}. */
+export async function fetchJsonObject(
+  url: string,
+  timeoutMs: number,
+): Promise<{ body: Record<string, unknown>; headers: Headers }> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    throw new UpstreamError(
+      timedOut ? `${url} did not answer within ${timeoutMs} ms` : `${url} is unreachable`,
+      undefined,
+      error,
+    );
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new UpstreamError(`${url} answered HTTP ${response.status}`, response.status);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    throw new UpstreamError(`${url} did not answer with JSON`, response.status, error);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new UpstreamError(`${url} did not answer with a JSON object`, response.status);
+  }
+  return { body: body as Record<string, unknown>, headers: response.headers };
+}
