@@ -1,1 +1,1 @@
-export {};
+export * from './outbound-auth.js';
