@@ -29,7 +29,9 @@ export async function fetchJsonObject(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    // No `instanceof`: fetch's errors may come from another realm (e.g. under Jest's VM).
+    const name = (error as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new UpstreamError(
       timedOut ? `${url} did not answer within ${timeoutMs} ms` : `${url} is unreachable`,
       undefined,
