@@ -1,1 +1,19 @@
-export {};
+/**
+ * `express-m2m/testing`: a real, small OAuth 2.0 authorization server on loopback, for your own
+ * test suites and for demos. See {@link createLocalIssuer}.
+ */
+export { createLocalIssuer } from './local-issuer.js';
+export { LOCAL_ISSUER_ALGORITHMS } from './key-ring.js';
+export type {
+  Fault,
+  JsonWebKeySet,
+  LocalAccessTokenOptions,
+  LocalClient,
+  LocalIssuer,
+  LocalIssuerAlgorithm,
+  LocalIssuerEndpoint,
+  LocalIssuerOptions,
+  LocalSignOptions,
+  RecordedTokenRequest,
+  RotateKeysOptions,
+} from './types.js';

@@ -1,0 +1,124 @@
+/**
+ * Internal: the local issuer's signing keys. One current key per algorithm, plus the keys kept
+ * after a rotation; every key has a kid and an `alg` in its public JWK.
+ *
+ * Keys are generated synchronously as PEM and imported (so `rotateKeys()` can return the kid
+ * directly). Exporting a JWK from a key fresh out of `generateKeyPairSync` was seen to deadlock
+ * on Node 20 (see TOOLCHAIN.md); importing the PEM first avoids that.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { JsonWebKeySet, LocalIssuerAlgorithm } from './types.js';
+
+/** The asymmetric algorithms a key can be generated for. */
+export const LOCAL_ISSUER_ALGORITHMS: readonly LocalIssuerAlgorithm[] = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+];
+
+/** Whether `alg` is one of {@link LOCAL_ISSUER_ALGORITHMS}. */
+export function isLocalIssuerAlgorithm(alg: unknown): alg is LocalIssuerAlgorithm {
+  return typeof alg === 'string' && (LOCAL_ISSUER_ALGORITHMS as readonly string[]).includes(alg);
+}
+
+/** One signing key. */
+export interface RingKey {
+  kid: string;
+  alg: LocalIssuerAlgorithm;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicJwk: JWK;
+  publicPem: string;
+}
+
+function generatePemPair(alg: LocalIssuerAlgorithm): { publicKey: string; privateKey: string } {
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  switch (alg) {
+    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
+      return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding });
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding });
+    case 'ES384':
+      return generateKeyPairSync('ec', { namedCurve: 'P-384', publicKeyEncoding, privateKeyEncoding });
+    case 'ES512':
+      return generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding, privateKeyEncoding });
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding });
+  }
+}
+
+/** Generates a key for `alg` with a random kid. */
+export function generateRingKey(alg: LocalIssuerAlgorithm): RingKey {
+  const pair = generatePemPair(alg);
+  const privateKey = createPrivateKey(pair.privateKey);
+  const publicKey = createPublicKey(pair.publicKey);
+  const kid = `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
+  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg, use: 'sig' };
+  return { kid, alg, privateKey, publicKey, publicJwk, publicPem: pair.publicKey };
+}
+
+/** The issuer's keys: current per algorithm, plus retired-but-served ones. */
+export class KeyRing {
+  private readonly keys: RingKey[] = [];
+  private readonly current = new Map<LocalIssuerAlgorithm, RingKey>();
+
+  /** Adds a key; it becomes current for its algorithm when that has none (or when `makeCurrent`). */
+  add(alg: LocalIssuerAlgorithm, makeCurrent = false): RingKey {
+    const key = generateRingKey(alg);
+    this.keys.push(key);
+    if (makeCurrent || !this.current.has(alg)) this.current.set(alg, key);
+    return key;
+  }
+
+  /** The current key of `alg`, generated on first use. */
+  currentFor(alg: LocalIssuerAlgorithm): RingKey {
+    return this.current.get(alg) ?? this.add(alg);
+  }
+
+  /** The current key of `alg`, if any. */
+  peekCurrent(alg: LocalIssuerAlgorithm): RingKey | undefined {
+    return this.current.get(alg);
+  }
+
+  /** Replaces the current key of `alg`; keeps only the immediately previous one when `keepPrevious`. */
+  rotate(alg: LocalIssuerAlgorithm, keepPrevious: boolean): RingKey {
+    const previous = this.current.get(alg);
+    const next = generateRingKey(alg);
+    for (let i = this.keys.length - 1; i >= 0; i -= 1) {
+      const key = this.keys[i]!;
+      if (key.alg === alg && !(keepPrevious && key === previous)) this.keys.splice(i, 1);
+    }
+    this.keys.push(next);
+    this.current.set(alg, next);
+    return next;
+  }
+
+  /** Stops serving `kid`. A removed current key leaves its algorithm with no current key. */
+  remove(kid: string): boolean {
+    const index = this.keys.findIndex((key) => key.kid === kid);
+    if (index < 0) return false;
+    const [removed] = this.keys.splice(index, 1);
+    if (removed && this.current.get(removed.alg) === removed) {
+      const replacement = [...this.keys].reverse().find((key) => key.alg === removed.alg);
+      if (replacement) this.current.set(removed.alg, replacement);
+      else this.current.delete(removed.alg);
+    }
+    return true;
+  }
+
+  /** The key with this kid, if served. */
+  byKid(kid: string): RingKey | undefined {
+    return this.keys.find((key) => key.kid === kid);
+  }
+
+  /** The algorithms that have keys. */
+  algorithms(): LocalIssuerAlgorithm[] {
+    return [...new Set(this.keys.map((key) => key.alg))];
+  }
+
+  /** The public JWK Set (fresh copies). */
+  jwks(): JsonWebKeySet {
+    return { keys: this.keys.map((key) => ({ ...key.publicJwk })) };
+  }
+}

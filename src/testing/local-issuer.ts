@@ -1,0 +1,458 @@
+/**
+ * `createLocalIssuer()`: a small, real OAuth 2.0 authorization server on loopback for tests and
+ * demos: discovery (OIDC and RFC 8414), a JWKS, a `client_credentials` token endpoint, a signer
+ * for any token (broken ones included), key rotation, hit counters and fault injection.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { toRegisteredClient } from './client-registry.js';
+import type { RegisteredClient } from './client-registry.js';
+import { FaultTable, replacesAnswer, writeFaultAnswer } from './faults.js';
+import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
+import type { RingKey } from './key-ring.js';
+import { defaultAlgorithmForKey, signCompactJws } from './sign-jwt.js';
+import type { AnySigningKey } from './sign-jwt.js';
+import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
+import type { TokenEndpointAnswer, TokenEndpointContext } from './token-endpoint.js';
+import { paramsToRecord, parseTokenRequestBody } from './token-request-body.js';
+import type {
+  Fault,
+  LocalAccessTokenOptions,
+  LocalClient,
+  LocalIssuer,
+  LocalIssuerAlgorithm,
+  LocalIssuerEndpoint,
+  LocalIssuerOptions,
+  LocalSignOptions,
+  RecordedTokenRequest,
+  RotateKeysOptions,
+} from './types.js';
+
+interface CheckedOptions {
+  host: string;
+  port: number;
+  alg: LocalIssuerAlgorithm;
+  tokenLifetime: number;
+  tokenType: string;
+  jwksCacheControl: string | undefined;
+  path: string;
+  maxAssertionLifetime: number;
+  maxBodySize: number;
+  now: () => number;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`createLocalIssuer: "${name}" must be a positive integer`);
+  }
+  return value;
+}
+
+function checkOptions(options: LocalIssuerOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createLocalIssuer: options must be an object');
+  const { host = '127.0.0.1', port = 0, alg = 'RS256', tokenType = 'at+jwt', jwksCacheControl, path = '', now = Date.now } = options;
+  if (typeof host !== 'string' || host === '') throw new TypeError('createLocalIssuer: "host" must be a non-empty string');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('createLocalIssuer: "port" must be an integer 0-65535');
+  if (!isLocalIssuerAlgorithm(alg)) {
+    throw new TypeError(`createLocalIssuer: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
+  }
+  if (typeof tokenType !== 'string') throw new TypeError('createLocalIssuer: "tokenType" must be a string');
+  if (jwksCacheControl !== undefined && typeof jwksCacheControl !== 'string') {
+    throw new TypeError('createLocalIssuer: "jwksCacheControl" must be a string');
+  }
+  if (typeof path !== 'string' || (path !== '' && (!path.startsWith('/') || /[?#\s]/.test(path)))) {
+    throw new TypeError('createLocalIssuer: "path" must be empty or a URL path starting with "/"');
+  }
+  if (typeof now !== 'function') throw new TypeError('createLocalIssuer: "now" must be a function returning milliseconds');
+  if (options.clients !== undefined && !Array.isArray(options.clients)) {
+    throw new TypeError('createLocalIssuer: "clients" must be an array');
+  }
+  return {
+    host,
+    port,
+    alg,
+    tokenLifetime: positiveInteger('tokenLifetime', options.tokenLifetime, 3600),
+    tokenType,
+    jwksCacheControl,
+    path: path.replace(/\/+$/, ''),
+    maxAssertionLifetime: positiveInteger('maxAssertionLifetime', options.maxAssertionLifetime, 300),
+    maxBodySize: positiveInteger('maxBodySize', options.maxBodySize, 65_536),
+    now,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+function sendAnswer(res: ServerResponse, answer: TokenEndpointAnswer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Starts a local OAuth 2.0 authorization server on 127.0.0.1 (an ephemeral port by default).
+ *
+ * Endpoints: `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`
+ * (RFC 8414), `GET /.well-known/jwks.json`, and `POST /oauth/token` (`client_credentials`, form or
+ * JSON body, `client_secret_basic` / `client_secret_post` / `private_key_jwt`). Tokens look like
+ * Auth0's: `iss` with a trailing slash, `sub` = `<client_id>@clients`, `aud`, `iat`, `exp`,
+ * `scope`, `azp`, `gty: 'client-credentials'`, `jti` (and RFC 9068's `client_id`).
+ *
+ * Always `await issuer.close()` when done (it also drops hanging connections).
+ *
+ * @example
+ * ```ts
+ * import { createLocalIssuer } from 'express-m2m/testing';
+ *
+ * const issuer = await createLocalIssuer({
+ *   clients: [{ clientId: 'billing', clientSecret: 's3cret', audiences: ['https://api.example'], scopes: ['read:orders'] }],
+ * });
+ * const token = await issuer.sign({ sub: 'billing@clients', aud: 'https://api.example', scope: 'read:orders' });
+ * issuer.setFault('jwks', { status: 500, times: 1 }); // the next JWKS request fails
+ * await issuer.close();
+ * ```
+ */
+export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promise<LocalIssuer> {
+  const config = checkOptions(options);
+  const ring = new KeyRing();
+  ring.add(config.alg);
+  const clients = new Map<string, RegisteredClient>();
+  for (const [index, client] of (options.clients ?? []).entries()) {
+    const registered = toRegisteredClient(`createLocalIssuer: clients[${index}]`, client as LocalClient, false);
+    clients.set(registered.clientId, registered);
+  }
+  const faults = new FaultTable();
+  const counts: Record<LocalIssuerEndpoint, number> = { discovery: 0, jwks: 0, token: 0 };
+  let tokenRequests: RecordedTokenRequest[] = [];
+  const seenJtis = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closing: Promise<void> | undefined;
+  const nowSeconds = (): number => Math.floor(config.now() / 1000);
+
+  const server = createServer((req, res) => {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    route(req, res).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: 'local issuer failure' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}${config.path}`;
+  const issuerId = `${url}/`;
+  const jwksUri = `${url}/.well-known/jwks.json`;
+  const tokenEndpoint = `${url}/oauth/token`;
+  const discoveryUri = `${url}/.well-known/openid-configuration`;
+  const routes = new Map<string, LocalIssuerEndpoint>([
+    [`${config.path}/.well-known/openid-configuration`, 'discovery'],
+    [`${config.path}/.well-known/oauth-authorization-server`, 'discovery'],
+    [`/.well-known/oauth-authorization-server${config.path}`, 'discovery'],
+    [`${config.path}/.well-known/jwks.json`, 'jwks'],
+    [`${config.path}/oauth/token`, 'token'],
+  ]);
+
+  function metadata(): Record<string, unknown> {
+    const scopes = new Set<string>();
+    for (const client of clients.values()) for (const scope of client.scopes) scopes.add(scope);
+    return {
+      issuer: issuerId,
+      jwks_uri: jwksUri,
+      token_endpoint: tokenEndpoint,
+      grant_types_supported: ['client_credentials'],
+      response_types_supported: ['token'],
+      subject_types_supported: ['public'],
+      scopes_supported: [...scopes],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: [...LOCAL_ISSUER_ALGORITHMS],
+      id_token_signing_alg_values_supported: ring.algorithms(),
+    };
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  /** Applies a fault; true when the fault answered (or will never answer). */
+  async function applyFault(res: ServerResponse, fault: Fault | undefined): Promise<boolean> {
+    if (!fault) return false;
+    if (fault.hang) return true;
+    if (fault.delay) await sleep(fault.delay);
+    if (closing) return true;
+    if (fault.destroy) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (!replacesAnswer(fault)) return false;
+    writeFaultAnswer(res, fault);
+    return true;
+  }
+
+  function readBody(req: IncomingMessage): Promise<{ body: string; tooLarge: boolean }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let tooLarge = false;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > config.maxBodySize) tooLarge = true;
+        else chunks.push(chunk);
+      });
+      req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
+      req.on('error', () => resolve({ body: '', tooLarge }));
+      req.on('close', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
+    });
+  }
+
+  const tokenContext: TokenEndpointContext = {
+    findClient: (clientId) => clients.get(clientId),
+    assertionAudiences: [tokenEndpoint, issuerId, url],
+    maxAssertionLifetime: config.maxAssertionLifetime,
+    tokenLifetime: config.tokenLifetime,
+    now: nowSeconds,
+    rememberJti(clientId, jti, expiresAt) {
+      const now = nowSeconds();
+      for (const [key, exp] of seenJtis) if (exp + 60 < now) seenJtis.delete(key);
+      const key = `${clientId}\u0000${jti}`;
+      if (seenJtis.has(key)) return false;
+      seenJtis.set(key, expiresAt);
+      return true;
+    },
+    mint: (client, audience, scope, lifetime) =>
+      issuer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } }),
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://local-issuer').pathname;
+    } catch {
+      pathname = '';
+    }
+    const endpoint = routes.get(pathname);
+    if (!endpoint) {
+      req.resume();
+      sendJson(res, 404, { error: 'not_found', error_description: 'no such endpoint' });
+      return;
+    }
+    counts[endpoint] += 1;
+    if (endpoint === 'token') {
+      await serveToken(req, res);
+      return;
+    }
+    req.resume();
+    if (await applyFault(res, faults.take(endpoint))) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'invalid_request', error_description: 'use GET' }, { allow: 'GET, HEAD' });
+      return;
+    }
+    if (endpoint === 'discovery') {
+      sendJson(res, 200, metadata());
+      return;
+    }
+    sendJson(res, 200, ring.jwks(), config.jwksCacheControl === undefined ? {} : { 'cache-control': config.jwksCacheControl });
+  }
+
+  async function serveToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { body, tooLarge } = await readBody(req);
+    const contentType = headerValue(req.headers['content-type']);
+    const parsed = tooLarge ? undefined : parseTokenRequestBody(contentType, body);
+    const recorded: RecordedTokenRequest = {
+      headers: { ...req.headers },
+      body,
+      contentType,
+      params: parsed?.ok ? paramsToRecord(parsed.params) : {},
+    };
+    tokenRequests.push(recorded);
+    if (await applyFault(res, faults.take('token'))) return;
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
+      return;
+    }
+    if (tooLarge) {
+      sendAnswer(res, errorAnswer({ status: 413, error: 'invalid_request', description: `the request body exceeds ${config.maxBodySize} bytes` }));
+      return;
+    }
+    const authorization = headerValue(req.headers.authorization);
+    sendAnswer(res, await handleTokenRequest(tokenContext, authorization, contentType, body));
+  }
+
+  function keyFor(kid: string | undefined): RingKey {
+    if (kid === undefined) return ring.currentFor(config.alg);
+    const key = ring.byKid(kid);
+    if (!key) throw new TypeError(`no key with kid ${JSON.stringify(kid)}`);
+    return key;
+  }
+
+  const issuer: LocalIssuer = {
+    url,
+    issuer: issuerId,
+    jwksUri,
+    tokenEndpoint,
+    discoveryUri,
+    port,
+    get keys() {
+      return ring.jwks();
+    },
+    get counts() {
+      return Object.freeze({ ...counts });
+    },
+    get lastTokenRequest() {
+      return tokenRequests[tokenRequests.length - 1];
+    },
+    get tokenRequests() {
+      return [...tokenRequests];
+    },
+
+    registerClient(client) {
+      const registered = toRegisteredClient('registerClient', client, true);
+      clients.set(registered.clientId, registered);
+      return { clientId: registered.clientId, clientSecret: registered.clientSecret };
+    },
+
+    async sign(claims: Record<string, unknown>, signOptions: LocalSignOptions = {}): Promise<string> {
+      if (typeof claims !== 'object' || claims === null) throw new TypeError('sign: "claims" must be an object');
+      const { alg, kid, key, header = {}, expiresIn, noDefaults = false } = signOptions;
+      if (alg !== undefined && typeof alg !== 'string') throw new TypeError('sign: "alg" must be a string');
+      let signingAlg: string;
+      let signingKey: AnySigningKey | undefined;
+      let headerKid: string | undefined = kid;
+      if (key !== undefined) {
+        signingAlg = alg ?? defaultAlgorithmForKey(key);
+        signingKey = key;
+        if (headerKid === undefined && isLocalIssuerAlgorithm(signingAlg)) headerKid = ring.peekCurrent(signingAlg)?.kid;
+      } else if (alg === 'none') {
+        signingAlg = 'none';
+      } else if (alg !== undefined && /^HS/.test(alg)) {
+        throw new TypeError(`sign: alg ${alg} needs "key" (the shared secret bytes)`);
+      } else {
+        const byKid = kid === undefined ? undefined : ring.byKid(kid);
+        let ringKey: RingKey;
+        if (byKid && (alg === undefined || byKid.alg === alg)) ringKey = byKid;
+        else {
+          const wanted = alg ?? config.alg;
+          if (!isLocalIssuerAlgorithm(wanted)) {
+            throw new TypeError(`sign: "alg" must be none, HS256/384/512 (with "key") or one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
+          }
+          ringKey = ring.currentFor(wanted);
+        }
+        signingAlg = ringKey.alg;
+        signingKey = ringKey.privateKey;
+        headerKid ??= ringKey.kid;
+      }
+      const fullHeader: Record<string, unknown> = { alg: signingAlg };
+      if (headerKid !== undefined) fullHeader.kid = headerKid;
+      if (!noDefaults) fullHeader.typ = config.tokenType;
+      Object.assign(fullHeader, header);
+      const payload: Record<string, unknown> = { ...claims };
+      if (!noDefaults) {
+        if (!('iss' in payload)) payload.iss = issuerId;
+        if (!('iat' in payload)) payload.iat = nowSeconds();
+        const iat = typeof payload.iat === 'number' ? payload.iat : nowSeconds();
+        if (!('exp' in payload)) payload.exp = iat + (expiresIn ?? config.tokenLifetime);
+        if (!('jti' in payload)) payload.jti = randomBytes(12).toString('base64url');
+      }
+      return signCompactJws(fullHeader, payload, signingAlg, signingKey);
+    },
+
+    accessToken(tokenOptions: LocalAccessTokenOptions): Promise<string> {
+      const { clientId = 'test-client', audience, scope = '', claims = {}, signOptions } = tokenOptions;
+      if (typeof audience !== 'string' && !Array.isArray(audience)) {
+        throw new TypeError('accessToken: "audience" must be a string or an array of strings');
+      }
+      return issuer.sign(
+        {
+          iss: issuerId,
+          sub: `${clientId}@clients`,
+          aud: audience,
+          scope: Array.isArray(scope) ? scope.join(' ') : scope,
+          azp: clientId,
+          client_id: clientId,
+          gty: 'client-credentials',
+          ...claims,
+        },
+        signOptions,
+      );
+    },
+
+    addKey(alg = config.alg) {
+      if (!isLocalIssuerAlgorithm(alg)) throw new TypeError(`addKey: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
+      return ring.add(alg).kid;
+    },
+
+    rotateKeys(rotateOptions: RotateKeysOptions = {}) {
+      const { keepPrevious = true, alg = config.alg } = rotateOptions;
+      if (!isLocalIssuerAlgorithm(alg)) throw new TypeError(`rotateKeys: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
+      return ring.rotate(alg, keepPrevious).kid;
+    },
+
+    removeKey(kid) {
+      return ring.remove(kid);
+    },
+
+    currentKid(alg = config.alg) {
+      return ring.currentFor(alg).kid;
+    },
+
+    publicJwks() {
+      return ring.jwks();
+    },
+
+    publicKeyPem(kid) {
+      return keyFor(kid).publicPem;
+    },
+
+    privateKey(kid) {
+      return keyFor(kid).privateKey;
+    },
+
+    setFault(endpoint, fault) {
+      faults.set(endpoint, fault);
+    },
+
+    clearFaults() {
+      faults.clear();
+    },
+
+    resetCounts() {
+      counts.discovery = 0;
+      counts.jwks = 0;
+      counts.token = 0;
+      tokenRequests = [];
+    },
+
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+  return issuer;
+}
