@@ -1,0 +1,196 @@
+/**
+ * Takes the Bearer access token out of a request, following RFC 6750 section 2. Transport-neutral:
+ * it reads a plain description of the request, so any HTTP framework can use it.
+ */
+import { InvalidRequestError, MissingTokenError } from '../errors/index.js';
+
+/** The parts of an HTTP request that may carry a Bearer token (RFC 6750 section 2). */
+export interface TokenRequest {
+  /**
+   * Request headers with lower-case names, as node's `IncomingMessage.headers`. When the request
+   * carried several `Authorization` header lines, pass them all as an array (node keeps only the
+   * first in `headers`; see `req.rawHeaders`), so the request is rejected as malformed.
+   */
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed query string. Read only when query tokens are allowed, or to explain a rejection. */
+  query?: unknown;
+  /** The parsed request body. Read only when body tokens are allowed, or to explain a rejection. */
+  body?: unknown;
+  /** HTTP method, e.g. `POST`. Body tokens are never taken from a `GET` request. */
+  method?: string;
+  /** The `Content-Type` header; body tokens require `application/x-www-form-urlencoded`. */
+  contentType?: string;
+}
+
+/** Which token transmission methods of RFC 6750 section 2 are accepted, and how errors are labelled. */
+export interface ExtractionOptions {
+  /**
+   * Accept `access_token` in the query string (RFC 6750 section 2.3). The RFC advises against it
+   * (tokens end up in logs and browser history). Default: `false`.
+   */
+  allowQueryToken?: boolean;
+  /**
+   * Accept `access_token` in an `application/x-www-form-urlencoded` body of a non-GET request
+   * (RFC 6750 section 2.2). Needs a body parser (e.g. `express.urlencoded()`) before the middleware.
+   * Default: `false`.
+   */
+  allowBodyToken?: boolean;
+  /** `realm` attribute of the `WWW-Authenticate` challenge of errors. Default: none. */
+  realm?: string;
+}
+
+/** RFC 6750 section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const FORM_URLENCODED = 'application/x-www-form-urlencoded';
+
+/**
+ * Returns the Bearer token of a request, or throws:
+ * - {@link MissingTokenError} (401, bare `WWW-Authenticate: Bearer`) when the request carries no
+ *   Bearer credentials, including an `Authorization` header of another scheme such as `Basic`
+ *   (RFC 6750 section 3.1: no error code for a request without our credentials);
+ * - {@link InvalidRequestError} (400 `invalid_request`) when the request is malformed: the token
+ *   sent by more than one method, several `Authorization` headers or `access_token` parameters,
+ *   an empty `Bearer` credential, or a credential that is not a single b64token.
+ *
+ * The `Authorization` header is always read (scheme matched case-insensitively); the query and
+ * form-body methods only when enabled in `options`.
+ *
+ * @example
+ * ```ts
+ * import { extractBearerToken } from 'express-m2m';
+ *
+ * const token = extractBearerToken({ headers: { authorization: 'Bearer eyJhbGciOi.eyJzdWIi.c2ln' } });
+ * // token === 'eyJhbGciOi.eyJzdWIi.c2ln'
+ * ```
+ */
+export function extractBearerToken(request: TokenRequest, options: ExtractionOptions = {}): string {
+  const realm = options.realm;
+  const fromHeader = tokenFromHeader(request.headers.authorization, realm);
+  // Query and body are read only when their method is enabled, so a disabled method costs nothing.
+  const fromQuery = options.allowQueryToken === true ? parameterToken(request.query, 'query string', realm) : undefined;
+  const fromBody = options.allowBodyToken === true && isFormPost(request)
+    ? parameterToken(request.body, 'request body', realm)
+    : undefined;
+
+  if ((fromHeader !== undefined ? 1 : 0) + (fromQuery !== undefined ? 1 : 0) + (fromBody !== undefined ? 1 : 0) > 1) {
+    throw new InvalidRequestError(
+      'the access token was sent by more than one method; use exactly one',
+      'ERR_TOKEN_MULTIPLE_METHODS',
+      { realm },
+    );
+  }
+  const token = fromHeader ?? fromQuery ?? fromBody;
+  if (token !== undefined) return token;
+
+  // No token: explain a token sent by a method that is not enabled (still a 401 without error code).
+  if (options.allowQueryToken !== true && hasAccessTokenParameter(request.query)) {
+    throw new MissingTokenError(
+      'an access_token in the query string is not accepted here; send it in the Authorization header',
+      { realm },
+    );
+  }
+  if (hasAccessTokenParameter(request.body)) {
+    throw new MissingTokenError(
+      options.allowBodyToken === true
+        ? 'an access_token in the request body is accepted only in an application/x-www-form-urlencoded body of a non-GET request'
+        : 'an access_token in the request body is not accepted here; send it in the Authorization header',
+      { realm },
+    );
+  }
+  throw new MissingTokenError(
+    request.headers.authorization === undefined || request.headers.authorization === ''
+      ? 'no access token in the request'
+      : 'the Authorization header does not use the Bearer scheme',
+    { realm },
+  );
+}
+
+/**
+ * The token of the `Authorization` header, `undefined` when the header is absent, empty or of
+ * another scheme; throws InvalidRequestError when a Bearer credential is malformed.
+ */
+function tokenFromHeader(value: string | string[] | undefined, realm: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    if (value.length === 0) return undefined;
+    if (value.length > 1) {
+      throw new InvalidRequestError(
+        'the request has more than one Authorization header',
+        'ERR_TOKEN_MULTIPLE_HEADERS',
+        { realm },
+      );
+    }
+    value = value[0] as string;
+  }
+  // HTTP strips optional whitespace around field values; do the same for non-node callers.
+  const header = value.trim();
+  if (header.length < 6) return undefined;
+  // credentials = auth-scheme [ 1*SP token68 ]: the scheme ends at the first space.
+  if (header.length > 6 && header.charCodeAt(6) !== 32) return undefined;
+  if (header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+
+  let start = 6;
+  while (start < header.length && header.charCodeAt(start) === 32) start++;
+  const token = header.slice(start);
+  if (token.length === 0) {
+    throw new InvalidRequestError('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY', { realm });
+  }
+  if (!B64TOKEN.test(token)) {
+    throw new InvalidRequestError(
+      'the Bearer credentials must be exactly one token of the b64token syntax (RFC 6750 section 2.1)',
+      'ERR_TOKEN_MALFORMED_HEADER',
+      { realm },
+    );
+  }
+  return token;
+}
+
+/** The `access_token` parameter of a parsed query or form body, `undefined` when absent. */
+function parameterToken(container: unknown, where: string, realm: string | undefined): string | undefined {
+  if (typeof container !== 'object' || container === null) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(container, 'access_token')) return undefined;
+  const value = (container as Record<string, unknown>).access_token;
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') {
+    if (value.length === 0) {
+      throw new InvalidRequestError(`the access_token parameter in the ${where} is empty`, 'ERR_TOKEN_EMPTY', { realm });
+    }
+    if (!B64TOKEN.test(value)) {
+      throw new InvalidRequestError(
+        `the access_token parameter in the ${where} is not a single b64token`,
+        'ERR_TOKEN_MALFORMED_PARAMETER',
+        { realm },
+      );
+    }
+    return value;
+  }
+  if (Array.isArray(value)) {
+    throw new InvalidRequestError(
+      `the access_token parameter is repeated in the ${where}`,
+      'ERR_TOKEN_REPEATED_PARAMETER',
+      { realm },
+    );
+  }
+  throw new InvalidRequestError(
+    `the access_token parameter in the ${where} must be a string`,
+    'ERR_TOKEN_MALFORMED_PARAMETER',
+    { realm },
+  );
+}
+
+function hasAccessTokenParameter(container: unknown): boolean {
+  return typeof container === 'object' && container !== null
+    && Object.prototype.hasOwnProperty.call(container, 'access_token');
+}
+
+/** RFC 6750 section 2.2: a form-encoded body of a method whose body has defined semantics (not GET). */
+function isFormPost(request: TokenRequest): boolean {
+  if (request.body === undefined || request.body === null) return false;
+  const method = request.method?.toUpperCase();
+  if (method === undefined || method === 'GET' || method === 'HEAD') return false;
+  const contentType = request.contentType;
+  if (contentType === undefined) return false;
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return mediaType === FORM_URLENCODED;
+}

@@ -1,0 +1,133 @@
+import { InsufficientClaimsError } from './insufficient-claims-error.js';
+import type { AuthorizationCheck } from './authorization-check.js';
+
+/** A JSON primitive a claim can be compared with. */
+export type ClaimValue = string | number | boolean | null;
+
+/** RFC 6750 section 3: `error_description` may only hold printable ASCII without `"` and `\`. */
+function describeClaim(claim: string): string {
+  return claim.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
+function parseClaimName(claim: unknown, caller: string): string {
+  if (typeof claim !== 'string' || claim === '') throw new TypeError(`${caller}: "claim" must be a non-empty string`);
+  return claim;
+}
+
+function isClaimValue(value: unknown): value is ClaimValue {
+  return value === null || typeof value === 'string' || typeof value === 'boolean'
+    || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function own(payload: Readonly<Record<string, unknown>>, claim: string): unknown {
+  return Object.prototype.hasOwnProperty.call(payload, claim) ? payload[claim] : undefined;
+}
+
+/**
+ * Builds a check that requires the claim `claim` to equal `expected` (strict equality of a JSON
+ * primitive). Fails with 403 {@link InsufficientClaimsError} otherwise, also when the claim is absent.
+ *
+ * @example
+ * ```ts
+ * import { claimEqualsCheck } from 'express-m2m';
+ *
+ * const fromAcme = claimEqualsCheck('org_id', 'acme');
+ * fromAcme({ payload: { org_id: 'acme' }, scopes: [] }); // passes
+ * ```
+ */
+export function claimEqualsCheck(claim: string, expected: ClaimValue): AuthorizationCheck {
+  return createClaimEqualsCheck(claim, expected, 'claimEqualsCheck');
+}
+
+/** {@link claimEqualsCheck} with the caller's name in option errors (internal: for adapters). */
+export function createClaimEqualsCheck(claim: unknown, expected: unknown, caller: string): AuthorizationCheck {
+  const name = parseClaimName(claim, caller);
+  if (!isClaimValue(expected)) {
+    throw new TypeError(`${caller}: "expected" must be a string, a finite number, a boolean or null`);
+  }
+  const description = `the ${describeClaim(name)} claim does not have the required value`;
+  return (token, errorOptions = {}) => {
+    if (own(token.payload, name) !== expected) throw new InsufficientClaimsError(description, name, errorOptions);
+  };
+}
+
+/**
+ * Builds a check that requires the claim `claim` to include every value of `expected`. The claim
+ * may be an array, or a space-separated string (like `scope`). Fails with 403
+ * {@link InsufficientClaimsError} otherwise, also when the claim is absent or of another type.
+ *
+ * @example
+ * ```ts
+ * import { claimIncludesCheck } from 'express-m2m';
+ *
+ * const admin = claimIncludesCheck('roles', 'admin');
+ * admin({ payload: { roles: ['admin', 'ops'] }, scopes: [] }); // passes
+ * ```
+ */
+export function claimIncludesCheck(claim: string, ...expected: ClaimValue[]): AuthorizationCheck {
+  return createClaimIncludesCheck(claim, expected, 'claimIncludesCheck');
+}
+
+/** {@link claimIncludesCheck} with the caller's name in option errors (internal: for adapters). */
+export function createClaimIncludesCheck(claim: unknown, expected: readonly unknown[], caller: string): AuthorizationCheck {
+  const name = parseClaimName(claim, caller);
+  if (expected.length === 0) throw new TypeError(`${caller}: give at least one expected value`);
+  for (const value of expected) {
+    if (!isClaimValue(value)) {
+      throw new TypeError(`${caller}: expected values must be strings, finite numbers, booleans or null`);
+    }
+  }
+  const required = [...expected] as ClaimValue[];
+  const description = `the ${describeClaim(name)} claim does not include the required values`;
+  return (token, errorOptions = {}) => {
+    const value = own(token.payload, name);
+    const actual: readonly unknown[] | undefined = Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.split(' ')
+        : undefined;
+    if (actual === undefined || !required.every((item) => actual.includes(item))) {
+      throw new InsufficientClaimsError(description, name, errorOptions);
+    }
+  };
+}
+
+/**
+ * Builds a check from a predicate on the verified claims. The token passes only when the predicate
+ * returns exactly `true`; `false`, any other value (a promise, too: predicates are synchronous) or
+ * a thrown exception fail with 403 {@link InsufficientClaimsError} carrying `description`
+ * (default: `the token's claims do not allow this request`).
+ *
+ * @example
+ * ```ts
+ * import { claimPredicateCheck } from 'express-m2m';
+ *
+ * const recent = claimPredicateCheck((claims) => typeof claims.ver === 'number' && claims.ver >= 2, 'token version 2 or later required');
+ * recent({ payload: { ver: 2 }, scopes: [] }); // passes
+ * ```
+ */
+export function claimPredicateCheck<TClaims = Readonly<Record<string, unknown>>>(
+  predicate: (claims: TClaims) => boolean,
+  description?: string,
+): AuthorizationCheck {
+  return createClaimPredicateCheck(predicate, description, 'claimPredicateCheck');
+}
+
+/** {@link claimPredicateCheck} with the caller's name in option errors (internal: for adapters). */
+export function createClaimPredicateCheck(predicate: unknown, description: unknown, caller: string): AuthorizationCheck {
+  if (typeof predicate !== 'function') throw new TypeError(`${caller}: "predicate" must be a function`);
+  if (description !== undefined && typeof description !== 'string') {
+    throw new TypeError(`${caller}: "description" must be a string`);
+  }
+  const message = description ?? 'the token\'s claims do not allow this request';
+  const check = predicate as (claims: unknown) => unknown;
+  return (token, errorOptions = {}) => {
+    let result: unknown;
+    try {
+      result = check(token.payload);
+    } catch (error) {
+      throw new InsufficientClaimsError(message, undefined, { ...errorOptions, cause: error });
+    }
+    if (result !== true) throw new InsufficientClaimsError(message, undefined, errorOptions);
+  };
+}
