@@ -132,7 +132,8 @@ async function checkAssertion(
       : await jwtVerify(assertion, client.assertionKey, options);
     payload = result.payload;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'verification failed';
+    const message = (error as { message?: unknown } | null)?.message;
+    const reason = typeof message === 'string' ? message : 'verification failed';
     return invalidClient(`client assertion rejected: ${reason}`, false);
   }
   const exp = payload.exp!;

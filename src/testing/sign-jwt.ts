@@ -13,6 +13,11 @@ function base64url(input: string | Uint8Array): string {
   return Buffer.from(input).toString('base64url');
 }
 
+/** Realm-independent (Jest runs tests in another realm, where `instanceof Uint8Array` fails). */
+function isBytes(key: unknown): key is Uint8Array {
+  return ArrayBuffer.isView(key);
+}
+
 function toKeyObject(key: KeyObject | CryptoKey): KeyObject {
   // Anything that is not a KeyObject must be a (WebCrypto) CryptoKey; KeyObject.from checks it.
   return key instanceof KeyObject ? key : KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
@@ -20,7 +25,7 @@ function toKeyObject(key: KeyObject | CryptoKey): KeyObject {
 
 function secretBytes(key: AnySigningKey): Uint8Array {
   if (typeof key === 'string') return Buffer.from(key, 'utf8');
-  if (key instanceof Uint8Array) return key;
+  if (isBytes(key)) return key;
   const keyObject = toKeyObject(key);
   if (keyObject.type === 'secret') return keyObject.export();
   // A public or private key used as an HMAC secret (the HS/RS confusion): its PEM text.
@@ -29,7 +34,7 @@ function secretBytes(key: AnySigningKey): Uint8Array {
 
 function asymmetricKey(key: AnySigningKey): KeyObject {
   if (typeof key === 'string') return createPrivateKey(key);
-  if (key instanceof Uint8Array) throw new TypeError('sign: "key" must be a private key for an asymmetric algorithm, got bytes');
+  if (isBytes(key)) throw new TypeError('sign: "key" must be a private key for an asymmetric algorithm, got bytes');
   const keyObject = toKeyObject(key);
   if (keyObject.type !== 'private') throw new TypeError('sign: "key" must be a private key for an asymmetric algorithm');
   return keyObject;
@@ -41,7 +46,7 @@ export function defaultAlgorithmForKey(key: AnySigningKey): string {
     if (!key.includes('-----BEGIN')) return 'HS256';
     return defaultAlgorithmForKey(createPrivateKey(key));
   }
-  if (key instanceof Uint8Array) return 'HS256';
+  if (isBytes(key)) return 'HS256';
   const keyObject = toKeyObject(key);
   if (keyObject.type === 'secret') return 'HS256';
   switch (keyObject.asymmetricKeyType) {
