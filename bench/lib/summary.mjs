@@ -1,0 +1,94 @@
+// Aggregates benchmark cells (one contender x scenario x round) and prints the table.
+import { CONTENDER_LABELS, SCENARIOS } from './scenarios.mjs';
+
+const median = (xs) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
+
+/** Counts every answer that is not the scenario's expected status, plus errors and timeouts. */
+export function unexpectedCount(cell) {
+  // Bare Express has no guard: it answers 200 in every scenario.
+  const expect = cell.contender === 'bare' ? '200' : String(SCENARIOS[cell.scenario].expect);
+  let n = (cell.errors ?? 0) + (cell.timeouts ?? 0);
+  for (const [code, count] of Object.entries(cell.statusCodes ?? {})) if (code !== expect) n += count;
+  return n;
+}
+
+export function summarize(cells, scenarios, contenders) {
+  const out = {};
+  for (const scenario of scenarios) {
+    out[scenario] = {};
+    for (const contender of contenders) {
+      const mine = cells.filter((c) => c.scenario === scenario && c.contender === contender);
+      if (!mine.length) continue;
+      const ratios = mine
+        .map((c) => {
+          const bare = cells.find((b) => b.scenario === scenario && b.round === c.round && b.contender === 'bare');
+          return bare && bare.rps > 0 ? c.rps / bare.rps : null;
+        })
+        .filter((x) => x !== null);
+      const unexpected = mine.reduce((a, c) => a + unexpectedCount(c), 0);
+      const statusCodes = {};
+      for (const c of mine) for (const [k, v] of Object.entries(c.statusCodes ?? {})) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+      out[scenario][contender] = {
+        rounds: mine.length,
+        rps: Math.round(median(mine.map((c) => c.rps))),
+        p50: median(mine.map((c) => c.latency.p50)),
+        p99: median(mine.map((c) => c.latency.p99)),
+        ratio: r2(median(ratios)),
+        ratioMin: r2(ratios.length ? Math.min(...ratios) : null),
+        ratioMax: r2(ratios.length ? Math.max(...ratios) : null),
+        statusCodes,
+        unexpected,
+        tokensWrapped: mine.some((c) => c.tokensWrapped),
+      };
+    }
+  }
+  return out;
+}
+
+export function formatInboundTable(results) {
+  const { summary, settings } = results.inbound;
+  const lines = [];
+  lines.push(`Inbound: ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s per cell, ${settings.rounds} round(s); ratio = req/s / bare Express 5 in the same round (median, min-max)`);
+  const head = ['scenario', 'contender', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'min-max', 'target', 'statuses', 'flags'];
+  const rows = [];
+  for (const [scenario, byContender] of Object.entries(summary)) {
+    const spec = SCENARIOS[scenario];
+    for (const [contender, s] of Object.entries(byContender)) {
+      const flags = [];
+      if (s.unexpected > 0) flags.push(`!! ${s.unexpected} unexpected (expected ${contender === 'bare' ? 200 : spec.expect})`);
+      if (s.tokensWrapped && contender !== 'bare') flags.push('tokens reused (pool too small)');
+      if (contender === 'express-m2m' && s.ratio !== null) flags.push(s.ratio >= spec.target ? 'meets target' : 'BELOW TARGET');
+      rows.push([
+        scenario,
+        CONTENDER_LABELS[contender] ?? contender,
+        String(s.rps),
+        String(s.p50),
+        String(s.p99),
+        s.ratio === null ? '-' : s.ratio.toFixed(2),
+        s.ratioMin === null ? '-' : `${s.ratioMin.toFixed(2)}-${s.ratioMax.toFixed(2)}`,
+        contender === 'express-m2m' ? `>= ${spec.target}` : '',
+        Object.entries(s.statusCodes).map(([k, v]) => `${k}:${v}`).join(' '),
+        flags.join('; '),
+      ]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r) => r.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '));
+  let last = '';
+  for (const r of rows) {
+    if (last && r[0] !== last) lines.push('');
+    last = r[0];
+    lines.push(fmt(r));
+  }
+  if (Object.keys(results.inbound.unavailable ?? {}).length) {
+    lines.push('', 'unavailable:', ...Object.entries(results.inbound.unavailable).map(([k, v]) => `  ${k}: ${v}`));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,46 @@
+// Pre-minted tokens of the scenarios. Minting happens once per run, before any load.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Runs `fn(i)` for i in [0, n) with at most `limit` promises in flight. */
+async function pool(n, limit, fn) {
+  const out = new Array(n);
+  let i = 0;
+  const worker = async () => {
+    while (i < n) {
+      const k = i++;
+      out[k] = await fn(k);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+  return out;
+}
+
+/** Same header and signature, different payload (a new jti): a well-formed token whose signature does not match. */
+function tamper(token, i) {
+  const [h, p, s] = token.split('.');
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+  payload.jti = `tampered-${i}-${payload.jti ?? ''}`;
+  return `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`;
+}
+
+/**
+ * Mints the tokens of every scenario and writes the pools to files in `dir`.
+ * @returns {Promise<{ s1: string, files: Record<string,string>, counts: Record<string,number>, mintSeconds: number }>}
+ */
+export async function mintScenarioTokens(issuer, { audience, count, expiresIn, dir, log }) {
+  const started = Date.now();
+  const claims = (i) => ({ sub: 'bench-client@clients', aud: audience, scope: 'read:data', azp: 'bench-client', n: i });
+  const s1 = await issuer.sign(claims(-1), { alg: 'RS256', expiresIn });
+  log?.(`minting ${count} RS256 and ${count} ES256 tokens...`);
+  const rs = await pool(count, 64, (i) => issuer.sign(claims(i), { alg: 'RS256', expiresIn }));
+  const es = await pool(count, 64, (i) => issuer.sign(claims(i), { alg: 'ES256', expiresIn }));
+  const bad = rs.map(tamper);
+  const files = {};
+  for (const [name, list] of Object.entries({ S2: rs, S3: es, S4: bad })) {
+    files[name] = join(dir, `tokens-${name}.txt`);
+    writeFileSync(files[name], list.join('\n'));
+  }
+  const mintSeconds = (Date.now() - started) / 1000;
+  return { s1, files, counts: { S1: 1, S2: rs.length, S3: es.length, S4: bad.length, S5: 0 }, mintSeconds, sampleS2: rs[0], sampleS3: es[0] };
+}

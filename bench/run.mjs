@@ -1,0 +1,240 @@
+// `npm run bench`: express-m2m against its peers (issue 5). See bench/README.md and --help.
+//
+// Inbound: every contender in its own process pinned to CPU 0, autocannon in its own process
+// pinned to CPU 1, scenarios S1-S5, contenders interleaved round by round. Then the outbound
+// benchmark (bench/outbound.mjs) and the memory benchmark (bench/memory.mjs), each in a child.
+// Results: bench/results/latest.json and bench/results/chart.svg.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { killAll, pinning, spawnNode, stop, waitForLine } from './lib/children.mjs';
+import { analyzeCpuProfile } from './lib/cpuprofile.mjs';
+import { renderChart } from './lib/chart.mjs';
+import { startIssuer } from './lib/issuer.mjs';
+import { HELP, readOptions } from './lib/options.mjs';
+import { benchDir, resultsDir, rootDir } from './lib/paths.mjs';
+import { CONTENDER_LABELS, ISSUE_REFERENCE, SCENARIOS } from './lib/scenarios.mjs';
+import { formatInboundTable, summarize } from './lib/summary.mjs';
+import { mintScenarioTokens } from './lib/tokens.mjs';
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+const AUDIENCE = 'https://bench.example/api';
+
+const opts = readOptions();
+if (opts.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+function build() {
+  log('building the library (tsc -p tsconfig.build.json)...');
+  try {
+    execFileSync(process.execPath, [join(rootDir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: rootDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
+  } catch (err) {
+    // Other areas may be mid-change; tsc still emits, so bench what was built and say so.
+    log(`WARNING: the build reported errors; benchmarking the files it emitted.\n${String(err.stdout ?? err).slice(0, 2000)}`);
+    return false;
+  }
+  return true;
+}
+
+function machineInfo() {
+  const cpu = cpus()[0];
+  return {
+    cpuModel: cpu?.model ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    pinning: pinning ? `server on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset)` : 'none (no taskset or fewer than 2 CPUs)',
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+/** Starts a contender; resolves with { child, url }. */
+async function startContender(contender, issuer, nodeFlags = []) {
+  const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
+    nodeFlags,
+    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256' },
+  });
+  const port = await waitForLine(child, 'READY', 30_000);
+  return { child, url: `http://127.0.0.1:${port}/api/data` };
+}
+
+/** Runs autocannon (warm-up, then measured) against `url` in a pinned child; resolves with its result. */
+async function load(url, scenario, tokens, tmp) {
+  const cfg = {
+    url,
+    connections: opts.connections,
+    warmup: opts.warmup,
+    duration: opts.duration,
+    tokensFile: tokens.files[scenario],
+    token: scenario === 'S1' ? tokens.s1 : undefined,
+  };
+  const cfgFile = join(tmp, `load-${scenario}.json`);
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  const child = spawnNode(LOAD_CPU, [join(benchDir, 'load.mjs'), cfgFile]);
+  try {
+    return JSON.parse(await waitForLine(child, 'RESULT', (opts.warmup + opts.duration + 45) * 1000));
+  } finally {
+    await stop(child);
+  }
+}
+
+async function runCell(contender, scenario, round, issuer, tokens, tmp) {
+  const { child, url } = await startContender(contender, issuer);
+  try {
+    const r = await load(url, scenario, tokens, tmp);
+    return { scenario, round, contender, ...r };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function runInbound(tmp) {
+  const runSeconds = opts.scenarios.length * opts.rounds * opts.contenders.length * (opts.warmup + opts.duration + 4);
+  const expiresIn = Math.ceil(runSeconds * 2 + 3600);
+  const issuer = await startIssuer({ alg: 'RS256', tokenLifetime: expiresIn });
+  log(`issuer: ${issuer.kind} at ${issuer.url}`);
+  try {
+    const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn, dir: tmp, log });
+    log(`minted in ${tokens.mintSeconds.toFixed(1)} s; about ${Math.round(runSeconds / 60)} min of load follows`);
+    const cells = [];
+    const unavailable = {};
+    for (const scenario of opts.scenarios) {
+      for (let round = 1; round <= opts.rounds; round++) {
+        // Rotate the order every round so no contender always runs first or last.
+        const k = (round - 1) % opts.contenders.length;
+        const order = [...opts.contenders.slice(k), ...opts.contenders.slice(0, k)];
+        for (const contender of order) {
+          if (unavailable[contender]) continue;
+          try {
+            const cell = await runCell(contender, scenario, round, issuer, tokens, tmp);
+            cells.push(cell);
+            log(`${scenario} r${round} ${contender.padEnd(26)} ${String(Math.round(cell.rps)).padStart(6)} req/s  p50 ${cell.latency.p50} ms  p99 ${cell.latency.p99} ms  ${JSON.stringify(cell.statusCodes)}`);
+          } catch (err) {
+            if (contender === 'bare') throw err;
+            unavailable[contender] = String(err.message ?? err).split('\n')[0].slice(0, 300);
+            log(`${contender} is unavailable, skipped from now on: ${unavailable[contender]}`);
+          }
+        }
+      }
+    }
+    return {
+      date: new Date().toISOString(),
+      issuer: issuer.kind,
+      settings: { connections: opts.connections, warmupS: opts.warmup, durationS: opts.duration, rounds: opts.rounds, tokensPerPool: opts.tokens, mintSeconds: tokens.mintSeconds },
+      unavailable,
+      summary: summarize(cells, opts.scenarios, opts.contenders),
+      cells,
+    };
+  } finally {
+    await issuer.close();
+  }
+}
+
+async function runProfiles(tmp) {
+  const issuer = await startIssuer({ alg: 'RS256', tokenLifetime: 7200 });
+  try {
+    const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn: 7200, dir: tmp, log });
+    const out = {};
+    for (const scenario of ['S1', 'S2', 'S5']) {
+      const dir = join(tmp, `prof-${scenario}`);
+      mkdirSync(dir);
+      const { child, url } = await startContender('express-m2m', issuer, ['--cpu-prof', '--cpu-prof-dir', dir]);
+      let r;
+      try {
+        r = await load(url, scenario, tokens, tmp);
+      } finally {
+        await stop(child, 15_000);
+      }
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`no .cpuprofile written for ${scenario}`);
+      out[scenario] = { rps: Math.round(r.rps), ...analyzeCpuProfile(join(dir, file), 25) };
+      log(`profile ${scenario} (${out[scenario].rps} req/s under the profiler):`);
+      for (const row of out[scenario].byPackage.slice(0, 8)) console.log(`    ${String(row.pct).padStart(5)}%  ${row.name}`);
+      console.log('    top self-time functions:');
+      for (const row of out[scenario].topFunctions.slice(0, 15)) console.log(`    ${String(row.pct).padStart(5)}%  ${row.name}`);
+    }
+    return { date: new Date().toISOString(), note: 'self time under --cpu-prof, includes warm-up; percentages of the server process CPU samples', scenarios: out };
+  } finally {
+    await issuer.close();
+  }
+}
+
+/** Runs a part of the suite (outbound.mjs, memory.mjs) in a child and returns its JSON result. */
+async function runPart(script, timeoutMs) {
+  const child = spawnNode(undefined, [join(benchDir, script), ...(opts.quick ? ['--quick'] : [])]);
+  child.lines.on('line', (line) => {
+    if (!line.startsWith('RESULT ')) console.log(`  ${line}`);
+  });
+  try {
+    return JSON.parse(await waitForLine(child, 'RESULT', timeoutMs));
+  } catch (err) {
+    log(`${script} failed: ${err.message}`);
+    return { error: String(err.message).slice(0, 500) };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function main() {
+  const built = opts.build ? build() : null;
+  const tmp = mkdtempSync(join(tmpdir(), 'm2m-bench-'));
+  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  const outFile = opts.out ?? join(resultsDir, 'latest.json');
+  const previous = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) : {};
+  const machine = machineInfo();
+  log(`${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}; pinning: ${machine.pinning}`);
+  const results = {
+    date: new Date().toISOString(),
+    machine,
+    build: built === null ? 'skipped (--no-build)' : built ? 'ok' : 'tsc reported errors',
+    options: { ...opts, skip: [...opts.skip] },
+    targets: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.target])),
+    issueReference: ISSUE_REFERENCE,
+    contenderLabels: CONTENDER_LABELS,
+    inbound: previous.inbound ?? null,
+    outbound: previous.outbound ?? null,
+    memory: previous.memory ?? null,
+    profile: previous.profile ?? null,
+  };
+  if (!opts.skip.has('inbound')) results.inbound = await runInbound(tmp);
+  if (!opts.skip.has('outbound')) {
+    log('outbound benchmark...');
+    results.outbound = await runPart('outbound.mjs', 600_000);
+  }
+  if (!opts.skip.has('memory')) {
+    log('memory benchmark...');
+    results.memory = await runPart('memory.mjs', 900_000);
+  }
+  if (opts.profile) results.profile = await runProfiles(tmp);
+  machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (results.inbound) {
+    writeFileSync(join(dirname(outFile), 'chart.svg'), renderChart(results));
+    console.log(`\n${formatInboundTable(results)}`);
+  }
+  log(`results: ${outFile}${results.inbound ? ` and ${join(dirname(outFile), 'chart.svg')}` : ''}`);
+}
+
+main().then(
+  () => {
+    killAll();
+    process.exit(0);
+  },
+  (err) => {
+    console.error(err);
+    killAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,76 @@
+// One benchmark contender: an Express 5 app with GET /api/data answering a small JSON, protected
+// (or not, for "bare") by the contender's middleware. Started by run.mjs in its own process;
+// prints "READY <port>" once listening on 127.0.0.1.
+//   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt
+//   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256)
+import express from 'express';
+import { pathToFileURL } from 'node:url';
+import { distPath } from './lib/paths.mjs';
+
+const contender = process.env.CONTENDER ?? 'bare';
+const issuer = process.env.ISSUER;
+const audience = process.env.AUDIENCE;
+const jwksUri = process.env.JWKS_URI;
+const algorithms = (process.env.ALGS ?? 'RS256,ES256').split(',');
+
+/** Renders an error the way a production app would: status, its headers, a small JSON body. */
+function peerErrorHandler(err, req, res, _next) {
+  const status = Number.isInteger(err?.status) ? err.status : 500;
+  if (err?.headers && typeof err.headers === 'object') res.set(err.headers);
+  res.status(status).json({ error: err?.code ?? 'error' });
+}
+
+async function middlewareFor(name) {
+  switch (name) {
+    case 'bare':
+      return { before: [], after: [] };
+    case 'express-m2m': {
+      const m2m = await import(pathToFileURL(distPath('index.js')).href);
+      if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');
+      const guard = m2m.requireAuth({ issuer, audience, jwksUri, algorithms });
+      const handler = typeof m2m.errorHandler === 'function' ? m2m.errorHandler() : peerErrorHandler;
+      return { before: [guard], after: [handler] };
+    }
+    case 'express-oauth2-jwt-bearer': {
+      const { auth } = await import('express-oauth2-jwt-bearer');
+      // No tokenSigningAlg (it takes one algorithm only); the alg validator allows exactly `algorithms`.
+      const guard = auth({ issuer, audience, jwksUri, validators: { alg: (alg) => algorithms.includes(alg) } });
+      return { before: [guard], after: [peerErrorHandler] };
+    }
+    case 'express-jwt': {
+      const { expressjwt } = await import('express-jwt');
+      const { default: jwksRsa } = await import('jwks-rsa');
+      const guard = expressjwt({
+        secret: jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+        issuer,
+        audience,
+        algorithms,
+      });
+      return { before: [guard], after: [peerErrorHandler] };
+    }
+    default:
+      throw new Error(`unknown contender "${name}"`);
+  }
+}
+
+const { before, after } = await middlewareFor(contender);
+const app = express();
+app.get('/api/data', ...before, (req, res) => {
+  res.json({ ok: true, items: [1, 2, 3] });
+});
+for (const h of after) app.use(h);
+
+const server = app.listen(0, '127.0.0.1', () => {
+  console.log(`READY ${server.address().port}`);
+});
+server.keepAliveTimeout = 60_000;
+const quit = () => {
+  server.closeAllConnections?.();
+  // process.exit lets --cpu-prof write its profile.
+  process.exit(0);
+};
+process.on('SIGTERM', quit);
+process.on('SIGINT', quit);
+process.on('message', (m) => {
+  if (m === 'memory') process.send?.(process.memoryUsage());
+});
