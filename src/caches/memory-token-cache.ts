@@ -1,0 +1,69 @@
+/** The default token cache: a bounded least-recently-used map in this process. */
+import type { CachedToken, TokenCache } from './token-cache.js';
+
+/** Options of {@link MemoryTokenCache}. */
+export interface MemoryTokenCacheOptions {
+  /** Most tokens kept; the least recently used goes first. Default 1000. */
+  maxEntries?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * A bounded LRU token cache in process memory. Each provider uses its own unless given one; pass
+ * one instance to several providers to let those with the same client, endpoint, audience, scope
+ * and resource share a token.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTokenCache } from 'express-m2m';
+ *
+ * const cache = new MemoryTokenCache({ maxEntries: 50 });
+ * await cache.set('key', { accessToken: 'a', tokenType: 'Bearer', obtainedAt: Date.now(), expiresAt: Date.now() + 60_000 }, 30_000);
+ * console.log((await cache.get('key'))?.tokenType); // 'Bearer'
+ * ```
+ */
+export class MemoryTokenCache implements TokenCache {
+  /** Most entries kept. */
+  readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly entries = new Map<string, { token: CachedToken; until: number }>();
+
+  constructor(options: MemoryTokenCacheOptions = {}) {
+    const maxEntries = options.maxEntries ?? 1000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError('MemoryTokenCache: "maxEntries" must be a positive integer');
+    }
+    this.maxEntries = maxEntries;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Number of entries held (expired ones included until they are touched or evicted). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get(key: string): Promise<CachedToken | undefined> {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (this.now() >= entry.until) return undefined;
+    this.entries.set(key, entry); // most recently used goes last
+    return entry.token;
+  }
+
+  async set(key: string, token: CachedToken, ttl: number): Promise<void> {
+    this.entries.delete(key);
+    if (!(ttl > 0)) return;
+    this.entries.set(key, { token, until: this.now() + ttl });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The contract between token providers (`src/outbound`) and cache stores (memory, Redis): a store
+ * of token sets under opaque keys, with optional lock primitives for a cross-process single-flight.
+ */
+
+/** What a token cache stores: one access token and when it stops being valid. Never the client secret. */
+export interface CachedToken {
+  /** The access token. A secret: never log it. */
+  accessToken: string;
+  /** `token_type` of the response, normally `Bearer`. */
+  tokenType: string;
+  /** When the token expires, in milliseconds since the epoch (the sooner of `expires_in` and the JWT's `exp`). */
+  expiresAt: number;
+  /** When the token was obtained, in milliseconds since the epoch. */
+  obtainedAt: number;
+  /** `scope` granted, when the response named it. */
+  scope?: string;
+}
+
+/** A held lock of {@link TokenCache.lock}. */
+export interface TokenCacheLock {
+  /** Releases the lock if this holder still owns it (a lock that expired and was taken by another is left alone). */
+  release(): Promise<void>;
+}
+
+/**
+ * A store of tokens. Keys are opaque strings made by the provider (a hash of token endpoint, client id,
+ * audience, scope and resource; never the secret). Methods may throw or reject when the store is
+ * unreachable: the provider then falls back to its own memory and reports a `cache.fallback` event.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, MemoryTokenCache } from 'express-m2m';
+ *
+ * // Two providers with the same client and audience share one token through one cache.
+ * const cache = new MemoryTokenCache({ maxEntries: 100 });
+ * const options = {
+ *   tokenEndpoint: 'https://auth.example.com/oauth/token',
+ *   clientId: 'orders',
+ *   clientSecret: 'placeholder-secret',
+ *   audience: 'https://billing.example.com',
+ *   cache,
+ * };
+ * const a = clientCredentials(options);
+ * const b = clientCredentials(options);
+ * ```
+ */
+export interface TokenCache {
+  /** The token stored under `key`, or undefined. */
+  get(key: string): Promise<CachedToken | undefined>;
+  /** Stores `token` under `key` for `ttl` milliseconds (the provider makes it end before the token expires). */
+  set(key: string, token: CachedToken, ttl: number): Promise<void>;
+  /** Removes the token stored under `key`. */
+  delete(key: string): Promise<void>;
+  /**
+   * Optional cross-process single-flight: tries to take a short lock on `key` for `ttl` milliseconds.
+   * Resolves to the held lock, or to undefined when another holder has it. Stores shared by one
+   * process only (memory) leave it out: the provider's own single-flight covers them.
+   */
+  lock?(key: string, ttl: number): Promise<TokenCacheLock | undefined>;
+  /** Releases connections the store opened itself. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/** The contract of token providers and the events they report. */
+import type { CachedToken } from '../caches/token-cache.js';
+import type { TokenRequestError } from './token-request-error.js';
+
+/** A token with its expiry, as {@link TokenProvider.getTokenSet} returns it. */
+export type TokenSet = Readonly<CachedToken>;
+
+/** Options of {@link TokenProvider.getToken}. */
+export interface GetTokenOptions {
+  /** Ignore the token at hand and get a new one (joins a request already in flight). Default false. */
+  forceRefresh?: boolean;
+}
+
+/**
+ * Gives access tokens for one client, audience, scope and resource, cached and refreshed ahead of
+ * expiry; `fetch` attaches them to requests.
+ */
+export interface TokenProvider {
+  /** A valid access token (never one within the expiry margin of its expiry). Rejects with `TokenRequestError`. */
+  getToken(options?: GetTokenOptions): Promise<string>;
+  /** Like {@link getToken}, with the expiry, type and granted scope. */
+  getTokenSet(options?: GetTokenOptions): Promise<TokenSet>;
+  /**
+   * The platform `fetch` with `Authorization: Bearer <token>`. When the answer is 401 with
+   * `WWW-Authenticate: Bearer error="invalid_token"`, it gets a new token and retries once, if the
+   * request body can be sent again (not a stream).
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Stops the provider: later calls reject with `ERR_TOKEN_PROVIDER_CLOSED`. Closes nothing it was given. */
+  close(): Promise<void>;
+}
+
+/** Fields every {@link OutboundEvent} carries: which token it is about (never the secret or the token). */
+export interface OutboundEventSubject {
+  clientId: string;
+  audience: string | undefined;
+  /** `tokenEndpoint`, or `issuerBaseURL` when discovered. */
+  endpoint: string;
+}
+
+/**
+ * What a token provider reports for logs and metrics through `onEvent`:
+ * - `token.fetched`: a token was obtained from the endpoint while none was usable (callers waited);
+ * - `token.refreshed`: a token was obtained to replace one still usable (background or forced);
+ * - `token.cache_hit`: a token another provider or process stored in the shared cache was taken;
+ * - `token.retry`: a transient failure, retried after `delay` ms;
+ * - `token.failed`: getting a token failed for good; no new attempt for `cooldown` ms;
+ * - `token.served_stale`: a refresh failed and callers keep getting the still-valid token;
+ * - `token.rejected_downstream`: `fetch` got 401 `invalid_token` and (maybe) retried with a new token;
+ * - `cache.fallback`: the shared cache failed; the provider works from its own memory for a while;
+ * - `cache.recovered`: the shared cache works again.
+ */
+export type OutboundEvent = OutboundEventSubject & (
+  | { type: 'token.fetched'; expiresAt: number; attempts: number }
+  | { type: 'token.refreshed'; expiresAt: number; attempts: number; background: boolean }
+  | { type: 'token.cache_hit'; expiresAt: number }
+  | { type: 'token.retry'; error: TokenRequestError; attempt: number; delay: number }
+  | { type: 'token.failed'; error: TokenRequestError; background: boolean; cooldown: number }
+  | { type: 'token.served_stale'; expiresAt: number; error: TokenRequestError }
+  | { type: 'token.rejected_downstream'; url: string; retried: boolean }
+  | { type: 'cache.fallback'; error: Error }
+  | { type: 'cache.recovered' }
+);
