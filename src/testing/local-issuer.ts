@@ -343,7 +343,11 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       if (key !== undefined) {
         signingAlg = alg ?? defaultAlgorithmForKey(key);
         signingKey = key;
-        if (headerKid === undefined && isLocalIssuerAlgorithm(signingAlg)) headerKid = ring.peekCurrent(signingAlg)?.kid;
+        // "Wrong key, right kid" and HS/RS confusion: by default the header names the issuer's key.
+        if (headerKid === undefined) {
+          headerKid = (isLocalIssuerAlgorithm(signingAlg) ? ring.peekCurrent(signingAlg) : undefined)?.kid
+            ?? ring.peekCurrent(config.alg)?.kid;
+        }
       } else if (alg === 'none') {
         signingAlg = 'none';
       } else if (alg !== undefined && /^HS/.test(alg)) {

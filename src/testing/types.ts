@@ -132,7 +132,8 @@ export interface LocalSignOptions {
   alg?: string;
   /**
    * `kid` header. When it names one of the issuer's keys (and no `key` is given), that key signs.
-   * Default: the kid of the issuer's current key for the algorithm.
+   * Default: the kid of the issuer's current key for the algorithm (with `key`, or an HS `alg`: the
+   * current key of that algorithm, else of the issuer's `alg`, so the token points at a real key).
    */
   kid?: string;
   /** Header parameters merged last: override or add anything (`crit`, `jku`, `typ`, ...); `undefined` removes. */
