@@ -14,7 +14,9 @@ export type KeySourceEvent =
   | { type: 'keys.fetched'; uri: string; keyCount: number }
   | { type: 'keys.fetch_failed'; uri: string; error: Error }
   | { type: 'keys.stale_used'; uri: string; ageMs: number }
-  | { type: 'keys.unknown_kid'; uri: string; kid: string | undefined; refetched: boolean };
+  | { type: 'keys.unknown_kid'; uri: string; kid: string | undefined; refetched: boolean }
+  /** A key of a fetched JWKS was left out (private, not for signatures, unsupported type, too small...); the others are used. */
+  | { type: 'keys.key_skipped'; uri: string; kid: string | undefined; reason: string };
 
 /**
  * Where verification keys come from: a remote JWKS, a static public key or a shared secret.
@@ -39,4 +41,6 @@ export interface KeySource {
   warmUp(): Promise<void>;
   /** Stops background refresh timers. */
   close?(): void;
+  /** What kind of source this is (informational; absent on third-party sources). */
+  readonly kind?: 'jwks' | 'publicKey' | 'secret';
 }

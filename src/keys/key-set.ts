@@ -1,0 +1,91 @@
+/**
+ * Internal: a set of imported keys indexed for the hot path (by `kid`, and by `alg` for tokens
+ * without a `kid`). Lookups are a map read and a set check; nothing is parsed per request.
+ */
+import type { KeyObject } from 'node:crypto';
+import { keyMismatch } from './algorithms.js';
+import type { KeyEntry } from './import-jwk.js';
+
+/** What a lookup found. */
+export type KeyLookup =
+  | { status: 'found'; key: KeyObject }
+  /** No key has this kid (or, without a kid, no key fits the alg). */
+  | { status: 'unknown' }
+  /** A key has this kid but cannot verify the alg. */
+  | { status: 'mismatch'; reason: string }
+  /** No kid and several keys fit the alg. */
+  | { status: 'ambiguous' };
+
+const UNKNOWN: KeyLookup = { status: 'unknown' };
+const AMBIGUOUS: KeyLookup = { status: 'ambiguous' };
+
+export class KeySet {
+  readonly entries: readonly KeyEntry[];
+  /** Union of the algorithms of all keys. */
+  readonly algorithms: readonly string[];
+  private readonly byKid = new Map<string, KeyEntry[]>();
+  private readonly byAlg = new Map<string, KeyEntry[]>();
+  /** A lone key without a kid in a static source answers every kid (a PEM has no kid to compare). */
+  private readonly wildcard: KeyEntry | undefined;
+  private readonly found = new Map<KeyEntry, KeyLookup>();
+
+  constructor(entries: readonly KeyEntry[], options: { loneKeyMatchesAnyKid?: boolean } = {}) {
+    this.entries = entries;
+    const algorithms = new Set<string>();
+    for (const entry of entries) {
+      this.found.set(entry, { status: 'found', key: entry.key });
+      if (entry.kid !== undefined) push(this.byKid, entry.kid, entry);
+      for (const alg of entry.algorithms) {
+        push(this.byAlg, alg, entry);
+        algorithms.add(alg);
+      }
+    }
+    this.algorithms = [...algorithms];
+    const [only] = entries;
+    this.wildcard = options.loneKeyMatchesAnyKid && entries.length === 1 && only?.kid === undefined ? only : undefined;
+  }
+
+  /** The key for a token's `alg` and `kid`. */
+  lookup(alg: string, kid: string | undefined): KeyLookup {
+    if (kid !== undefined && this.wildcard === undefined) {
+      const candidates = this.byKid.get(kid);
+      if (candidates === undefined) return UNKNOWN;
+      for (const entry of candidates) {
+        if (entry.algorithms.has(alg)) return this.found.get(entry)!;
+      }
+      return { status: 'mismatch', reason: mismatchReason(candidates[0]!, alg) };
+    }
+    if (this.wildcard !== undefined) {
+      if (this.wildcard.algorithms.has(alg)) return this.found.get(this.wildcard)!;
+      return { status: 'mismatch', reason: mismatchReason(this.wildcard, alg) };
+    }
+    const fitting = this.byAlg.get(alg);
+    if (fitting === undefined) return UNKNOWN;
+    if (fitting.length > 1) return AMBIGUOUS;
+    return this.found.get(fitting[0]!)!;
+  }
+
+  /** True when both sets hold the same keys with the same kids and algorithms, in the same order. */
+  sameKeysAs(other: KeySet): boolean {
+    if (other.entries.length !== this.entries.length) return false;
+    return this.entries.every((entry, index) => {
+      const theirs = other.entries[index]!;
+      return entry.kid === theirs.kid
+        && entry.declaredAlg === theirs.declaredAlg
+        && entry.algorithms.size === theirs.algorithms.size
+        && [...entry.algorithms].every((alg) => theirs.algorithms.has(alg))
+        && entry.key.equals(theirs.key);
+    });
+  }
+}
+
+function push(map: Map<string, KeyEntry[]>, name: string, entry: KeyEntry): void {
+  const list = map.get(name);
+  if (list === undefined) map.set(name, [entry]);
+  else list.push(entry);
+}
+
+function mismatchReason(entry: KeyEntry, alg: string): string {
+  if (entry.declaredAlg !== undefined && entry.declaredAlg !== alg) return `the key is declared for ${entry.declaredAlg}`;
+  return keyMismatch(entry.key, alg) ?? `the key is not usable with ${alg}`;
+}
