@@ -1,0 +1,94 @@
+/**
+ * Compile-time checks (run by `npm run typecheck` under `strict`): the adapters type-check against
+ * BOTH Express type packages without casts, `req.auth` is typed by declaration merging, and apps
+ * type their own claims with `getAuth<Claims>()` and `claimCheck<Claims>()`. The Jest part checks
+ * that the same code also runs.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import express4 from 'express4';
+import type * as Express4Types from 'express4';
+import request from 'supertest';
+import {
+  authErrorHandler, claimCheck, claimEquals, claimIncludes, getAuth, requireAuth, requireScopes,
+} from 'express-m2m';
+import type { AuthResult, RequireAuthMiddleware } from 'express-m2m';
+
+interface OrderClaims {
+  org_id: string;
+  roles?: string[];
+}
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+function assertType<T extends true>(): T | undefined {
+  return undefined;
+}
+
+const options = { issuer: 'https://issuer.example/', audience: 'https://api.example', secret: 'a-test-secret-of-at-least-32-bytes!!' };
+
+function buildExpress5(auth: RequireAuthMiddleware): express.Express {
+  const app = express();
+  app.use(auth);
+  app.get('/orders/:id', requireScopes('read:orders'), claimEquals('org_id', 'acme'), (req, res) => {
+    // req.auth is typed on Express 5's Request by declaration merging.
+    const auth: AuthResult | undefined = req.auth;
+    const sub: string | undefined = auth?.payload.sub;
+    const scopes: readonly string[] | undefined = auth?.scopes;
+    // Route params keep their inferred type next to our handlers.
+    const id: string = req.params.id;
+    res.json({ sub, scopes, id });
+  });
+  app.get('/typed', claimIncludes('roles', 'admin'), claimCheck<OrderClaims>((claims) => claims.org_id === 'acme'), (req, res) => {
+    const { payload } = getAuth<OrderClaims>(req);
+    const org: string = payload.org_id;
+    assertType<Equal<typeof payload.roles, string[] | undefined>>();
+    res.json({ org });
+  });
+  app.get('/explicit', (req: Request, res: Response, next: NextFunction) => {
+    if (req.auth === undefined) return next(new Error('unreachable'));
+    res.json({ alg: req.auth.header.alg });
+  });
+  app.use(authErrorHandler());
+  return app;
+}
+
+function buildExpress4(auth: RequireAuthMiddleware): Express4Types.Express {
+  const app = express4();
+  app.use(auth);
+  app.get('/orders/:id', requireScopes(['read:orders'], { match: 'any' }), (req, res) => {
+    // req.auth is typed on Express 4's Request too (same global namespace).
+    const auth: AuthResult | undefined = req.auth;
+    const id: string = req.params.id;
+    res.json({ sub: auth?.payload.sub, id });
+  });
+  app.get('/typed', claimCheck<OrderClaims>((claims) => claims.org_id === 'acme'), (req, res) => {
+    const { payload } = getAuth<OrderClaims>(req);
+    const org: string = payload.org_id;
+    res.json({ org });
+  });
+  app.get('/explicit', (req: Express4Types.Request, res: Express4Types.Response) => {
+    res.json({ alg: req.auth?.header.alg });
+  });
+  app.use(authErrorHandler());
+  return app;
+}
+
+// @ts-expect-error scopes must be a string or a string array
+requireScopes(42);
+// @ts-expect-error match is 'all' or 'any'
+requireScopes('a', { match: 'some' });
+// @ts-expect-error an unknown option is a compile error
+requireAuth({ ...options, audiance: 'x' });
+
+describe('types: the adapters type-check against both Express 4 and 5 and run on both', () => {
+  const auth = requireAuth(options);
+  afterAll(() => auth.close());
+
+  it.each([
+    ['express 5', buildExpress5(auth)],
+    ['express 4', buildExpress4(auth)],
+  ])('%s: an unauthenticated request is answered 401 by the typed app', async (_name, app) => {
+    const response = await request(app).get('/orders/1');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer');
+  });
+});
