@@ -1,0 +1,92 @@
+/**
+ * Internal: the JWS algorithms the verifier supports, with everything the signature check needs
+ * resolved once (digest, padding, signature length, the key type that fits), so no per-request
+ * work is spent on looking them up.
+ */
+import { constants, type KeyObject } from 'node:crypto';
+
+/** How one algorithm is checked with `node:crypto`. */
+export interface AlgorithmSpec {
+  readonly alg: string;
+  readonly family: 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA';
+  /** Digest for `crypto.verify` / `createHmac`; `null` for EdDSA (the digest is part of the scheme). */
+  readonly digest: 'sha256' | 'sha384' | 'sha512' | null;
+  /** Exact signature length in bytes where the algorithm fixes it (ES*, EdDSA, HS*). */
+  readonly signatureLength: number | undefined;
+  /** For ES*: the OpenSSL curve name the key must be on. */
+  readonly namedCurve: string | undefined;
+}
+
+function spec(
+  alg: string,
+  family: AlgorithmSpec['family'],
+  digest: AlgorithmSpec['digest'],
+  signatureLength?: number,
+  namedCurve?: string,
+): AlgorithmSpec {
+  return Object.freeze({ alg, family, digest, signatureLength, namedCurve });
+}
+
+/** Every algorithm the verifier can check, by `alg` name. `none` is deliberately absent. */
+export const ALGORITHMS: ReadonlyMap<string, AlgorithmSpec> = new Map([
+  ['HS256', spec('HS256', 'HS', 'sha256', 32)],
+  ['HS384', spec('HS384', 'HS', 'sha384', 48)],
+  ['HS512', spec('HS512', 'HS', 'sha512', 64)],
+  ['RS256', spec('RS256', 'RS', 'sha256')],
+  ['RS384', spec('RS384', 'RS', 'sha384')],
+  ['RS512', spec('RS512', 'RS', 'sha512')],
+  ['PS256', spec('PS256', 'PS', 'sha256')],
+  ['PS384', spec('PS384', 'PS', 'sha384')],
+  ['PS512', spec('PS512', 'PS', 'sha512')],
+  ['ES256', spec('ES256', 'ES', 'sha256', 64, 'prime256v1')],
+  ['ES384', spec('ES384', 'ES', 'sha384', 96, 'secp384r1')],
+  ['ES512', spec('ES512', 'ES', 'sha512', 132, 'secp521r1')],
+  ['EdDSA', spec('EdDSA', 'EdDSA', null, 64)],
+  ['Ed25519', spec('Ed25519', 'EdDSA', null, 64)],
+]);
+
+/** Names of the symmetric (shared-secret) algorithms. */
+export function isSymmetric(alg: string): boolean {
+  return ALGORITHMS.get(alg)?.family === 'HS';
+}
+
+/** RSA keys shorter than this are refused (as jose and RFC 7518 section 3.3 require). */
+export const MIN_RSA_MODULUS_BITS = 2048;
+
+/** RSA-PSS options for `crypto.verify`: salt length equal to the digest length (RFC 7518 section 3.5). */
+export const PSS_PADDING = Object.freeze({
+  padding: constants.RSA_PKCS1_PSS_PADDING,
+  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+});
+
+/** Why a key cannot verify a token of `spec.alg`, or `undefined` when it fits. */
+export function keyMismatch(spec: AlgorithmSpec, key: KeyObject): string | undefined {
+  switch (spec.family) {
+    case 'HS':
+      if (key.type !== 'secret') return `${spec.alg} needs a shared secret`;
+      if (key.symmetricKeySize === 0) return `${spec.alg} needs a non-empty secret`;
+      return undefined;
+    case 'RS':
+    case 'PS': {
+      const type = key.asymmetricKeyType;
+      if (key.type !== 'public' || !(type === 'rsa' || (spec.family === 'PS' && type === 'rsa-pss'))) {
+        return `${spec.alg} needs an RSA public key`;
+      }
+      const pssHash = key.asymmetricKeyDetails?.hashAlgorithm;
+      if (type === 'rsa-pss' && pssHash !== undefined && pssHash !== spec.digest) return `the RSA-PSS key is restricted to ${pssHash}`;
+      const bits = key.asymmetricKeyDetails?.modulusLength;
+      if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) {
+        return `${spec.alg} needs an RSA key of at least ${MIN_RSA_MODULUS_BITS} bits`;
+      }
+      return undefined;
+    }
+    case 'ES':
+      if (key.type !== 'public' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== spec.namedCurve) {
+        return `${spec.alg} needs an EC public key on curve ${spec.namedCurve}`;
+      }
+      return undefined;
+    case 'EdDSA':
+      if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') return `${spec.alg} needs an Ed25519 public key`;
+      return undefined;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Internal: the registered-claim checks of RFC 7519 / RFC 9068 on a payload whose signature is
+ * already verified, with the policy resolved once at construction. Time checks follow jose's
+ * semantics exactly (`now` in whole seconds; `exp <= now - tolerance` is expired; `nbf > now +
+ * tolerance` is not yet valid), so cached and uncached verification agree.
+ */
+import type { JWTPayload } from 'jose';
+import { invalidToken } from './invalid-token.js';
+
+/** What the claims must satisfy, resolved at construction. */
+export interface ClaimsPolicy {
+  readonly audience: ReadonlySet<string>;
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  /** Claims that must be present besides `exp`, `iss` and `aud`. */
+  readonly requiredClaims: readonly string[];
+}
+
+/** The window (epoch seconds) in which a token that passed the checks keeps passing them. */
+export interface ValidityWindow {
+  notBefore: number;
+  expiresBefore: number;
+  maxAgeUntil: number;
+}
+
+function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a number`);
+  return value;
+}
+
+function missing(claim: string): never {
+  throw invalidToken('ERR_JWT_CLAIM_MISSING', `missing required "${claim}" claim`);
+}
+
+function audienceMatches(aud: unknown, expected: ReadonlySet<string>): boolean {
+  if (typeof aud === 'string') return expected.has(aud);
+  if (Array.isArray(aud)) {
+    for (const value of aud) if (typeof value === 'string' && expected.has(value)) return true;
+  }
+  return false;
+}
+
+/** Checks the claims at `now` (epoch seconds); throws `InvalidTokenError`, else returns the validity window. */
+export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: string, now: number): ValidityWindow {
+  const exp = numericDate(payload, 'exp');
+  const nbf = numericDate(payload, 'nbf');
+  const iat = numericDate(payload, 'iat');
+  if (exp === undefined) missing('exp');
+  if (iat === undefined && policy.maxTokenAge !== undefined) missing('iat');
+  for (const claim of policy.requiredClaims) if (!Object.hasOwn(payload, claim)) missing(claim);
+
+  if (payload.iss !== issuer) {
+    if (payload.iss === undefined) missing('iss');
+    throw invalidToken('ERR_JWT_ISSUER', 'unexpected "iss" claim value');
+  }
+  if (!audienceMatches(payload.aud, policy.audience)) {
+    if (payload.aud === undefined) missing('aud');
+    throw invalidToken('ERR_JWT_AUDIENCE', 'unexpected "aud" claim value');
+  }
+
+  const tolerance = policy.clockTolerance;
+  const window: ValidityWindow = { notBefore: -Infinity, expiresBefore: exp + tolerance, maxAgeUntil: Infinity };
+  if (now >= window.expiresBefore) throw invalidToken('ERR_JWT_EXPIRED', 'the token has expired ("exp" claim)');
+  if (nbf !== undefined) {
+    window.notBefore = nbf - tolerance;
+    if (now < window.notBefore) throw invalidToken('ERR_JWT_NOT_YET_VALID', 'the token is not valid yet ("nbf" claim)');
+  }
+  if (iat !== undefined) {
+    window.notBefore = Math.max(window.notBefore, iat - tolerance);
+    if (now < iat - tolerance) throw invalidToken('ERR_JWT_IAT_FUTURE', 'the token is issued in the future ("iat" claim)');
+    if (policy.maxTokenAge !== undefined) {
+      window.maxAgeUntil = iat + policy.maxTokenAge + tolerance;
+      if (now > window.maxAgeUntil) throw invalidToken('ERR_JWT_TOO_OLD', 'the token is too old ("iat" claim and maxTokenAge)');
+    }
+  }
+  return window;
+}

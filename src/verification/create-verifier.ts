@@ -1,0 +1,295 @@
+/**
+ * `createVerifier`: the transport-neutral JWT access-token verifier. Checks, in order: size, the
+ * verified-token cache, structure, header (`alg` allowlist, `crit`, `typ`), key (by `alg` and
+ * `kid` only), signature (through `node:crypto`, synchronously), claims, scopes.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import { MetadataDiscovery } from '../discovery/index.js';
+import { BearerError, KeySourceUnavailableError } from '../errors/index.js';
+import { createKeySource } from '../keys/index.js';
+import type { KeySource } from '../keys/types.js';
+import { UpstreamError } from '../lib/http.js';
+import { ALGORITHMS, keyMismatch, type AlgorithmSpec } from './algorithms.js';
+import { checkClaims, type ClaimsPolicy } from './check-claims.js';
+import { decodeBase64url, decodeJsonObject } from './decode-segments.js';
+import { invalidToken } from './invalid-token.js';
+import { parseScopes } from './parse-scopes.js';
+import { resolveAlgorithms, resolveVerifierOptions } from './resolve-options.js';
+import type { JwtVerifier, ResolvedVerifierOptions, VerifiedToken, VerifierEvent, VerifierOptions } from './types.js';
+import { tokenHash, VerifiedTokenCache } from './verified-token-cache.js';
+import { verifySignature } from './verify-signature.js';
+
+/** A protected header that passed every header check, with what the key lookup and signature need. */
+interface CheckedHeader {
+  readonly header: JWTHeaderParameters;
+  readonly spec: AlgorithmSpec;
+  readonly kid: string | undefined;
+}
+
+/** How many distinct validated headers are remembered (tokens of one issuer share a handful). */
+const HEADER_CACHE_SIZE = 64;
+
+const ACCEPTED_TYP = new Set(['application/jwt', 'application/at+jwt']);
+const STRICT_TYP = new Set(['application/at+jwt']);
+
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.includes('/') ? lower : `application/${lower}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function malformed(description: string): never {
+  throw invalidToken('ERR_JWT_MALFORMED', description);
+}
+
+/**
+ * Creates a verifier of JWT access tokens (RFC 9068 / Auth0-style) for one issuer and audience.
+ * Invalid or contradictory options throw a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'express-m2m';
+ *
+ * const verifier = createVerifier({
+ *   issuerBaseURL: 'https://issuer.example.com/',
+ *   audience: 'https://api.example.com',
+ * });
+ * await verifier.warmUp();
+ * const { payload, scopes } = await verifier.verify(accessToken);
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): JwtVerifier {
+  const { resolved: base, keySourceKind } = resolveVerifierOptions(options);
+  const now = options.now ?? Date.now;
+  const onEvent = options.onEvent;
+  const emit = (event: VerifierEvent): void => {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(event);
+    } catch {
+      // An observer's bug must not change the outcome of a verification.
+    }
+  };
+
+  const needsDiscovery = base.issuerBaseURL !== undefined
+    && (base.issuer === undefined || (keySourceKind === 'jwks' && options.jwksUri === undefined));
+  const discovery = needsDiscovery ? new MetadataDiscovery(base.issuerBaseURL as string, { now }) : undefined;
+
+  const discover = async () => {
+    try {
+      return await (discovery as MetadataDiscovery).get();
+    } catch (error) {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      emit({ type: 'verification.discovery_failed', issuerBaseURL: base.issuerBaseURL as string, error: cause });
+      throw new KeySourceUnavailableError('the token issuer\'s metadata is temporarily unavailable', 30, { cause });
+    }
+  };
+
+  const keySource: KeySource = options.keySource ?? createKeySource({
+    jwksUri: keySourceKind !== 'jwks'
+      ? undefined
+      : options.jwksUri ?? (async () => {
+        const metadata = await discover();
+        if (metadata.jwks_uri === undefined) {
+          throw new UpstreamError(`the metadata of ${base.issuerBaseURL} has no "jwks_uri"`);
+        }
+        return metadata.jwks_uri;
+      }),
+    publicKey: options.publicKey,
+    secret: options.secret,
+    jwks: options.jwks,
+    onEvent: onEvent === undefined ? undefined : emit,
+    now,
+  });
+
+  const algorithms = resolveAlgorithms(options.algorithms, keySource.algorithms, keySourceKind);
+  const resolved: ResolvedVerifierOptions = Object.freeze({ ...base, algorithms: Object.freeze(algorithms) });
+  const allowed = new Map<string, AlgorithmSpec>(algorithms.map((alg) => [alg, ALGORITHMS.get(alg) as AlgorithmSpec]));
+  const acceptedTyp = resolved.strictTokenType ? STRICT_TYP : ACCEPTED_TYP;
+  const typOptional = !resolved.strictTokenType;
+  const maxTokenLength = resolved.maxTokenLength;
+  const scopeClaim = resolved.scopeClaim;
+  const policy: ClaimsPolicy = {
+    audience: new Set(resolved.audience),
+    clockTolerance: resolved.clockTolerance,
+    maxTokenAge: resolved.maxTokenAge,
+    requiredClaims: resolved.requiredClaims.filter((claim) => claim !== 'exp'),
+  };
+  let expectedIssuer = resolved.issuer;
+  const cache = resolved.verifiedTokenCache === false
+    ? undefined
+    : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, keySource.generation);
+  const headers = new Map<string, CheckedHeader>();
+  const fits = new WeakMap<KeyObject, Set<AlgorithmSpec>>();
+
+  function checkHeader(segment: string): CheckedHeader {
+    const known = headers.get(segment);
+    if (known !== undefined) return known;
+    const header = decodeJsonObject(segment);
+    if (header === undefined) malformed('the token header is not a base64url-encoded JSON object');
+    const { alg, kid, typ } = header;
+    if (typeof alg !== 'string' || alg === '') malformed('the token header has no "alg"');
+    const spec = allowed.get(alg);
+    if (spec === undefined) throw invalidToken('ERR_JWT_ALG_NOT_ALLOWED', 'the token "alg" is not allowed');
+    if (header.crit !== undefined) throw invalidToken('ERR_JWT_CRIT', 'the token has a "crit" header parameter that is not understood');
+    if (typ === undefined ? !typOptional : typeof typ !== 'string' || !acceptedTyp.has(normalizeTyp(typ))) {
+      throw invalidToken('ERR_JWT_TYP', resolved.strictTokenType
+        ? 'the token "typ" header must be "at+jwt"'
+        : 'the token "typ" header must be "at+jwt" or "JWT"');
+    }
+    if (kid !== undefined && typeof kid !== 'string') malformed('the token "kid" header must be a string');
+    const checked: CheckedHeader = Object.freeze({ header: deepFreeze(header) as JWTHeaderParameters, spec, kid });
+    if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
+    headers.set(segment, checked);
+    return checked;
+  }
+
+  function checkKeyFits(spec: AlgorithmSpec, key: KeyObject): void {
+    const known = fits.get(key);
+    if (known?.has(spec)) return;
+    const reason = keyMismatch(spec, key);
+    if (reason !== undefined) throw invalidToken('ERR_JWT_KEY_MISMATCH', `the key for this token cannot verify it: ${reason}`);
+    if (known === undefined) fits.set(key, new Set([spec]));
+    else known.add(spec);
+  }
+
+  /** Signature, claims and scopes; `hash` is the cache key (undefined without a cache). */
+  function finish(
+    token: string,
+    firstDot: number,
+    secondDot: number,
+    checked: CheckedHeader,
+    key: KeyObject,
+    issuer: string,
+    hash: string | undefined,
+    generation: number,
+  ): VerifiedToken {
+    checkKeyFits(checked.spec, key);
+    const signature = decodeBase64url(token.slice(secondDot + 1));
+    if (
+      signature === undefined
+      || !verifySignature(checked.spec, Buffer.from(token.slice(0, secondDot), 'latin1'), signature, key)
+    ) {
+      throw invalidToken('ERR_JWT_SIGNATURE_INVALID', 'the token signature is invalid');
+    }
+    const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot)) as JWTPayload | undefined;
+    if (payload === undefined) malformed('the token payload is not a base64url-encoded JSON object');
+    const nowSeconds = Math.floor(now() / 1000);
+    const window = checkClaims(payload, policy, issuer, nowSeconds);
+    const scopes = Object.freeze(parseScopes(payload[scopeClaim], scopeClaim));
+    const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
+    if (cache !== undefined && hash !== undefined && keySource.generation === generation && cache.generation === generation) {
+      cache.set(hash, { value, ...window });
+    }
+    return value;
+  }
+
+  async function finishLater(
+    token: string,
+    firstDot: number,
+    secondDot: number,
+    checked: CheckedHeader,
+    key: KeyObject | Promise<KeyObject>,
+    hash: string | undefined,
+    generation: number,
+  ): Promise<VerifiedToken> {
+    let issuer = expectedIssuer;
+    if (issuer === undefined) {
+      issuer = (await discover()).issuer;
+      expectedIssuer = issuer;
+    }
+    return finish(token, firstDot, secondDot, checked, await lookUpKey(key), issuer, hash, generation);
+  }
+
+  async function lookUpKey(key: KeyObject | Promise<KeyObject>): Promise<KeyObject> {
+    try {
+      return await key;
+    } catch (error) {
+      throw asVerificationError(error);
+    }
+  }
+
+  function asVerificationError(error: unknown): BearerError {
+    if (error instanceof BearerError) return error;
+    return new KeySourceUnavailableError(undefined, undefined, { cause: error });
+  }
+
+  function verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token === '') malformed('the token is empty');
+    if (token.length > maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${maxTokenLength} characters`);
+    let hash: string | undefined;
+    if (cache !== undefined) {
+      const generation = keySource.generation;
+      if (cache.generation !== generation) {
+        const entries = cache.clear();
+        cache.generation = generation;
+        if (entries > 0) emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
+      }
+      hash = tokenHash(token);
+      const hit = cache.get(hash, Math.floor(now() / 1000));
+      if (hit !== undefined) return hit;
+    }
+    const firstDot = token.indexOf('.');
+    const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1);
+    if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
+    const checked = checkHeader(token.slice(0, firstDot));
+    const generation = keySource.generation;
+    let key: KeyObject | Promise<KeyObject>;
+    try {
+      key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid });
+    } catch (error) {
+      throw asVerificationError(error);
+    }
+    if (expectedIssuer === undefined || isPromiseLike(key)) {
+      return finishLater(token, firstDot, secondDot, checked, key, hash, generation);
+    }
+    return finish(token, firstDot, secondDot, checked, key, expectedIssuer, hash, generation);
+  }
+
+  const reportRejection = (error: unknown): never => {
+    if (error instanceof BearerError && error.status === 401) {
+      emit({ type: 'verification.rejected', code: error.code, reason: error.message });
+    }
+    throw error;
+  };
+
+  const verify = onEvent === undefined
+    ? verifyToken
+    : (token: string): VerifiedToken | Promise<VerifiedToken> => {
+      try {
+        const result = verifyToken(token);
+        return isPromiseLike(result) ? result.catch(reportRejection) : result;
+      } catch (error) {
+        return reportRejection(error);
+      }
+    };
+
+  return {
+    verify: verify as JwtVerifier['verify'],
+    async warmUp() {
+      if (discovery !== undefined) {
+        const metadata = await discover();
+        expectedIssuer ??= metadata.issuer;
+      }
+      await keySource.warmUp();
+    },
+    close() {
+      cache?.clear();
+      headers.clear();
+      keySource.close?.();
+    },
+    options: resolved,
+  };
+}

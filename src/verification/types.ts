@@ -1,0 +1,150 @@
+/** Public types of the JWT verification core (`createVerifier`). */
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import type { JwksOptions, KeySourceOptions } from '../keys/options.js';
+import type { KeySource, KeySourceEvent } from '../keys/types.js';
+
+/**
+ * The result of a successful verification. The object (with its `header`, `payload` and `scopes`)
+ * is deeply frozen: with the verified-token cache on, the same object is returned for every
+ * request that presents the same token.
+ */
+export interface VerifiedToken<Claims = JWTPayload> {
+  /** The token as presented (compact JWS). */
+  readonly token: string;
+  /** The token's protected header. */
+  readonly header: JWTHeaderParameters;
+  /** The token's claims. */
+  readonly payload: Claims & JWTPayload;
+  /** The scopes granted by the token, from the `scopeClaim` claim (empty when absent or `''`). */
+  readonly scopes: readonly string[];
+}
+
+/**
+ * Stable `code` values of the `InvalidTokenError`s the verifier throws (besides
+ * `ERR_KEY_SOURCE_UNAVAILABLE` from `KeySourceUnavailableError` and the codes key sources use for
+ * unknown keys).
+ */
+export type JwtErrorCode =
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_JWT_MALFORMED'
+  | 'ERR_JWT_ALG_NOT_ALLOWED'
+  | 'ERR_JWT_CRIT'
+  | 'ERR_JWT_TYP'
+  | 'ERR_JWT_KEY_MISMATCH'
+  | 'ERR_JWT_SIGNATURE_INVALID'
+  | 'ERR_JWT_CLAIM_MISSING'
+  | 'ERR_JWT_CLAIM_INVALID'
+  | 'ERR_JWT_ISSUER'
+  | 'ERR_JWT_AUDIENCE'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_NOT_YET_VALID'
+  | 'ERR_JWT_IAT_FUTURE'
+  | 'ERR_JWT_TOO_OLD';
+
+/** An event the verifier reports for operators (key-source events are passed through as they are). */
+export type VerifierEvent =
+  | KeySourceEvent
+  | { type: 'verification.rejected'; code: string; reason: string }
+  | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
+  | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number };
+
+/**
+ * Options of {@link createVerifier}. Exactly one source of keys: `jwksUri` (or the `jwks_uri`
+ * discovered from `issuerBaseURL`), `publicKey`, `secret`, or a ready `keySource`.
+ */
+export interface VerifierOptions {
+  /**
+   * Base URL of the issuer, for OIDC / RFC 8414 discovery. Discovery gives the expected `iss`
+   * (unless `issuer` is set) and the `jwks_uri` (unless `jwksUri`, `publicKey`, `secret` or
+   * `keySource` is set). A failed discovery makes `verify` throw `KeySourceUnavailableError` (503).
+   */
+  issuerBaseURL?: string;
+  /** Expected `iss` claim (exact match). Required unless `issuerBaseURL` is set. */
+  issuer?: string;
+  /**
+   * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
+   * Required: a resource server that accepts tokens minted for any audience accepts tokens meant
+   * for other APIs.
+   */
+  audience?: string | string[];
+  /** URL of the issuer's JWK Set. Default: the `jwks_uri` from discovery. */
+  jwksUri?: string;
+  /**
+   * A static public key to verify with instead of a JWKS: PEM (SPKI, PKCS#1 or certificate), a
+   * public JWK, a JWK Set or a public `KeyObject` (see `createKeySource`).
+   */
+  publicKey?: KeySourceOptions['publicKey'];
+  /**
+   * A shared secret (UTF-8 string or bytes, at least 32 bytes): enables HS256/384/512 and only
+   * those (HS384 needs 48 bytes, HS512 64).
+   */
+  secret?: KeySourceOptions['secret'];
+  /** A ready key source (anything implementing the `KeySource` contract) instead of the options above. */
+  keySource?: KeySource;
+  /**
+   * Allowed `alg` values. Default: every algorithm the key source can serve (asymmetric ones for a
+   * JWKS or public key; HS256/384/512 for a secret). Never `none`; HS* only with `secret`.
+   */
+  algorithms?: string[];
+  /** Leeway for `exp`, `nbf`, `iat` and `maxTokenAge`, in seconds. Default 5. */
+  clockTolerance?: number;
+  /** Largest accepted token age (`now - iat`), in seconds; makes `iat` required. Default: no limit. */
+  maxTokenAge?: number;
+  /**
+   * `true`: the `typ` header must be `at+jwt` or `application/at+jwt` (RFC 9068). Default `false`:
+   * also accepts `JWT` (as Auth0 issues) and tokens without `typ`; other values are refused either way.
+   */
+  strictTokenType?: boolean;
+  /** Claims that must be present, besides `exp` (always), `iss` and `aud`. Default none. */
+  requiredClaims?: string[];
+  /**
+   * Claim holding the granted scopes: a space-separated string (`scope`) or an array of strings
+   * (`scp`, Auth0's `permissions`). Default `'scope'`.
+   */
+  scopeClaim?: string;
+  /** Longest accepted token, in characters; longer tokens are refused before any parsing. Default 8192. */
+  maxTokenLength?: number;
+  /**
+   * Cache of verified tokens (keyed by the token's SHA-256): a token seen again costs one hash and
+   * one lookup until it expires. `false` turns it off. Default `{ maxEntries: 10000 }`.
+   */
+  verifiedTokenCache?: false | { maxEntries?: number };
+  /** Options of the remote JWKS key source (timeouts, cache, cooldown), passed through. */
+  jwks?: JwksOptions;
+  /** Receives verification and key-source events. Default: none. */
+  onEvent?: (event: VerifierEvent) => void;
+  /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The options after validation and defaults, as the verifier uses them. */
+export interface ResolvedVerifierOptions {
+  readonly issuer: string | undefined;
+  readonly issuerBaseURL: string | undefined;
+  readonly audience: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly strictTokenType: boolean;
+  readonly requiredClaims: readonly string[];
+  readonly scopeClaim: string;
+  readonly maxTokenLength: number;
+  readonly verifiedTokenCache: false | { readonly maxEntries: number };
+}
+
+/** A configured verifier: see {@link createVerifier}. */
+export interface JwtVerifier {
+  /**
+   * Verifies a compact JWS access token. Returns synchronously when everything it needs is at
+   * hand (a cached token, or a cached key), otherwise a promise. Throws (or rejects with)
+   * `InvalidTokenError` (401) for a bad token and `KeySourceUnavailableError` (503) when keys
+   * cannot be had.
+   */
+  verify<Claims = JWTPayload>(token: string): VerifiedToken<Claims> | Promise<VerifiedToken<Claims>>;
+  /** Runs discovery and fetches the keys now, so the first request doesn't wait. */
+  warmUp(): Promise<void>;
+  /** Stops the key source's background timers and drops cached tokens. */
+  close(): void;
+  /** The validated options. */
+  readonly options: ResolvedVerifierOptions;
+}
