@@ -325,7 +325,9 @@ class ClientCredentialsProvider implements TokenProvider {
   private refreshInBackground(): void {
     if (this.inFlight !== undefined) return;
     if (this.latch !== undefined && this.now() < this.latch.until) return;
-    this.singleFlight({ background: true, avoid: this.current?.token.accessToken, rejected: false });
+    const current = this.current?.token;
+    if (current !== undefined) this.emit({ type: 'token.refresh_started', expiresAt: current.expiresAt });
+    this.singleFlight({ background: true, avoid: current?.accessToken, rejected: false });
   }
 
   /** Obtains a token (shared cache, then endpoint) with the failure latch and stale serving around it. */

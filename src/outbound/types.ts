@@ -41,6 +41,7 @@ export interface OutboundEventSubject {
 /**
  * What a token provider reports for logs and metrics through `onEvent`:
  * - `token.fetched`: a token was obtained from the endpoint while none was usable (callers waited);
+ * - `token.refresh_started`: a background refresh ahead of expiry began (callers keep the current token);
  * - `token.refreshed`: a token was obtained to replace one still usable (background or forced);
  * - `token.cache_hit`: a token another provider or process stored in the shared cache was taken;
  * - `token.retry`: a transient failure, retried after `delay` ms;
@@ -52,6 +53,7 @@ export interface OutboundEventSubject {
  */
 export type OutboundEvent = OutboundEventSubject & (
   | { type: 'token.fetched'; expiresAt: number; attempts: number }
+  | { type: 'token.refresh_started'; expiresAt: number }
   | { type: 'token.refreshed'; expiresAt: number; attempts: number; background: boolean }
   | { type: 'token.cache_hit'; expiresAt: number }
   | { type: 'token.retry'; error: TokenRequestError; attempt: number; delay: number }
