@@ -110,7 +110,7 @@ describe('401 with Bearer error="invalid_token": one forced refresh, one retry, 
   ])('retries with a new token and the same body (%s)', async (_name, body) => {
     const first = await provider.getToken();
     refused.add(first);
-    const response = await provider.fetch(`${base}/invoices`, { method: body === undefined ? 'GET' : 'POST', body: body as BodyInit | undefined });
+    const response = await provider.fetch(`${base}/invoices`, { method: body === undefined ? 'GET' : 'POST', body: body as RequestInit['body'] });
     expect(response.status).toBe(200);
     expect(issuer.counts.token).toBe(2);
     expect(received).toHaveLength(2);

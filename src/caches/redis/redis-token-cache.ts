@@ -1,0 +1,183 @@
+/**
+ * A {@link TokenCache} in Redis (ioredis) so that every replica of a service shares one token:
+ * values with a TTL that ends before the token's expiry, optional AES-256-GCM encryption, and a
+ * short lock (SET NX PX with a random owner, released only by its owner) for a cross-process
+ * single-flight. Every operation is bounded by `operationTimeout`; a failure rejects, and the
+ * provider falls back to its own memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { CachedToken, TokenCache, TokenCacheLock } from '../token-cache.js';
+import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
+
+/** Options of {@link redisTokenCache}. Give `client` or `url`. */
+export interface RedisTokenCacheOptions {
+  /** An ioredis client to use (it is not closed by `close()`). */
+  client?: Redis;
+  /** A `redis://` or `rediss://` URL to connect to (the connection is closed by `close()`). */
+  url?: string;
+  /** Prefix of every key this cache writes. Default `'express-m2m:token:'`. */
+  keyPrefix?: string;
+  /**
+   * Encrypts stored values with AES-256-GCM: 32 random bytes, or a string of at least 32 characters
+   * (stretched with HKDF-SHA256). Values that do not decrypt are treated as missing. Default: none
+   * (tokens are stored as JSON; protect Redis accordingly).
+   */
+  encryptionKey?: EncryptionKey;
+  /** Longest a Redis operation may take before it counts as failed, in milliseconds. Default 1000. */
+  operationTimeout?: number;
+}
+
+const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/**
+ * A token cache in Redis, shared by processes. See {@link redisTokenCache}.
+ *
+ * @example
+ * ```ts
+ * import { RedisTokenCache } from 'express-m2m/redis';
+ *
+ * const cache = new RedisTokenCache({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+ * await cache.close();
+ * ```
+ */
+export class RedisTokenCache implements TokenCache {
+  /** The ioredis client in use. */
+  readonly client: Redis;
+  /** The key prefix in use. */
+  readonly keyPrefix: string;
+  private readonly ownsClient: boolean;
+  private readonly encryptionKey: Buffer | undefined;
+  private readonly operationTimeout: number;
+
+  constructor(options: RedisTokenCacheOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('redisTokenCache: options must be an object');
+    const { client, url } = options;
+    if ((client === undefined) === (url === undefined)) throw new TypeError('redisTokenCache: give exactly one of "client" and "url"');
+    const operationTimeout = options.operationTimeout ?? 1000;
+    if (typeof operationTimeout !== 'number' || !Number.isFinite(operationTimeout) || operationTimeout <= 0) {
+      throw new TypeError('redisTokenCache: "operationTimeout" must be a positive number of milliseconds');
+    }
+    this.operationTimeout = operationTimeout;
+    const keyPrefix = options.keyPrefix ?? 'express-m2m:token:';
+    if (typeof keyPrefix !== 'string') throw new TypeError('redisTokenCache: "keyPrefix" must be a string');
+    this.keyPrefix = keyPrefix;
+    this.encryptionKey = options.encryptionKey === undefined ? undefined : deriveEncryptionKey(options.encryptionKey);
+    if (client !== undefined) {
+      if (typeof client !== 'object' || client === null || typeof (client as Redis).set !== 'function') {
+        throw new TypeError('redisTokenCache: "client" must be an ioredis client');
+      }
+      this.client = client;
+      this.ownsClient = false;
+    } else {
+      if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+        throw new TypeError('redisTokenCache: "url" must be a redis:// or rediss:// URL');
+      }
+      this.client = new Redis(url, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: Math.max(operationTimeout, 1000),
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      });
+      // Failures surface through the operations (and the provider's cache.fallback event); without a
+      // listener ioredis would print every reconnect error.
+      this.client.on('error', () => undefined);
+      this.ownsClient = true;
+    }
+  }
+
+  async get(key: string): Promise<CachedToken | undefined> {
+    const redisKey = this.keyPrefix + key;
+    const stored = await this.bounded(() => this.client.get(redisKey));
+    if (stored === null) return undefined;
+    const json = this.encryptionKey === undefined ? stored : decryptValue(this.encryptionKey, stored, redisKey);
+    if (json === undefined) return undefined;
+    try {
+      return JSON.parse(json) as CachedToken;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, token: CachedToken, ttl: number): Promise<void> {
+    const redisKey = this.keyPrefix + key;
+    const milliseconds = Math.floor(ttl);
+    if (milliseconds < 1) return;
+    const value: CachedToken = {
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresAt: token.expiresAt,
+      obtainedAt: token.obtainedAt,
+    };
+    if (token.scope !== undefined) value.scope = token.scope;
+    const json = JSON.stringify(value);
+    const stored = this.encryptionKey === undefined ? json : encryptValue(this.encryptionKey, json, redisKey);
+    await this.bounded(() => this.client.set(redisKey, stored, 'PX', milliseconds));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.bounded(() => this.client.del(this.keyPrefix + key));
+  }
+
+  async lock(key: string, ttl: number): Promise<TokenCacheLock | undefined> {
+    const lockKey = `${this.keyPrefix}${key}:lock`;
+    const owner = randomBytes(16).toString('hex');
+    const result = await this.bounded(() => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'));
+    if (result !== 'OK') return undefined;
+    return {
+      release: async () => {
+        await this.bounded(() => this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner));
+      },
+    };
+  }
+
+  /** Closes the connection if this cache opened it. */
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.disconnect();
+  }
+
+  private bounded<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.client.status === 'end') return Promise.reject(new Error('the Redis connection is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.operationTimeout} ms`)), this.operationTimeout);
+      timer.unref();
+      operation().then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+}
+
+/**
+ * Creates a Redis token cache for `clientCredentials({ cache })`, so that every process of a service
+ * shares one token and N processes on a cold cache make one token request. Keys are a hash of
+ * endpoint, client, audience, scope and resource (never the secret); values live until the token's
+ * expiry margin; a failing Redis makes the provider fall back to memory (`cache.fallback` event).
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials } from 'express-m2m';
+ * import { redisTokenCache } from 'express-m2m/redis';
+ *
+ * const cache = redisTokenCache({
+ *   url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+ *   encryptionKey: process.env.TOKEN_CACHE_KEY ?? 'a placeholder passphrase of 32+ characters',
+ * });
+ * const billing = clientCredentials({
+ *   tokenEndpoint: 'https://auth.example.com/oauth/token',
+ *   clientId: 'orders-service',
+ *   clientSecret: 'placeholder-secret',
+ *   audience: 'https://billing.example.com',
+ *   cache,
+ * });
+ * ```
+ */
+export function redisTokenCache(options: RedisTokenCacheOptions): RedisTokenCache {
+  return new RedisTokenCache(options);
+}
