@@ -13,6 +13,8 @@
  * - Outages: after a failed fetch, the last key set keeps serving for `maxStale` past its
  *   lifetime (`keys.stale_used`); no new fetch for `cooldownDuration`; requests that cannot get a
  *   key get `KeySourceUnavailableError` (503) with `Retry-After` = the rest of the cooldown.
+ * - An empty `keys` array is a valid answer (the issuer revoked every key); a non-empty one
+ *   without a single usable key counts as a failed fetch, like HTML or a 500.
  * - An expired set with no outage known (an idle service) makes the next request wait for the
  *   refresh, so a key removed from the JWKS is not used again after its lifetime.
  */
@@ -211,7 +213,8 @@ export class RemoteJwksKeySource implements KeySource {
         if (imported.ok) entries.push(imported.entry);
         else this.emit({ type: 'keys.key_skipped', uri, kid: eventKid(imported.kid), reason: imported.reason });
       }
-      if (entries.length === 0) throw new UpstreamError(`${uri} has no usable signature verification key`);
+      // An empty set is the issuer's word (every key revoked); a set of only unusable keys is garbage.
+      if (entries.length === 0 && keys.length > 0) throw new UpstreamError(`${uri} has no usable signature verification key`);
       this.install(new KeySet(entries), freshnessLifetime(cacheControl, age));
       this.emit({ type: 'keys.fetched', uri, keyCount: entries.length });
     } catch (caught) {
@@ -231,8 +234,9 @@ export class RemoteJwksKeySource implements KeySource {
     if (this.keySet === undefined || !this.keySet.sameKeysAs(keySet)) {
       this.currentGeneration += 1;
       this.unknownKids.clear();
+      this.keySet = keySet;
     }
-    this.keySet = keySet;
+    // else: the same keys; keep the KeyObjects callers already hold (and may key caches on).
     this.fetchedAt = now;
     this.expiresAt = now + lifetime;
     this.refreshAt = this.expiresAt - Math.min(refreshAheadDuration, lifetime / 2);
