@@ -11,7 +11,14 @@ import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { JsonWebKeySet, LocalIssuerAlgorithm } from './types.js';
 
-/** The asymmetric algorithms a key can be generated for. */
+/**
+ * The asymmetric algorithms the local issuer can generate keys for and sign with.
+ *
+ * @example
+ * ```ts
+ * for (const alg of LOCAL_ISSUER_ALGORITHMS) await issuer.sign({ aud: 'https://api' }, { alg });
+ * ```
+ */
 export const LOCAL_ISSUER_ALGORITHMS: readonly LocalIssuerAlgorithm[] = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ];

@@ -31,6 +31,9 @@ import type {
   RotateKeysOptions,
 } from './types.js';
 
+/** How many token requests `tokenRequests` keeps (the most recent). */
+const MAX_RECORDED_TOKEN_REQUESTS = 1000;
+
 interface CheckedOptions {
   host: string;
   port: number;
@@ -287,6 +290,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       params: parsed?.ok ? paramsToRecord(parsed.params) : {},
     };
     tokenRequests.push(recorded);
+    if (tokenRequests.length > MAX_RECORDED_TOKEN_REQUESTS) tokenRequests.shift();
     if (await applyFault(res, faults.take('token'))) return;
     if (req.method !== 'POST') {
       sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
@@ -335,7 +339,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
 
     async sign(claims: Record<string, unknown>, signOptions: LocalSignOptions = {}): Promise<string> {
       if (typeof claims !== 'object' || claims === null) throw new TypeError('sign: "claims" must be an object');
-      const { alg, kid, key, header = {}, expiresIn, noDefaults = false } = signOptions;
+      const { alg, kid, key, header = {}, expiresIn, noDefaults = false, rawHeader, rawPayload } = signOptions;
+      if (rawHeader !== undefined && typeof rawHeader !== 'string') throw new TypeError('sign: "rawHeader" must be a string');
+      if (rawPayload !== undefined && typeof rawPayload !== 'string') throw new TypeError('sign: "rawPayload" must be a string');
       if (alg !== undefined && typeof alg !== 'string') throw new TypeError('sign: "alg" must be a string');
       let signingAlg: string;
       let signingKey: AnySigningKey | undefined;
@@ -379,7 +385,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
         if (!('exp' in payload)) payload.exp = iat + (expiresIn ?? config.tokenLifetime);
         if (!('jti' in payload)) payload.jti = randomBytes(12).toString('base64url');
       }
-      return signCompactJws(fullHeader, payload, signingAlg, signingKey);
+      return signCompactJws(rawHeader ?? fullHeader, rawPayload ?? payload, signingAlg, signingKey);
     },
 
     accessToken(tokenOptions: LocalAccessTokenOptions): Promise<string> {

@@ -87,15 +87,18 @@ function signature(alg: string, input: Buffer, key: AnySigningKey): Buffer {
 
 /**
  * Serializes and signs a compact JWS. `signingAlg` picks the signature; the header is written as
- * given (its `alg` may differ, on purpose). `signingAlg: 'none'` gives an empty signature.
+ * given (its `alg` may differ, on purpose). `signingAlg: 'none'` gives an empty signature. A string
+ * header or payload is encoded as is, so it need not be JSON.
  */
 export function signCompactJws(
-  header: Record<string, unknown>,
-  payload: Record<string, unknown>,
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown> | string,
   signingAlg: string,
   key: AnySigningKey | undefined,
 ): string {
-  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  // A string is used as the exact bytes of the segment (to sign malformed JSON on purpose).
+  const encode = (part: Record<string, unknown> | string): string => base64url(typeof part === 'string' ? part : JSON.stringify(part));
+  const input = `${encode(header)}.${encode(payload)}`;
   if (signingAlg === 'none') return `${input}.`;
   if (key === undefined) throw new TypeError(`sign: "key" is required for alg ${signingAlg}`);
   return `${input}.${base64url(signature(signingAlg, Buffer.from(input), key))}`;

@@ -71,6 +71,9 @@ export function parseTokenRequestBody(contentType: string | undefined, body: str
 /** The parameters as a plain object (a repeated parameter becomes an array). */
 export function paramsToRecord(params: ParsedParams): Record<string, string | string[]> {
   const record: Record<string, string | string[]> = {};
-  for (const [name, values] of params) record[name] = values.length === 1 ? values[0]! : [...values];
+  for (const [name, values] of params) {
+    // defineProperty: a parameter named "__proto__" is data, not the record's prototype.
+    Object.defineProperty(record, name, { value: values.length === 1 ? values[0]! : [...values], enumerable: true, writable: true, configurable: true });
+  }
   return record;
 }

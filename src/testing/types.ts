@@ -4,7 +4,14 @@
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
 
-/** Asymmetric JWS algorithms the local issuer can hold keys for and serve in its JWKS. */
+/**
+ * Asymmetric JWS algorithms the local issuer can hold keys for and serve in its JWKS.
+ *
+ * @example
+ * ```ts
+ * const alg: LocalIssuerAlgorithm = 'EdDSA';
+ * ```
+ */
 export type LocalIssuerAlgorithm =
   | 'RS256'
   | 'RS384'
@@ -17,10 +24,25 @@ export type LocalIssuerAlgorithm =
   | 'ES512'
   | 'EdDSA';
 
-/** The issuer endpoints that faults can be injected into and that are counted. */
+/**
+ * The issuer endpoints that faults can be injected into and that are counted.
+ *
+ * @example
+ * ```ts
+ * const endpoint: LocalIssuerEndpoint = 'jwks';
+ * issuer.setFault(endpoint, { status: 500 });
+ * ```
+ */
 export type LocalIssuerEndpoint = 'discovery' | 'jwks' | 'token';
 
-/** A JSON Web Key Set. */
+/**
+ * A JSON Web Key Set.
+ *
+ * @example
+ * ```ts
+ * const jwks: JsonWebKeySet = issuer.publicJwks();
+ * ```
+ */
 export interface JsonWebKeySet {
   keys: JWK[];
 }
@@ -29,6 +51,12 @@ export interface JsonWebKeySet {
  * A client registered with the local issuer (like an application authorized for an API in the
  * seeds' "authorized clients"). It authenticates with `clientSecret` (client_secret_basic /
  * client_secret_post) and/or a public key (private_key_jwt, RFC 7523).
+ *
+ * @example
+ * ```ts
+ * const client: LocalClient = { clientId: 'billing', clientSecret: 's3cret', audiences: ['https://api.example'], scopes: ['read:orders'] };
+ * const keyed: LocalClient = { clientId: 'reports', publicKey: await exportJWK(publicKey), audiences: ['https://api.example'] };
+ * ```
  */
 export interface LocalClient {
   /** The client id. */
@@ -53,7 +81,14 @@ export interface LocalClient {
   tokenLifetime?: number;
 }
 
-/** Options of {@link createLocalIssuer}. */
+/**
+ * Options of `createLocalIssuer`.
+ *
+ * @example
+ * ```ts
+ * const issuer = await createLocalIssuer({ alg: 'ES256', tokenLifetime: 300, jwksCacheControl: 'max-age=600' });
+ * ```
+ */
 export interface LocalIssuerOptions {
   /** Interface to listen on. Default `'127.0.0.1'`. */
   host?: string;
@@ -86,6 +121,15 @@ export interface LocalIssuerOptions {
  * A misbehaviour the local issuer shows on one endpoint (see `setFault`). With only `delay` the
  * normal answer comes late; `hang`, `destroy`, `html`, `status` or `body` replace the answer.
  * Faulted requests are still counted.
+ *
+ * @example
+ * ```ts
+ * issuer.setFault('token', { status: 429, headers: { 'Retry-After': '2' }, times: 1 });
+ * issuer.setFault('jwks', { html: true });      // 200 text/html
+ * issuer.setFault('jwks', { body: '{"keys":' }); // 200 garbage
+ * issuer.setFault('discovery', { hang: true });  // never answers
+ * issuer.setFault('jwks', null);                 // back to normal
+ * ```
  */
 export interface Fault {
   /** HTTP status of the replaced answer. Default 200 when `body` is given, else 500. */
@@ -109,7 +153,14 @@ export interface Fault {
   times?: number;
 }
 
-/** What a client put on the wire in a token request. */
+/**
+ * What a client put on the wire in a token request.
+ *
+ * @example
+ * ```ts
+ * expect(issuer.lastTokenRequest?.params).toMatchObject({ grant_type: 'client_credentials', audience: 'https://api' });
+ * ```
+ */
 export interface RecordedTokenRequest {
   /** Request headers (lower-case names, as node parses them). */
   headers: Record<string, string | string[] | undefined>;
@@ -121,7 +172,17 @@ export interface RecordedTokenRequest {
   params: Record<string, string | string[]>;
 }
 
-/** Options of `issuer.sign()`. */
+/**
+ * Options of `issuer.sign()`.
+ *
+ * @example
+ * ```ts
+ * await issuer.sign({ aud: 'https://api' }, { alg: 'none' });                            // unsigned
+ * await issuer.sign({ aud: 'https://api' }, { alg: 'HS256', key: issuer.publicKeyPem() }); // HS/RS confusion
+ * await issuer.sign({ aud: 'https://api' }, { header: { crit: ['x'], x: 1 } });          // unknown crit
+ * await issuer.sign({ aud: 'https://api' }, { kid: 'no-such-kid' });                     // unknown kid
+ * ```
+ */
 export interface LocalSignOptions {
   /**
    * Signature algorithm. Default: the algorithm of the key named by `kid`, else of `key` (RSA ->
@@ -144,9 +205,23 @@ export interface LocalSignOptions {
   expiresIn?: number;
   /** Do not add `iss`, `iat`, `exp`, `jti` (claims) nor `typ` (header). */
   noDefaults?: boolean;
+  /**
+   * The exact text of the header segment (before base64url), replacing the built header, e.g.
+   * `'{"alg":"RS256",'` to test a validly signed token whose header is not JSON. Default: none.
+   */
+  rawHeader?: string;
+  /** The exact text of the payload segment, replacing the claims (e.g. `'not json'`). Default: none. */
+  rawPayload?: string;
 }
 
-/** Options of `issuer.rotateKeys()`. */
+/**
+ * Options of `issuer.rotateKeys()`.
+ *
+ * @example
+ * ```ts
+ * const kid = issuer.rotateKeys({ keepPrevious: false }); // old tokens stop verifying
+ * ```
+ */
 export interface RotateKeysOptions {
   /** Keep serving the previous current key (only the immediately previous one). Default true. */
   keepPrevious?: boolean;
@@ -154,7 +229,14 @@ export interface RotateKeysOptions {
   alg?: LocalIssuerAlgorithm;
 }
 
-/** Options of `issuer.accessToken()`: an access token as the token endpoint would mint it. */
+/**
+ * Options of `issuer.accessToken()`: an access token as the token endpoint would mint it.
+ *
+ * @example
+ * ```ts
+ * const token = await issuer.accessToken({ clientId: 'billing', audience: 'https://api', scope: 'read:orders' });
+ * ```
+ */
 export interface LocalAccessTokenOptions {
   /** Client id (`sub` = `<clientId>@clients`, `azp`, `client_id`). Default `'test-client'`. */
   clientId?: string;
@@ -168,7 +250,18 @@ export interface LocalAccessTokenOptions {
   signOptions?: LocalSignOptions;
 }
 
-/** A running local authorization server. */
+/**
+ * A running local authorization server, from `createLocalIssuer`.
+ *
+ * @example
+ * ```ts
+ * const issuer = await createLocalIssuer();
+ * const auth = requireAuth({ issuerBaseURL: issuer.url, audience: 'https://api' });
+ * const token = await issuer.accessToken({ audience: 'https://api' });
+ * expect(issuer.counts.jwks).toBe(0);
+ * await issuer.close();
+ * ```
+ */
 export interface LocalIssuer {
   /** Issuer base URL (`issuerBaseURL`), no trailing slash, e.g. `http://127.0.0.1:PORT`. */
   readonly url: string;
@@ -188,7 +281,7 @@ export interface LocalIssuer {
   readonly counts: Readonly<Record<LocalIssuerEndpoint, number>>;
   /** The latest token request, or undefined. */
   readonly lastTokenRequest: RecordedTokenRequest | undefined;
-  /** Every token request since start or the last `resetCounts()`. */
+  /** Token requests since start or the last `resetCounts()` (the latest 1000). */
   readonly tokenRequests: readonly RecordedTokenRequest[];
   /** Registers (or replaces) a client; generates the id, and a secret when no public key is given. */
   registerClient(client: Partial<LocalClient> & { audiences: string[] }): { clientId: string; clientSecret: string | undefined };

@@ -3,7 +3,7 @@
  * catalogue of the inbound tests depends on these tokens being exactly what they claim to be.
  */
 import { createHmac, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, importSPKI, jwtVerify } from 'jose';
 import { LOCAL_ISSUER_ALGORITHMS, createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
 import { MetadataDiscovery } from '../../src/discovery/index.js';
@@ -162,6 +162,31 @@ describe('sign(): defaults and deliberately broken tokens', () => {
     const token = await issuer.sign({ aud: 'a' }, { header: { alg: 'ES256' } });
     expect(decodeProtectedHeader(token).alg).toBe('ES256');
     expect(decodeJwt(token).aud).toBe('a');
+  });
+
+  it('rawHeader / rawPayload: a validly signed token whose segments are not JSON', async () => {
+    const token = await issuer.sign({}, { rawPayload: 'not json', rawHeader: '{"alg":"RS256",' });
+    const [h, p, s] = token.split('.');
+    expect(Buffer.from(h!, 'base64url').toString()).toBe('{"alg":"RS256",');
+    expect(Buffer.from(p!, 'base64url').toString()).toBe('not json');
+    expect(cryptoVerify('sha256', Buffer.from(`${h}.${p}`), createPublicKey(issuer.publicKeyPem()), Buffer.from(s!, 'base64url'))).toBe(true);
+  });
+
+  it('signs with a WebCrypto CryptoKey from jose (default alg from the key, issuer kid)', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const token = await issuer.sign({ aud: 'a' }, { key: privateKey });
+    expect(decodeProtectedHeader(token).alg).toBe('ES256');
+    await expect(jwtVerify(token, publicKey)).resolves.toBeDefined();
+  });
+
+  it('uses the injected clock for iat and exp', async () => {
+    const clocked = await createLocalIssuer({ alg: 'ES256', now: () => 1_700_000_000_500 });
+    try {
+      const [, payload] = segments(await clocked.sign({ aud: 'a' }));
+      expect(payload).toMatchObject({ iat: 1_700_000_000, exp: 1_700_003_600 });
+    } finally {
+      await clocked.close();
+    }
   });
 
   it('rejects an unknown algorithm with a message naming "alg"', async () => {

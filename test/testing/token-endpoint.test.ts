@@ -264,6 +264,20 @@ describe('RFC 6749 section 3.2 / Auth0: request bodies', () => {
     expectOAuthError(await json(issuer, { grant_type: 'client_credentials', ...credentials, scope: 42 }), 400, 'invalid_request');
   });
 
+  it('treats a JSON "__proto__" parameter as data: no crash, recorded as a parameter', async () => {
+    const body = '{"grant_type":"client_credentials","client_id":"svc","client_secret":"svc-secret","__proto__":"x"}';
+    const answer = await post(issuer, body, { 'content-type': 'application/json' });
+    expect(answer.status).toBe(200);
+    expect(Object.getOwnPropertyDescriptor(issuer.lastTokenRequest!.params, '__proto__')?.value).toBe('x');
+  });
+
+  it('accepts a content type with parameters (charset)', async () => {
+    const answer = await post(issuer, 'grant_type=client_credentials&client_id=svc&client_secret=svc-secret', {
+      'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
+    });
+    expect(answer.status).toBe(200);
+  });
+
   it('answers 400 invalid_request for an unsupported content type', async () => {
     expectOAuthError(await post(issuer, 'grant_type=client_credentials', { 'content-type': 'text/plain' }), 400, 'invalid_request');
   });
