@@ -1,0 +1,219 @@
+/**
+ * The example API as an Express app (no listening here): public, private and scope-protected
+ * routes, and a route that calls a downstream service with a client-credentials token.
+ */
+import express, { type Express, type Response } from 'express';
+import {
+  authErrorHandler,
+  clientCredentials,
+  requireAuth,
+  requireScopes,
+  TokenRequestError,
+  type ClientCredentialsOptions,
+  type RequireAuthMiddleware,
+  type RequireAuthOptions,
+  type TokenProvider,
+} from 'express-m2m';
+import { errorBody, finalErrorHandler, methodNotAllowed, notFound } from './http.js';
+import { OrderStore, parseNewOrder } from './orders.js';
+
+/** Where `GET /api/downstream` goes, and the client-credentials settings of the token it sends. */
+export interface DownstreamTarget {
+  /** The URL called (GET). */
+  url: string;
+  /** The client-credentials settings (token endpoint or issuer, client, audience, scope...). */
+  client: ClientCredentialsOptions;
+  /** Timeout of the downstream call, in milliseconds. Default 10000. */
+  timeoutDuration?: number;
+}
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** Which tokens the API accepts: `issuerBaseURL` (or `issuer` + `jwksUri`) and `audience`. */
+  auth: RequireAuthOptions;
+  /** The downstream call; when undefined, `GET /api/downstream` answers 503 `downstream_not_configured`. */
+  downstream?: DownstreamTarget | undefined;
+  /** Where unexpected errors and operational warnings go (never tokens or secrets). Default `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** The app with the hooks a server needs around it. */
+export interface ExampleApp {
+  app: Express;
+  /** Fetches the issuer's metadata and keys now, so the first request does not wait. */
+  warmUp(): Promise<void>;
+  /** Stops background work (key refreshes, token refreshes). */
+  close(): Promise<void>;
+}
+
+/** The routes, for `GET /` and the README. */
+export const ROUTES = [
+  { method: 'GET', path: '/api/public', needs: 'nothing' },
+  { method: 'GET', path: '/api/private', needs: 'a valid access token' },
+  { method: 'GET', path: '/api/orders', needs: 'scope read:orders' },
+  { method: 'POST', path: '/api/orders', needs: 'scope write:orders; JSON body {"item": string, "quantity": integer}' },
+  { method: 'GET', path: '/api/downstream', needs: 'a valid access token; calls the downstream service with a client-credentials token' },
+] as const;
+
+/** Largest JSON body `POST /api/orders` reads. */
+const MAX_BODY = '16kb';
+/** Largest downstream answer passed on, in bytes. */
+const MAX_DOWNSTREAM_BODY = 1_000_000;
+
+/**
+ * Builds the example API.
+ *
+ * @example
+ * const { app, warmUp } = createApp({ auth: { issuerBaseURL: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' } });
+ * await warmUp();
+ * app.listen(3000);
+ */
+export function createApp(options: AppOptions): ExampleApp {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const auth: RequireAuthMiddleware = requireAuth(options.auth);
+  const orders = new OrderStore();
+  const downstream = options.downstream;
+  const provider: TokenProvider | undefined = downstream === undefined ? undefined : clientCredentials({
+    ...downstream.client,
+    // Tell the operator when the API's own token cannot be had; the event never holds the secret or a token.
+    onEvent: (event) => {
+      if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
+      downstream.client.onEvent?.(event);
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/', (_req, res) => {
+    res.json({ name: 'express-m2m example API', routes: ROUTES });
+  });
+
+  app.get('/api/public', (_req, res) => {
+    res.json({ message: 'Hello from a public endpoint! You don\'t need to be authenticated to see this.' });
+  });
+
+  app.get('/api/private', auth, (req, res) => {
+    res.json({
+      message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+      sub: req.auth?.payload.sub,
+      scopes: req.auth?.scopes ?? [],
+    });
+  });
+
+  app.get('/api/orders', auth, requireScopes('read:orders'), (_req, res) => {
+    res.json({ orders: orders.list() });
+  });
+
+  // The body is parsed only after the token and the scope are checked: an anonymous client never
+  // gets its body parsed, and a malformed body from an authorized one is a JSON 400.
+  app.post('/api/orders', auth, requireScopes('write:orders'), express.json({ limit: MAX_BODY }), (req, res) => {
+    const parsed = parseNewOrder(req.body);
+    if (!parsed.ok) {
+      res.status(400).json(errorBody('invalid_order', parsed.problem));
+      return;
+    }
+    const order = orders.add(parsed.order, String(req.auth?.payload.sub ?? 'unknown'));
+    res.status(201).location(`/api/orders/${order.id}`).json({ order });
+  });
+
+  app.get('/api/downstream', auth, async (_req, res) => {
+    if (downstream === undefined || provider === undefined) {
+      res.status(503).json(errorBody(
+        'downstream_not_configured',
+        'this API has no outbound client: set CLIENT_ID, CLIENT_SECRET and DOWNSTREAM_AUDIENCE (and DOWNSTREAM_URL or TOKEN_ENDPOINT as needed)',
+      ));
+      return;
+    }
+    await callDownstream(res, provider, downstream, log);
+  });
+
+  for (const route of ['/api/public', '/api/private', '/api/downstream']) app.all(route, methodNotAllowed(['GET']));
+  app.all('/api/orders', methodNotAllowed(['GET', 'POST']));
+  app.all('/', methodNotAllowed(['GET']));
+  app.use(notFound());
+  app.use(authErrorHandler());
+  app.use(finalErrorHandler(log));
+
+  return {
+    app,
+    warmUp: () => auth.warmUp(),
+    async close() {
+      auth.close();
+      await provider?.close();
+    },
+  };
+}
+
+/** Calls the downstream with the API's own token and answers with its status and JSON body. */
+async function callDownstream(
+  res: Response,
+  provider: TokenProvider,
+  target: DownstreamTarget,
+  log: (line: string) => void,
+): Promise<void> {
+  let answer: globalThis.Response;
+  try {
+    answer = await provider.fetch(target.url, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(target.timeoutDuration ?? 10_000),
+    });
+  } catch (error) {
+    sendCallFailure(res, error, target.url, log);
+    return;
+  }
+  let text: string;
+  try {
+    text = await readLimited(answer, MAX_DOWNSTREAM_BODY);
+  } catch {
+    res.status(502).json(errorBody('bad_gateway', 'the downstream service\'s answer could not be read in full'));
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    res.status(502).json(errorBody('bad_gateway', `the downstream service answered HTTP ${answer.status} without a JSON body`));
+    return;
+  }
+  res.status(answer.status).json(body);
+}
+
+/** The answer when the downstream call could not be made: never a 500, never the token. */
+function sendCallFailure(res: Response, error: unknown, url: string, log: (line: string) => void): void {
+  if (error instanceof TokenRequestError) {
+    if (error.code === 'ERR_TOKEN_REJECTED') {
+      // Our own client is misconfigured (wrong secret, audience not authorized): a gateway problem.
+      res.status(502).json(errorBody(
+        'bad_gateway',
+        `the authorization server refused this API's client credentials (${error.error ?? `HTTP ${error.status}`})`,
+      ));
+      return;
+    }
+    const retryAfter = Math.max(1, Math.ceil((error.retryAfter ?? 5000) / 1000));
+    res.setHeader('Retry-After', String(retryAfter));
+    res.status(503).json(errorBody('temporarily_unavailable', 'no token for the downstream service could be had from the authorization server; try again later'));
+    return;
+  }
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    res.status(504).json(errorBody('gateway_timeout', 'the downstream service did not answer in time'));
+    return;
+  }
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  log(`example-api: downstream call to ${url.split('?')[0]} failed: ${typeof cause === 'string' ? cause : String(name)}`);
+  res.status(502).json(errorBody('bad_gateway', 'the downstream service is unreachable'));
+}
+
+/** Reads a response body as text, giving up past `limit` bytes. */
+async function readLimited(answer: globalThis.Response, limit: number): Promise<string> {
+  const declared = Number(answer.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await answer.body?.cancel().catch(() => undefined);
+    throw new Error('too large');
+  }
+  const buffer = Buffer.from(await answer.arrayBuffer());
+  if (buffer.length > limit) throw new Error('too large');
+  return buffer.toString('utf8');
+}

@@ -1,0 +1,179 @@
+/**
+ * Starts the whole example from a configuration: the embedded local issuer (when no issuer is
+ * configured), the downstream service (unless `DOWNSTREAM_URL` names another) and the API.
+ * `main.ts` (the `npm start` command) and `demo.ts` both use it.
+ */
+import type { RequireAuthOptions } from 'express-m2m';
+import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
+import { createApp, type DownstreamTarget } from './app.js';
+import type { ExampleConfig, IssuerSettings } from './config.js';
+import { createDownstreamApp, DOWNSTREAM_PATH } from './downstream.js';
+import { listen, type Listening } from './http.js';
+
+/** The client id of the demo client the embedded issuer registers. */
+export const DEMO_CLIENT_ID = 'demo-client';
+/** The scopes of the demo client. */
+export const DEMO_SCOPES = ['read:orders', 'write:orders'] as const;
+/** The client id the API itself uses to call the downstream service (embedded mode). */
+export const API_CLIENT_ID = 'example-api';
+/** The scope the API asks for when it calls the downstream service (embedded mode). */
+export const DOWNSTREAM_SCOPE = 'read:inventory';
+
+/** The demo client's credentials, for pasting (embedded mode only: they exist only in this process). */
+export interface DemoClient {
+  clientId: string;
+  clientSecret: string;
+  tokenEndpoint: string;
+  audience: string;
+  scopes: readonly string[];
+}
+
+/** A running example. */
+export interface RunningExample {
+  /** The API's base URL, with its real port. */
+  apiUrl: string;
+  /** The URL `GET /api/downstream` calls. */
+  downstreamUrl: string | undefined;
+  /** Base URL of the embedded issuer; undefined when an issuer is configured. */
+  issuerUrl: string | undefined;
+  /** The demo client; undefined when an issuer is configured. */
+  demoClient: DemoClient | undefined;
+  /** Stops everything this example started. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startExample}. */
+export interface StartOptions {
+  /** Where warnings and unexpected errors go (never tokens or secrets). Default `console.error`. */
+  log?: (line: string) => void;
+}
+
+function authOptions(issuer: Exclude<IssuerSettings, { kind: 'embedded' }>, audience: string): RequireAuthOptions {
+  return issuer.kind === 'discovery'
+    ? { issuerBaseURL: issuer.issuerBaseURL, audience }
+    : { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience };
+}
+
+/**
+ * Starts the example described by `config`. Rejects (after stopping whatever it had started) when
+ * something cannot start, e.g. the port is taken.
+ *
+ * @example
+ * const example = await startExample(loadConfig({ PORT: '0' }));
+ * console.log(example.apiUrl);
+ * await example.close();
+ */
+export async function startExample(config: ExampleConfig, options: StartOptions = {}): Promise<RunningExample> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          log(`example-api: error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    })();
+    return closing;
+  };
+
+  try {
+    let issuerSettings: Exclude<IssuerSettings, { kind: 'embedded' }>;
+    let localIssuer: LocalIssuer | undefined;
+    let demoClient: DemoClient | undefined;
+    let outbound: Omit<DownstreamTarget, 'url'> | undefined;
+    let downstreamUrl: string | undefined;
+    const downstreamAudience = config.outbound?.downstreamAudience ?? config.downstreamAudience;
+
+    if (config.issuer.kind === 'embedded') {
+      localIssuer = await createLocalIssuer();
+      const issuer = localIssuer;
+      cleanups.push(() => issuer.close());
+      issuerSettings = { kind: 'discovery', issuerBaseURL: issuer.url };
+      const demo = issuer.registerClient({ clientId: DEMO_CLIENT_ID, audiences: [config.audience], scopes: [...DEMO_SCOPES] });
+      const service = issuer.registerClient({ clientId: API_CLIENT_ID, audiences: [downstreamAudience], scopes: [DOWNSTREAM_SCOPE] });
+      if (demo.clientSecret === undefined || service.clientSecret === undefined) {
+        throw new Error('the embedded issuer registered a client without a secret');
+      }
+      demoClient = {
+        clientId: demo.clientId,
+        clientSecret: demo.clientSecret,
+        tokenEndpoint: issuer.tokenEndpoint,
+        audience: config.audience,
+        scopes: DEMO_SCOPES,
+      };
+      outbound = {
+        client: {
+          tokenEndpoint: issuer.tokenEndpoint,
+          clientId: service.clientId,
+          clientSecret: service.clientSecret,
+          audience: downstreamAudience,
+          scope: DOWNSTREAM_SCOPE,
+        },
+      };
+    } else {
+      issuerSettings = config.issuer;
+      const settings = config.outbound;
+      if (settings !== undefined) {
+        const endpoint = settings.tokenEndpoint !== undefined
+          ? { tokenEndpoint: settings.tokenEndpoint }
+          : { issuerBaseURL: issuerSettings.kind === 'discovery' ? issuerSettings.issuerBaseURL : '' };
+        outbound = {
+          client: {
+            ...endpoint,
+            clientId: settings.clientId,
+            clientSecret: settings.clientSecret,
+            ...(settings.authMethod === undefined ? {} : { authMethod: settings.authMethod }),
+            audience: settings.downstreamAudience,
+          },
+        };
+        downstreamUrl = settings.downstreamUrl;
+      }
+    }
+
+    // The built-in downstream service trusts the same issuer, for its own audience.
+    if (outbound !== undefined && downstreamUrl === undefined) {
+      const downstream = createDownstreamApp({ auth: authOptions(issuerSettings, downstreamAudience), log });
+      cleanups.push(() => downstream.auth.close());
+      const listening: Listening = await listen(downstream.app, 0, '127.0.0.1');
+      cleanups.push(() => listening.close());
+      downstreamUrl = `${listening.url}${DOWNSTREAM_PATH}`;
+      await downstream.auth.warmUp().catch(() => undefined);
+    }
+
+    const api = createApp({
+      auth: authOptions(issuerSettings, config.audience),
+      downstream: outbound === undefined || downstreamUrl === undefined ? undefined : { ...outbound, url: downstreamUrl },
+      log,
+    });
+    cleanups.push(() => api.close());
+    try {
+      await api.warmUp();
+    } catch (error) {
+      log(`example-api: warning: could not fetch the issuer's keys yet (${error instanceof Error ? error.message : String(error)}); requests will retry`);
+    }
+    let listening: Listening;
+    try {
+      listening = await listen(api.app, config.port, config.host);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === 'EADDRINUSE') {
+        throw new Error(`PORT ${config.port} is already in use on ${config.host}: set PORT to another port (PORT=0 picks a free one)`);
+      }
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+        throw new Error(`HOST ${JSON.stringify(config.host)} is not an address of this machine`);
+      }
+      if (code === 'EACCES') throw new Error(`PORT ${config.port} needs privileges: use a port above 1023`);
+      throw error;
+    }
+    cleanups.push(() => listening.close());
+
+    return { apiUrl: listening.url, downstreamUrl, issuerUrl: localIssuer?.url, demoClient, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
