@@ -72,13 +72,6 @@ function buildExpress4(auth: RequireAuthMiddleware): Express4Types.Express {
   return app;
 }
 
-// @ts-expect-error scopes must be a string or a string array
-requireScopes(42);
-// @ts-expect-error match is 'all' or 'any'
-requireScopes('a', { match: 'some' });
-// @ts-expect-error an unknown option is a compile error
-requireAuth({ ...options, audiance: 'x' });
-
 describe('types: the adapters type-check against both Express 4 and 5 and run on both', () => {
   const auth = requireAuth(options);
   afterAll(() => auth.close());
@@ -90,5 +83,14 @@ describe('types: the adapters type-check against both Express 4 and 5 and run on
     const response = await request(app).get('/orders/1');
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it('rejects wrong argument types at compile time and at run time', () => {
+    // @ts-expect-error scopes must be a string or a string array
+    expect(() => requireScopes(42)).toThrow(/requireScopes: "scopes"/);
+    // @ts-expect-error match is 'all' or 'any'
+    expect(() => requireScopes('a', { match: 'some' })).toThrow(/requireScopes: "match"/);
+    // @ts-expect-error allowQueryToken is a boolean
+    expect(() => requireAuth({ ...options, allowQueryToken: 'yes' })).toThrow(/requireAuth: "allowQueryToken" must be a boolean/);
   });
 });

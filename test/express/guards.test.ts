@@ -1,0 +1,132 @@
+/**
+ * requireScopes / claimEquals / claimIncludes / claimCheck end to end on Express 4 and 5, with
+ * tokens from a real local issuer. Every authorization failure on a valid token is a 403.
+ */
+import request from 'supertest';
+import { createLocalIssuer } from 'express-m2m/testing';
+import type { LocalIssuer } from 'express-m2m/testing';
+import { authErrorHandler, claimCheck, claimEquals, claimIncludes, requireAuth, requireScopes } from 'express-m2m';
+import type { RequireAuthMiddleware } from 'express-m2m';
+import { AUDIENCE, EXPRESS_VERSIONS } from './support.js';
+
+let issuer: LocalIssuer;
+let auth: RequireAuthMiddleware;
+let realmAuth: RequireAuthMiddleware;
+
+beforeAll(async () => {
+  issuer = await createLocalIssuer();
+  auth = requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE });
+  realmAuth = requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE, realm: 'orders' });
+  await auth.warmUp();
+});
+afterAll(async () => {
+  auth.close();
+  realmAuth.close();
+  await issuer.close();
+});
+
+const token = (scope: string, claims: Record<string, unknown> = {}) => issuer.accessToken({ audience: AUDIENCE, scope, claims });
+
+describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
+  function app() {
+    const application = makeApp();
+    const ok = (_req: unknown, res: { json: (body: unknown) => void }) => res.json({ ok: true });
+    application.get('/all', auth, requireScopes('read:orders write:orders'), ok);
+    application.get('/any', auth, requireScopes(['admin', 'write:orders'], { match: 'any' }), ok);
+    application.get('/org', auth, claimEquals('org_id', 'acme'), ok);
+    application.get('/roles', auth, claimIncludes('roles', 'admin', 'ops'), ok);
+    application.get('/version', auth, claimCheck<{ ver?: number }>((claims) => (claims.ver ?? 0) >= 2, 'token version 2 or later required'), ok);
+    application.get('/realm', realmAuth, requireScopes('admin'), ok);
+    application.get('/unguarded-scope', requireScopes('read:orders'), ok);
+    application.get('/unguarded-claim', claimEquals('org_id', 'acme'), ok);
+    application.use(authErrorHandler());
+    return application;
+  }
+
+  describe('requireScopes: all (default) or any of the scopes, else 403 insufficient_scope with scope="..."', () => {
+    it('admits a token with every required scope', async () => {
+      const response = await request(app()).get('/all').set('Authorization', `Bearer ${await token('write:orders read:orders extra')}`);
+      expect(response.status).toBe(200);
+    });
+
+    it('refuses a token missing one of them with 403', async () => {
+      const response = await request(app()).get('/all').set('Authorization', `Bearer ${await token('read:orders')}`);
+      expect(response.status).toBe(403);
+      expect(response.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_scope", error_description="the token needs all of the scopes read:orders write:orders", scope="read:orders write:orders"',
+      );
+      expect(response.body).toEqual({ error: 'insufficient_scope', error_description: 'the token needs all of the scopes read:orders write:orders' });
+    });
+
+    it('match "any": one scope is enough', async () => {
+      await request(app()).get('/any').set('Authorization', `Bearer ${await token('write:orders')}`).expect(200);
+      const response = await request(app()).get('/any').set('Authorization', `Bearer ${await token('read:orders')}`);
+      expect(response.status).toBe(403);
+      expect(response.headers['www-authenticate']).toContain('scope="admin write:orders"');
+    });
+
+    it('refuses a seed-shaped token with an empty scope', async () => {
+      const response = await request(app()).get('/any').set('Authorization', `Bearer ${await token('')}`);
+      expect(response.status).toBe(403);
+    });
+
+    it('carries requireAuth\'s realm', async () => {
+      const response = await request(app()).get('/realm').set('Authorization', `Bearer ${await token('read:orders')}`);
+      expect(response.status).toBe(403);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
+    });
+  });
+
+  describe('claim checks: equals, includes, custom predicate; failures are 403 (not 401 as in the Auth0 anchor)', () => {
+    it('claimEquals', async () => {
+      await request(app()).get('/org').set('Authorization', `Bearer ${await token('', { org_id: 'acme' })}`).expect(200);
+      const response = await request(app()).get('/org').set('Authorization', `Bearer ${await token('', { org_id: 'evil' })}`);
+      expect(response.status).toBe(403);
+      expect(response.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_scope", error_description="the org_id claim does not have the required value"',
+      );
+      expect(response.body.error).toBe('insufficient_scope');
+    });
+
+    it('claimIncludes', async () => {
+      await request(app()).get('/roles').set('Authorization', `Bearer ${await token('', { roles: ['ops', 'admin'] })}`).expect(200);
+      const response = await request(app()).get('/roles').set('Authorization', `Bearer ${await token('', { roles: ['ops'] })}`);
+      expect(response.status).toBe(403);
+      expect(response.body.error_description).toBe('the roles claim does not include the required values');
+    });
+
+    it('claimCheck', async () => {
+      await request(app()).get('/version').set('Authorization', `Bearer ${await token('', { ver: 2 })}`).expect(200);
+      const response = await request(app()).get('/version').set('Authorization', `Bearer ${await token('', { ver: 1 })}`);
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({ error: 'insufficient_scope', error_description: 'token version 2 or later required' });
+    });
+
+    it('an invalid token never reaches a guard: 401, not 403', async () => {
+      const wrongAudience = await issuer.accessToken({ audience: 'https://other.test', scope: 'read:orders write:orders' });
+      const response = await request(app()).get('/all').set('Authorization', `Bearer ${wrongAudience}`);
+      expect(response.status).toBe(401);
+    });
+  });
+
+  describe('a guard without requireAuth before it fails closed with 401, not 500', () => {
+    it.each(['/unguarded-scope', '/unguarded-claim'])('%s', async (path) => {
+      const response = await request(app()).get(path).set('Authorization', `Bearer ${await token('read:orders', { org_id: 'acme' })}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.body.error_description).toMatch(/mount requireAuth\(\) before/);
+    });
+  });
+});
+
+describe('guards validate their arguments at construction, naming the option', () => {
+  it.each([
+    [() => requireScopes(''), /^requireScopes: "scopes" must name at least one scope/],
+    [() => requireScopes('a', { match: 'most' as 'all' }), /^requireScopes: "match" must be 'all' or 'any'/],
+    [() => claimEquals('', 'x'), /^claimEquals: "claim" must be a non-empty string/],
+    [() => claimIncludes('roles'), /^claimIncludes: give at least one expected value/],
+    [() => claimCheck(undefined as unknown as () => boolean), /^claimCheck: "predicate" must be a function/],
+  ])('%#', (build, message) => {
+    expect(build).toThrow(message);
+  });
+});

@@ -1,0 +1,405 @@
+/**
+ * requireAuth end to end: real Express 4 and 5 apps, a real local issuer (discovery + JWKS over
+ * HTTP on 127.0.0.1), supertest. One describe per rule of the inbound issue / README.
+ */
+import request from 'supertest';
+import { createLocalIssuer } from 'express-m2m/testing';
+import type { LocalIssuer } from 'express-m2m/testing';
+import { authErrorHandler, requireAuth, BearerError, MissingTokenError } from 'express-m2m';
+import type { RequireAuthEvent, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
+import { AUDIENCE, EXPRESS_VERSIONS, listen, parsersOf, rawGet } from './support.js';
+
+let issuer: LocalIssuer;
+const middlewares: RequireAuthMiddleware[] = [];
+
+beforeAll(async () => {
+  issuer = await createLocalIssuer({ clients: [{ clientId: 'billing', clientSecret: 'billing-secret', audiences: [AUDIENCE], scopes: ['read:orders'] }] });
+});
+afterAll(async () => {
+  for (const middleware of middlewares) middleware.close();
+  await issuer.close();
+});
+
+function auth(options: RequireAuthOptions = {}): RequireAuthMiddleware {
+  const middleware = requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE, ...options });
+  middlewares.push(middleware);
+  return middleware;
+}
+
+describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
+  function app(middleware: RequireAuthMiddleware = auth(), withHandler = true) {
+    const { urlencoded, json } = parsersOf(name);
+    const application = makeApp();
+    application.use(urlencoded({ extended: false }), json());
+    application.use(middleware);
+    application.all('/me', (req, res) => {
+      res.json({ auth: req.auth });
+    });
+    if (withHandler) application.use(authErrorHandler());
+    return application;
+  }
+
+  describe('on success, req.auth = { token, header, payload, scopes }', () => {
+    it('gives the handler the verified token', async () => {
+      const token = await issuer.accessToken({ clientId: 'billing', audience: AUDIENCE, scope: 'read:orders write:orders' });
+      const response = await request(app()).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(200);
+      const { auth: result } = response.body as { auth: Record<string, unknown> };
+      expect(Object.keys(result).sort()).toEqual(['header', 'payload', 'scopes', 'token']);
+      expect(result.token).toBe(token);
+      expect(result.header).toMatchObject({ alg: 'RS256', kid: issuer.currentKid(), typ: 'at+jwt' });
+      expect(result.payload).toMatchObject({ iss: issuer.issuer, aud: AUDIENCE, sub: 'billing@clients', scope: 'read:orders write:orders' });
+      expect(result.scopes).toEqual(['read:orders', 'write:orders']);
+    });
+
+    it('verifies tokens shaped like the seeds\' (sub <client_id>@clients, empty scope)', async () => {
+      const token = await issuer.accessToken({ clientId: 'seed-client', audience: AUDIENCE, scope: '' });
+      const response = await request(app()).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(200);
+      expect(response.body.auth.payload).toMatchObject({ sub: 'seed-client@clients', scope: '' });
+      expect(response.body.auth.scopes).toEqual([]);
+    });
+
+    it('verifies a token minted by the issuer\'s token endpoint (client_credentials)', async () => {
+      const minted = await request(issuer.url).post('/oauth/token').type('form')
+        .send({ grant_type: 'client_credentials', client_id: 'billing', client_secret: 'billing-secret', audience: AUDIENCE });
+      expect(minted.status).toBe(200);
+      const response = await request(app()).get('/me').set('Authorization', `Bearer ${minted.body.access_token as string}`);
+      expect(response.status).toBe(200);
+      expect(response.body.auth.scopes).toEqual(['read:orders']);
+    });
+
+    it('calls next() synchronously when the token verifies from the cache (no promise on the hot path)', async () => {
+      const middleware = auth();
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+      const req = { headers: { authorization: `Bearer ${token}` }, rawHeaders: ['Authorization', `Bearer ${token}`], method: 'GET' };
+      let called: unknown[] | undefined;
+      middleware(req as never, {} as never, (...args: unknown[]) => {
+        called = args;
+      });
+      expect(called).toEqual([]);
+      expect((req as { auth?: { token: string } }).auth?.token).toBe(token);
+    });
+
+    it('calls next(error) synchronously for a request without a token', () => {
+      let called: unknown[] | undefined;
+      auth()({ headers: {}, rawHeaders: [], method: 'GET' } as never, {} as never, (...args: unknown[]) => {
+        called = args;
+      });
+      expect(called?.[0]).toBeInstanceOf(MissingTokenError);
+    });
+  });
+
+  describe('RFC 6750 section 2.1: the Authorization header, scheme matched case-insensitively', () => {
+    it.each(['Bearer', 'bearer', 'BEARER'])('accepts the scheme %s', async (scheme) => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      await request(app()).get('/me').set('Authorization', `${scheme} ${token}`).expect(200);
+    });
+
+    it('answers 400 invalid_request to two Authorization headers', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const server = await listen(app());
+      try {
+        const response = await rawGet(server.port, '/me', [['Authorization', `Bearer ${token}`], ['Authorization', `Bearer ${token}`]]);
+        expect(response.status).toBe(400);
+        expect(response.headers['www-authenticate']).toMatch(/^Bearer error="invalid_request", error_description="the request has more than one Authorization header"$/);
+        expect(JSON.parse(response.body)).toEqual({ error: 'invalid_request', error_description: 'the request has more than one Authorization header' });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('answers 400 invalid_request to an empty Bearer credential', async () => {
+      const response = await request(app()).get('/me').set('Authorization', 'Bearer ');
+      expect(response.status).toBe(400);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_request", error_description="the Bearer credentials are empty"');
+    });
+
+    it('answers 401 with a bare challenge to the Basic scheme (no credentials of ours)', async () => {
+      const response = await request(app()).get('/me').set('Authorization', 'Basic YmlsbGluZzpzZWNyZXQ=');
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.body).toEqual({ error: 'unauthorized', error_description: 'the Authorization header does not use the Bearer scheme' });
+    });
+  });
+
+  describe('RFC 6750 sections 2.2 and 2.3: query and form-body tokens are off unless enabled', () => {
+    it('does not accept ?access_token= by default', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const response = await request(app()).get(`/me?access_token=${token}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.body.error_description).toMatch(/query string is not accepted/);
+    });
+
+    it('accepts ?access_token= with allowQueryToken', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const response = await request(app(auth({ allowQueryToken: true }))).get(`/me?access_token=${token}`);
+      expect(response.status).toBe(200);
+      expect(response.body.auth.token).toBe(token);
+    });
+
+    it('does not accept a form-body access_token by default', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const response = await request(app()).post('/me').type('form').send({ access_token: token });
+      expect(response.status).toBe(401);
+      expect(response.body.error_description).toMatch(/request body is not accepted/);
+    });
+
+    it('accepts a form-body access_token with allowBodyToken, but not in a JSON body', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const middleware = auth({ allowBodyToken: true });
+      await request(app(middleware)).post('/me').type('form').send({ access_token: token }).expect(200);
+      const json = await request(app(middleware)).post('/me').send({ access_token: token });
+      expect(json.status).toBe(401);
+    });
+
+    it('answers 400 invalid_request when the token comes by more than one method', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const middleware = auth({ allowQueryToken: true, allowBodyToken: true });
+      const response = await request(app(middleware)).post(`/me?access_token=${token}`).set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(400);
+      expect(response.headers['www-authenticate']).toContain('error="invalid_request"');
+      expect(response.body.error).toBe('invalid_request');
+    });
+
+    it('answers 400 to a repeated access_token query parameter', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const response = await request(app(auth({ allowQueryToken: true }))).get(`/me?access_token=${token}&access_token=${token}`);
+      expect(response.status).toBe(400);
+      expect(response.body.error_description).toMatch(/repeated/);
+    });
+  });
+
+  describe('RFC 6750 section 3: every rejection has its status, WWW-Authenticate and JSON body', () => {
+    it('no token: 401, bare "Bearer" challenge, no error code', async () => {
+      const response = await request(app()).get('/me');
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toEqual({ error: 'unauthorized', error_description: 'no access token in the request' });
+    });
+
+    it('an invalid token: 401 invalid_token with a description that does not echo the token', async () => {
+      const token = await issuer.accessToken({ audience: 'https://another-api.test' });
+      const response = await request(app()).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token", error_description="[^"]*aud[^"]*"$/);
+      expect(response.body.error).toBe('invalid_token');
+      expect(response.body.error_description).toMatch(/aud/);
+      expect(JSON.stringify(response.body)).not.toContain(token);
+      expect(JSON.stringify(response.headers)).not.toContain(token.split('.')[2]);
+    });
+
+    it('puts the configured realm in every challenge', async () => {
+      const middleware = auth({ realm: 'orders' });
+      const missing = await request(app(middleware)).get('/me');
+      expect(missing.headers['www-authenticate']).toBe('Bearer realm="orders"');
+      const token = await issuer.accessToken({ audience: 'https://another-api.test' });
+      const invalid = await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(invalid.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="invalid_token", error_description="/);
+    });
+
+    it('without authErrorHandler, Express\'s default handler still answers with the error\'s status and headers', async () => {
+      const application = app(auth(), false);
+      const response = await request(application).get('/me');
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    });
+  });
+
+  describe('authErrorHandler renders BearerErrors and passes everything else on', () => {
+    it('leaves other errors to the next error handler', async () => {
+      const application = makeApp();
+      application.get('/boom', () => {
+        throw new Error('not ours');
+      });
+      application.use(authErrorHandler());
+      application.use((error: Error, _req: unknown, res: { status: (n: number) => { json: (b: unknown) => void } }, _next: unknown) => {
+        res.status(599).json({ seen: error.message });
+      });
+      const response = await request(application).get('/boom');
+      expect(response.status).toBe(599);
+      expect(response.body).toEqual({ seen: 'not ours' });
+    });
+
+    it('renders a BearerError thrown by any handler', async () => {
+      const application = makeApp();
+      application.get('/custom', () => {
+        throw new MissingTokenError('custom');
+      });
+      application.use(authErrorHandler());
+      const response = await request(application).get('/custom');
+      expect(response.status).toBe(401);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.body).toEqual({ error: 'unauthorized', error_description: 'custom' });
+    });
+
+    it('a malformed JSON body is the body parser\'s 400, not ours, and never a 500', async () => {
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      const response = await request(app()).post('/me').set('Authorization', `Bearer ${token}`)
+        .set('Content-Type', 'application/json').send('{"a":');
+      expect(response.status).toBe(400);
+    });
+  });
+
+  describe('never a 500 for anything a client sends', () => {
+    it.each([
+      ['garbage', 'Bearer !!!'],
+      ['one segment', 'Bearer abc'],
+      ['two segments', 'Bearer abc.def'],
+      ['four segments', 'Bearer a.b.c.d'],
+      ['empty segments', 'Bearer ..'],
+      ['non-JSON header', `Bearer ${Buffer.from('nope').toString('base64url')}.e30.c2ln`],
+      ['JSON array header', `Bearer ${Buffer.from('[1]').toString('base64url')}.e30.c2ln`],
+      ['null header', `Bearer ${Buffer.from('null').toString('base64url')}.e30.c2ln`],
+      ['number kid', `Bearer ${Buffer.from('{"alg":"RS256","kid":5}').toString('base64url')}.e30.c2ln`],
+      ['object alg', `Bearer ${Buffer.from('{"alg":{"x":1}}').toString('base64url')}.e30.c2ln`],
+      ['__proto__ header', `Bearer ${Buffer.from('{"alg":"RS256","__proto__":{"kid":"x"}}').toString('base64url')}.e30.c2ln`],
+      ['unicode', 'Bearer \u00e9\u00e9'],
+    ])('%s -> 4xx', async (_name, authorization) => {
+      const response = await request(app()).get('/me').set('Authorization', authorization);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    });
+  });
+
+  describe('options from the environment (ISSUER_BASE_URL, ISSUER, AUDIENCE, JWKS_URI); explicit options win', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      for (const key of ['ISSUER_BASE_URL', 'ISSUER', 'AUDIENCE', 'JWKS_URI']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    });
+
+    it('requireAuth() works with ISSUER_BASE_URL and AUDIENCE alone', async () => {
+      process.env.ISSUER_BASE_URL = issuer.url;
+      process.env.AUDIENCE = AUDIENCE;
+      const middleware = requireAuth();
+      middlewares.push(middleware);
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('requireAuth() works with ISSUER, JWKS_URI and AUDIENCE alone', async () => {
+      process.env.ISSUER = issuer.issuer;
+      process.env.JWKS_URI = issuer.jwksUri;
+      process.env.AUDIENCE = AUDIENCE;
+      const middleware = requireAuth();
+      middlewares.push(middleware);
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('an explicit audience wins over AUDIENCE', async () => {
+      process.env.ISSUER_BASE_URL = issuer.url;
+      process.env.AUDIENCE = 'https://from-env.test';
+      const middleware = requireAuth({ audience: AUDIENCE });
+      middlewares.push(middleware);
+      const token = await issuer.accessToken({ audience: AUDIENCE });
+      await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('an explicit key source turns ISSUER_BASE_URL and JWKS_URI off (no contradiction)', () => {
+      process.env.ISSUER_BASE_URL = issuer.url;
+      process.env.JWKS_URI = issuer.jwksUri;
+      const middleware = requireAuth({ issuer: issuer.issuer, audience: AUDIENCE, publicKey: issuer.publicKeyPem() });
+      middlewares.push(middleware);
+      expect(typeof middleware.warmUp).toBe('function');
+    });
+
+    it('without env or options, fails at construction naming the option', () => {
+      for (const key of ['ISSUER_BASE_URL', 'ISSUER', 'AUDIENCE', 'JWKS_URI']) delete process.env[key];
+      expect(() => requireAuth()).toThrow(/^requireAuth: "issuer" or "issuerBaseURL" is required/);
+    });
+  });
+
+  describe('bad options fail at construction with a message naming the option', () => {
+    it.each([
+      [{ audience: 42 }, /requireAuth: "audience" must be/],
+      [{ allowQueryToken: 'yes' }, /requireAuth: "allowQueryToken" must be a boolean/],
+      [{ allowBodyToken: 1 }, /requireAuth: "allowBodyToken" must be a boolean/],
+      [{ realm: 'a"b' }, /requireAuth: "realm" must be/],
+      [{ onEvent: 'log' }, /requireAuth: "onEvent" must be a function/],
+      [{ jwksUri: 'https://issuer.test/jwks', secret: 'x'.repeat(32) }, /requireAuth: "jwksUri" and "secret" cannot be used together/],
+      [{ algorithms: ['none'] }, /requireAuth: "algorithms" must not contain "none"/],
+    ])('%p', (options, message) => {
+      expect(() => requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE, ...(options as object) })).toThrow(message);
+    });
+  });
+
+  describe('warmUp() fetches discovery and keys at start-up, so the first request does not wait', () => {
+    it('fetches once, then requests need no fetch', async () => {
+      const fresh = await createLocalIssuer();
+      try {
+        const middleware = requireAuth({ issuerBaseURL: fresh.url, audience: AUDIENCE });
+        middlewares.push(middleware);
+        expect(fresh.counts).toMatchObject({ discovery: 0, jwks: 0 });
+        await middleware.warmUp();
+        expect(fresh.counts.discovery).toBeGreaterThanOrEqual(1);
+        expect(fresh.counts.jwks).toBe(1);
+        const token = await fresh.accessToken({ audience: AUDIENCE });
+        let called: unknown[] | undefined;
+        const req = { headers: { authorization: `Bearer ${token}` }, rawHeaders: [], method: 'GET' };
+        middleware(req as never, {} as never, (...args: unknown[]) => {
+          called = args;
+        });
+        // The key was at hand: verification finished synchronously.
+        expect(called).toEqual([]);
+        expect(fresh.counts.jwks).toBe(1);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('rejects when the issuer is down', async () => {
+      const fresh = await createLocalIssuer();
+      fresh.setFault('discovery', { status: 500 });
+      try {
+        const middleware = requireAuth({ issuerBaseURL: fresh.url, audience: AUDIENCE });
+        middlewares.push(middleware);
+        await expect(middleware.warmUp()).rejects.toThrow();
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+
+  describe('outages: no usable key because the issuer is unreachable -> 503 with Retry-After', () => {
+    let fresh: LocalIssuer;
+    beforeEach(async () => {
+      fresh = await createLocalIssuer();
+    });
+    afterEach(async () => {
+      await fresh.close();
+    });
+
+    it.each([
+      ['JWKS answers 500', 'jwks', { status: 500 }],
+      ['JWKS answers HTML', 'jwks', { html: true }],
+      ['JWKS answers garbage JSON', 'jwks', { status: 200, body: '{"keys": 5}' }],
+      ['JWKS drops the connection', 'jwks', { destroy: true }],
+      ['JWKS hangs', 'jwks', { hang: true }],
+      ['discovery answers 500', 'discovery', { status: 500 }],
+      ['discovery answers HTML', 'discovery', { html: true }],
+    ] as const)('%s', async (_name, endpoint, fault) => {
+      fresh.setFault(endpoint, fault);
+      const middleware = requireAuth({
+        issuerBaseURL: fresh.url, audience: AUDIENCE, jwks: { timeoutDuration: 300 },
+      });
+      middlewares.push(middleware);
+      const token = await fresh.accessToken({ audience: AUDIENCE });
+      const response = await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(503);
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      expect(response.body.error).toBe('temporarily_unavailable');
+      // The server still answers, and recovers once the issuer does (after the cooldown).
+      fresh.setFault(endpoint, null);
+      const again = await request(app(middleware)).get('/me');
+      expect(again.status).toBe(401);
+    });
+  });
+});
