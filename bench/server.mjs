@@ -27,9 +27,16 @@ async function middlewareFor(name) {
     case 'express-m2m': {
       const m2m = await import(pathToFileURL(distPath('index.js')).href);
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');
-      const guard = m2m.requireAuth({ issuer, audience, jwksUri, algorithms });
-      const handler = typeof m2m.errorHandler === 'function' ? m2m.errorHandler() : peerErrorHandler;
-      return { before: [guard], after: [handler] };
+      const guard = m2m.requireAuth({
+        issuer,
+        audience,
+        jwksUri,
+        algorithms,
+        // VERIFIED_TOKEN_CACHE=off: the memory benchmark's comparison run.
+        ...(process.env.VERIFIED_TOKEN_CACHE === 'off' ? { verifiedTokenCache: false } : {}),
+      });
+      const handler = typeof m2m.authErrorHandler === 'function' ? m2m.authErrorHandler() : peerErrorHandler;
+      return { before: [guard], after: [handler, peerErrorHandler] };
     }
     case 'express-oauth2-jwt-bearer': {
       const { auth } = await import('express-oauth2-jwt-bearer');
@@ -55,6 +62,14 @@ async function middlewareFor(name) {
 
 const { before, after } = await middlewareFor(contender);
 const app = express();
+if (process.env.MEMORY_STATS === '1') {
+  // Memory benchmark only (node --expose-gc): memory after two full collections.
+  app.get('/__memory', (req, res) => {
+    globalThis.gc?.();
+    globalThis.gc?.();
+    res.json(process.memoryUsage());
+  });
+}
 app.get('/api/data', ...before, (req, res) => {
   res.json({ ok: true, items: [1, 2, 3] });
 });
@@ -71,6 +86,3 @@ const quit = () => {
 };
 process.on('SIGTERM', quit);
 process.on('SIGINT', quit);
-process.on('message', (m) => {
-  if (m === 'memory') process.send?.(process.memoryUsage());
-});

@@ -46,7 +46,7 @@ function hookExit() {
  * Starts `node <args>` (pinned to `cpu` when pinning is possible) and tracks it.
  * @param {number | undefined} cpu
  * @param {string[]} args node arguments (script and its arguments)
- * @param {{ env?: Record<string,string>, nodeFlags?: string[] }} [options]
+ * @param {{ env?: Record<string,string>, nodeFlags?: string[], stdin?: boolean }} [options]
  */
 export function spawnNode(cpu, args, options = {}) {
   hookExit();
@@ -55,7 +55,7 @@ export function spawnNode(cpu, args, options = {}) {
     ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
   const child = spawn(cmd, argv, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production', ...options.env },
   });
   live.add(child);
