@@ -199,19 +199,26 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     });
   }
 
-  /** Applies a fault; true when the fault answered (or will never answer). */
-  async function applyFault(res: ServerResponse, fault: Fault | undefined): Promise<boolean> {
-    if (!fault) return false;
-    if (fault.hang) return true;
+  /**
+   * Applies a fault: `'answered'` when the fault answered (or never will); otherwise the headers
+   * to add to the normal answer (a fault with only `delay` and/or `headers` keeps the answer).
+   */
+  async function applyFault(res: ServerResponse, fault: Fault | undefined): Promise<'answered' | Record<string, string>> {
+    if (!fault) return {};
+    if (fault.hang) return 'answered';
     if (fault.delay) await sleep(fault.delay);
-    if (closing) return true;
+    if (closing) return 'answered';
     if (fault.destroy) {
       res.socket?.destroy();
-      return true;
+      return 'answered';
     }
-    if (!replacesAnswer(fault)) return false;
-    writeFaultAnswer(res, fault);
-    return true;
+    if (replacesAnswer(fault)) {
+      writeFaultAnswer(res, fault);
+      return 'answered';
+    }
+    const extra: Record<string, string> = {};
+    for (const [name, value] of Object.entries(fault.headers ?? {})) extra[name.toLowerCase()] = String(value);
+    return extra;
   }
 
   function readBody(req: IncomingMessage): Promise<{ body: string; tooLarge: boolean }> {
@@ -267,16 +274,18 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return;
     }
     req.resume();
-    if (await applyFault(res, faults.take(endpoint))) return;
+    const extra = await applyFault(res, faults.take(endpoint));
+    if (extra === 'answered') return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: 'invalid_request', error_description: 'use GET' }, { allow: 'GET, HEAD' });
       return;
     }
     if (endpoint === 'discovery') {
-      sendJson(res, 200, metadata());
+      sendJson(res, 200, metadata(), extra);
       return;
     }
-    sendJson(res, 200, ring.jwks(), config.jwksCacheControl === undefined ? {} : { 'cache-control': config.jwksCacheControl });
+    const cacheControl: Record<string, string> = config.jwksCacheControl === undefined ? {} : { 'cache-control': config.jwksCacheControl };
+    sendJson(res, 200, ring.jwks(), { ...cacheControl, ...extra });
   }
 
   async function serveToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -291,7 +300,8 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     };
     tokenRequests.push(recorded);
     if (tokenRequests.length > MAX_RECORDED_TOKEN_REQUESTS) tokenRequests.shift();
-    if (await applyFault(res, faults.take('token'))) return;
+    const extra = await applyFault(res, faults.take('token'));
+    if (extra === 'answered') return;
     if (req.method !== 'POST') {
       sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
       return;
@@ -301,7 +311,8 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return;
     }
     const authorization = headerValue(req.headers.authorization);
-    sendAnswer(res, await handleTokenRequest(tokenContext, authorization, contentType, body));
+    const answer = await handleTokenRequest(tokenContext, authorization, contentType, body);
+    sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
 
   function keyFor(kid: string | undefined): RingKey {

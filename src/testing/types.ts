@@ -118,8 +118,9 @@ export interface LocalIssuerOptions {
 }
 
 /**
- * A misbehaviour the local issuer shows on one endpoint (see `setFault`). With only `delay` the
- * normal answer comes late; `hang`, `destroy`, `html`, `status` or `body` replace the answer.
+ * A misbehaviour the local issuer shows on one endpoint (see `setFault`). With only `delay` and/or
+ * `headers` the normal answer comes (late, with those headers added or replaced); `hang`,
+ * `destroy`, `html`, `status` or `body` replace the answer.
  * Faulted requests are still counted.
  *
  * @example
@@ -139,7 +140,7 @@ export interface Fault {
    * `text/plain` (override with `headers`). Default: a JSON `{ error, error_description }`.
    */
   body?: string;
-  /** Extra response headers, e.g. `{ 'Retry-After': '2' }`. */
+  /** Extra response headers, e.g. `{ 'Retry-After': '2' }` or, on a normal answer, `{ 'Cache-Control': 'max-age=5' }`. */
   headers?: Record<string, string>;
   /** Milliseconds to wait before answering (normally, or with the fault). Default 0. */
   delay?: number;

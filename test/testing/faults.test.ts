@@ -75,6 +75,14 @@ describe.each(endpoints)('faults on the %s endpoint', (endpoint) => {
     expect(response.status).toBe(200);
   });
 
+  it('adds headers to the normal answer for headers alone', async () => {
+    issuer.setFault(endpoint, { headers: { 'Cache-Control': 'max-age=5', 'X-Fault': 'yes' } });
+    const response = await call(endpoint);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('max-age=5');
+    expect(response.headers.get('x-fault')).toBe('yes');
+  });
+
   it('applies to the next `times` requests only, then clears', async () => {
     issuer.setFault(endpoint, { status: 503, times: 2 });
     expect((await call(endpoint)).status).toBe(503);
