@@ -179,7 +179,8 @@ export class RemoteJwksKeySource implements KeySource {
   /** Fetches (or joins the fetch in flight), then answers from what it left. */
   private fetchThenResolve(selector: KeySelector, now: number): Promise<KeyObject> {
     if (this.inFlight === undefined && this.failure !== undefined && now - this.failure.at < this.options.cooldownDuration) {
-      return Promise.reject(this.unavailable(now));
+      // Thrown synchronously: during an outage the rejection costs no promise and no request.
+      throw this.unavailable(now);
     }
     const settle = (): KeyObject | Promise<KeyObject> => this.resolve(selector, this.now(), false);
     return this.refresh().then(settle, settle);
