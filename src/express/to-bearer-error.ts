@@ -55,7 +55,12 @@ export function withRealm(error: BearerError, realm: string): BearerError {
   const challenge = error.headers['WWW-Authenticate'];
   if (challenge === undefined || challenge.includes('realm=')) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as BearerError;
-  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
+  const descriptors = Object.getOwnPropertyDescriptors(error);
+  for (const descriptor of Object.values(descriptors)) {
+    descriptor.configurable = true;
+    if ('value' in descriptor) descriptor.writable = true;
+  }
+  Object.defineProperties(copy, descriptors);
   const headers = {
     ...error.headers,
     'WWW-Authenticate': bearerChallenge({
