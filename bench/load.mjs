@@ -46,6 +46,7 @@ setTimeout(() => {
 }, (config.warmup + config.duration + 30) * 1000).unref();
 
 if (config.warmup > 0) await run(config.warmup);
+console.log('WARMED');
 const start = next;
 const r = await run(config.duration);
 const result = {

@@ -5,7 +5,7 @@
 // benchmark (bench/outbound.mjs) and the memory benchmark (bench/memory.mjs), each in a child.
 // Results: bench/results/latest.json and bench/results/chart.svg.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { killAll, pinning, spawnNode, stop, waitForLine } from './lib/children.mjs';
@@ -59,17 +59,17 @@ function machineInfo() {
 }
 
 /** Starts a contender; resolves with { child, url }. */
-async function startContender(contender, issuer, nodeFlags = []) {
+async function startContender(contender, issuer, nodeFlags = [], extraEnv = {}) {
   const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
     nodeFlags,
-    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256' },
+    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...extraEnv },
   });
   const port = await waitForLine(child, 'READY', 30_000);
   return { child, url: `http://127.0.0.1:${port}/api/data` };
 }
 
 /** Runs autocannon (warm-up, then measured) against `url` in a pinned child; resolves with its result. */
-async function load(url, scenario, tokens, tmp) {
+async function load(url, scenario, tokens, tmp, onWarmed) {
   const cfg = {
     url,
     connections: opts.connections,
@@ -81,6 +81,7 @@ async function load(url, scenario, tokens, tmp) {
   const cfgFile = join(tmp, `load-${scenario}.json`);
   writeFileSync(cfgFile, JSON.stringify(cfg));
   const child = spawnNode(LOAD_CPU, [join(benchDir, 'load.mjs'), cfgFile]);
+  if (onWarmed) child.lines.on('line', (line) => line === 'WARMED' && onWarmed());
   try {
     return JSON.parse(await waitForLine(child, 'RESULT', (opts.warmup + opts.duration + 45) * 1000));
   } finally {
@@ -146,24 +147,23 @@ async function runProfiles(tmp) {
     const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn: 7200, dir: tmp, log });
     const out = {};
     for (const scenario of ['S1', 'S2', 'S5']) {
-      const dir = join(tmp, `prof-${scenario}`);
-      mkdirSync(dir);
-      const { child, url } = await startContender('express-m2m', issuer, ['--cpu-prof', '--cpu-prof-dir', dir]);
+      const file = join(tmp, `express-m2m-${scenario}.cpuprofile`);
+      const { child, url } = await startContender('express-m2m', issuer, [], { CPU_PROFILE_FILE: file });
       let r;
       try {
-        r = await load(url, scenario, tokens, tmp);
+        // Profile the measured part only: start the profiler once the warm-up is over.
+        r = await load(url, scenario, tokens, tmp, () => child.kill('SIGUSR2'));
       } finally {
         await stop(child, 15_000);
       }
-      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      if (!file) throw new Error(`no .cpuprofile written for ${scenario}`);
-      out[scenario] = { rps: Math.round(r.rps), ...analyzeCpuProfile(join(dir, file), 25) };
-      log(`profile ${scenario} (${out[scenario].rps} req/s under the profiler):`);
+      if (!existsSync(file)) throw new Error(`no CPU profile written for ${scenario}`);
+      out[scenario] = { rps: Math.round(r.rps), ...analyzeCpuProfile(file, 25) };
+      log(`profile ${scenario} (${out[scenario].rps} req/s under the profiler; % of busy time, idle ${out[scenario].idlePct}%):`);
       for (const row of out[scenario].byPackage.slice(0, 8)) console.log(`    ${String(row.pct).padStart(5)}%  ${row.name}`);
       console.log('    top self-time functions:');
       for (const row of out[scenario].topFunctions.slice(0, 15)) console.log(`    ${String(row.pct).padStart(5)}%  ${row.name}`);
     }
-    return { date: new Date().toISOString(), note: 'self time under --cpu-prof, includes warm-up; percentages of the server process CPU samples', scenarios: out };
+    return { date: new Date().toISOString(), note: 'self time of the express-m2m server process during the measured load (after warm-up), V8 sampling profiler; percentages of busy (non-idle) time', scenarios: out };
   } finally {
     await issuer.close();
   }

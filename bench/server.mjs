@@ -79,10 +79,26 @@ const server = app.listen(0, '127.0.0.1', () => {
   console.log(`READY ${server.address().port}`);
 });
 server.keepAliveTimeout = 60_000;
+// CPU_PROFILE_FILE: SIGUSR2 starts the V8 sampling profiler (after the warm-up), SIGTERM writes
+// the profile there and exits. Only run.mjs --profile sets it.
+let profiler;
+if (process.env.CPU_PROFILE_FILE) {
+  const { Session } = await import('node:inspector');
+  process.on('SIGUSR2', () => {
+    if (profiler) return;
+    profiler = new Session();
+    profiler.connect();
+    profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+  });
+}
 const quit = () => {
   server.closeAllConnections?.();
-  // process.exit lets --cpu-prof write its profile.
-  process.exit(0);
+  if (!profiler) process.exit(0);
+  profiler.post('Profiler.stop', async (err, result) => {
+    const { writeFileSync } = await import('node:fs');
+    if (!err) writeFileSync(process.env.CPU_PROFILE_FILE, JSON.stringify(result.profile));
+    process.exit(0);
+  });
 };
 process.on('SIGTERM', quit);
 process.on('SIGINT', quit);

@@ -32,15 +32,25 @@ export function analyzeCpuProfile(file, top = 20) {
   for (const [id, us] of selfUs) {
     const { callFrame } = byId.get(id);
     const name = callFrame.functionName || '(anonymous)';
-    const where = callFrame.url ? `${callFrame.url.replace(/^file:\/\/.*?\/(node_modules|dist|bench)\//, '$1/')}:${callFrame.lineNumber + 1}` : '';
+    const where = callFrame.url ? `${callFrame.url.replace(/^file:\/\/.*?\/(node_modules|dist|bench)\//, '$1/')}:${callFrame.lineNumber + 1}` : '(native)';
     const key = `${name} ${where}`.trim();
     fns.set(key, (fns.get(key) ?? 0) + us);
     const pkg = ['(idle)', '(program)', '(garbage collector)'].includes(name) ? name : packageOf(callFrame.url);
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
   }
+  const idle = pkgs.get('(idle)') ?? 0;
+  fns.delete('(idle)');
+  pkgs.delete('(idle)');
+  const busy = total - idle;
   const rows = (map) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
-      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: Math.round((1000 * us) / total) / 10 }));
-  return { totalMs: Math.round(total / 1000), topFunctions: rows(fns).slice(0, top), byPackage: rows(pkgs).slice(0, 15) };
+      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: Math.round((1000 * us) / busy) / 10 }));
+  return {
+    totalMs: Math.round(total / 1000),
+    busyMs: Math.round(busy / 1000),
+    idlePct: Math.round((1000 * idle) / total) / 10,
+    topFunctions: rows(fns).slice(0, top),
+    byPackage: rows(pkgs).slice(0, 15),
+  };
 }

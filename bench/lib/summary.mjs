@@ -62,7 +62,7 @@ export function formatInboundTable(results) {
     for (const [contender, s] of Object.entries(byContender)) {
       const flags = [];
       if (s.unexpected > 0) flags.push(`!! ${s.unexpected} unexpected (expected ${contender === 'bare' ? 200 : spec.expect})`);
-      if (s.tokensWrapped && contender !== 'bare') flags.push('tokens reused (pool too small)');
+      if (s.tokensWrapped && contender !== 'bare') flags.push('token pool came round again');
       if (contender === 'express-m2m' && s.ratio !== null) flags.push(s.ratio >= spec.target ? 'meets target' : 'BELOW TARGET');
       rows.push([
         scenario,
