@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { call, rawRequest, tamper } from './support';
+import { call, rawRequest, tamper } from './support.js';
 
 /** What the contract needs from a mode. */
 export interface ContractContext {

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
-import { describeApiContract, type ContractContext } from './api-contract';
-import { call, claimsOf, fetchToken, printed, startExampleProcess, type ExampleProcess } from './support';
+import { describeApiContract, type ContractContext } from './api-contract.js';
+import { call, claimsOf, fetchToken, printed, startExampleProcess, type ExampleProcess } from './support.js';
 
 let example: ExampleProcess;
 let foreign: LocalIssuer;
