@@ -4,7 +4,18 @@
  */
 import { InvalidTokenError } from '../errors/index.js';
 
-/** Stable codes of key-selection failures (the `code` of the thrown `InvalidTokenError`). */
+/**
+ * Stable codes of key-selection failures (the `code` of the `InvalidTokenError` a key source throws).
+ *
+ * @example
+ * ```ts
+ * import { KEY_ERROR_CODES } from 'express-m2m';
+ * app.use((err, req, res, next) => {
+ *   if (err.code === KEY_ERROR_CODES.noMatchingKey) metrics.increment('tokens.unknown_kid');
+ *   next(err);
+ * });
+ * ```
+ */
 export const KEY_ERROR_CODES = {
   /** The token's `alg` is one this key source can never verify (e.g. HS256 against a JWKS). */
   algNotSupported: 'ERR_KEY_ALG_NOT_SUPPORTED',

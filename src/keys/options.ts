@@ -5,7 +5,17 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { KeySourceEvent } from './types.js';
 
-/** Tuning of a remote JWKS. Every duration is in milliseconds. */
+/**
+ * Tuning of a remote JWKS. Every duration is in milliseconds; the defaults are in {@link JWKS_DEFAULTS}.
+ *
+ * @example
+ * ```ts
+ * createKeySource({
+ *   jwksUri: 'https://issuer.example.com/.well-known/jwks.json',
+ *   jwks: { timeoutDuration: 2000, maxStale: 4 * 3_600_000 },
+ * });
+ * ```
+ */
 export interface JwksOptions {
   /** Longest time one JWKS request may take before it counts as failed. Default `5000` (5 s). */
   timeoutDuration?: number;
@@ -42,7 +52,14 @@ export interface JwkSetInput {
 }
 
 /**
- * Options of {@link createKeySource}. Give exactly one of `jwksUri`, `publicKey` or `secret`.
+ * Options of `createKeySource`. Give exactly one of `jwksUri`, `publicKey` or `secret`.
+ *
+ * @example
+ * ```ts
+ * createKeySource({ jwksUri: 'https://issuer.example.com/.well-known/jwks.json' });
+ * createKeySource({ publicKey: fs.readFileSync('issuer-public.pem', 'utf8') });
+ * createKeySource({ secret: process.env.JWT_SECRET! }); // at least 32 bytes
+ * ```
  */
 export interface KeySourceOptions {
   /**
@@ -74,7 +91,15 @@ export interface KeySourceOptions {
 /** JWKS options with every default applied. */
 export type ResolvedJwksOptions = Required<JwksOptions>;
 
-/** Defaults of {@link JwksOptions}. */
+/**
+ * Defaults of {@link JwksOptions} (milliseconds, except `maxUnknownKids`).
+ *
+ * @example
+ * ```ts
+ * import { JWKS_DEFAULTS } from 'express-m2m';
+ * const jwks = { cooldownDuration: JWKS_DEFAULTS.cooldownDuration * 2 };
+ * ```
+ */
 export const JWKS_DEFAULTS: Readonly<ResolvedJwksOptions> = Object.freeze({
   timeoutDuration: 5000,
   cooldownDuration: 30_000,
