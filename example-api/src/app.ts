@@ -145,7 +145,10 @@ export function createApp(options: AppOptions): ExampleApp {
   };
 }
 
-/** Calls the downstream with the API's own token and answers with its status and JSON body. */
+/**
+ * Calls the downstream with the API's own token and answers with its status and JSON body (a 5xx
+ * becomes a 502; an answer that is not JSON, a failed connection or a missing token a 502/503/504).
+ */
 async function callDownstream(
   res: Response,
   provider: TokenProvider,
@@ -175,6 +178,11 @@ async function callDownstream(
     body = JSON.parse(text);
   } catch {
     res.status(502).json(errorBody('bad_gateway', `the downstream service answered HTTP ${answer.status} without a JSON body`));
+    return;
+  }
+  if (answer.status >= 500) {
+    // The downstream failed, not the client: a gateway error, never a 5xx passed on as our own.
+    res.status(502).json(errorBody('bad_gateway', `the downstream service failed with HTTP ${answer.status}`));
     return;
   }
   res.status(answer.status).json(body);
