@@ -6,7 +6,8 @@
  * directly). Exporting a JWK from a key fresh out of `generateKeyPairSync` was seen to deadlock
  * on Node 20 (see TOOLCHAIN.md); importing the PEM first avoids that.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { JsonWebKeySet, LocalIssuerAlgorithm } from './types.js';
@@ -55,9 +56,27 @@ function generatePemPair(alg: LocalIssuerAlgorithm): { publicKey: string; privat
   }
 }
 
-/** Generates a key for `alg` with a random kid. */
-export function generateRingKey(alg: LocalIssuerAlgorithm): RingKey {
-  const pair = generatePemPair(alg);
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** Same as {@link generatePemPair}, on libuv's thread pool (does not block the event loop). */
+async function generatePemPairAsync(alg: LocalIssuerAlgorithm): Promise<{ publicKey: string; privateKey: string }> {
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  switch (alg) {
+    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
+      return generateKeyPairAsync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding });
+    case 'ES256':
+      return generateKeyPairAsync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding });
+    case 'ES384':
+      return generateKeyPairAsync('ec', { namedCurve: 'P-384', publicKeyEncoding, privateKeyEncoding });
+    case 'ES512':
+      return generateKeyPairAsync('ec', { namedCurve: 'P-521', publicKeyEncoding, privateKeyEncoding });
+    case 'EdDSA':
+      return generateKeyPairAsync('ed25519', { publicKeyEncoding, privateKeyEncoding });
+  }
+}
+
+function ringKeyFromPem(alg: LocalIssuerAlgorithm, pair: { publicKey: string; privateKey: string }): RingKey {
   const privateKey = createPrivateKey(pair.privateKey);
   const publicKey = createPublicKey(pair.publicKey);
   const kid = `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
@@ -65,10 +84,16 @@ export function generateRingKey(alg: LocalIssuerAlgorithm): RingKey {
   return { kid, alg, privateKey, publicKey, publicJwk, publicPem: pair.publicKey };
 }
 
+/** Generates a key for `alg` with a random kid. */
+export function generateRingKey(alg: LocalIssuerAlgorithm): RingKey {
+  return ringKeyFromPem(alg, generatePemPair(alg));
+}
+
 /** The issuer's keys: current per algorithm, plus retired-but-served ones. */
 export class KeyRing {
   private readonly keys: RingKey[] = [];
   private readonly current = new Map<LocalIssuerAlgorithm, RingKey>();
+  private readonly pending = new Map<LocalIssuerAlgorithm, Promise<RingKey>>();
 
   /** Adds a key; it becomes current for its algorithm when that has none (or when `makeCurrent`). */
   add(alg: LocalIssuerAlgorithm, makeCurrent = false): RingKey {
@@ -78,7 +103,31 @@ export class KeyRing {
     return key;
   }
 
-  /** The current key of `alg`, generated on first use. */
+  /**
+   * The current key of `alg`; when it has none, one is generated without blocking the event loop
+   * (concurrent callers share the generation).
+   */
+  async currentForAsync(alg: LocalIssuerAlgorithm): Promise<RingKey> {
+    const existing = this.current.get(alg);
+    if (existing) return existing;
+    let pending = this.pending.get(alg);
+    if (!pending) {
+      pending = generatePemPairAsync(alg)
+        .then((pair) => {
+          const key = ringKeyFromPem(alg, pair);
+          const winner = this.current.get(alg);
+          if (winner) return winner; // a synchronous add() got there first
+          this.keys.push(key);
+          this.current.set(alg, key);
+          return key;
+        })
+        .finally(() => this.pending.delete(alg));
+      this.pending.set(alg, pending);
+    }
+    return pending;
+  }
+
+  /** The current key of `alg`, generated (synchronously) on first use. */
   currentFor(alg: LocalIssuerAlgorithm): RingKey {
     return this.current.get(alg) ?? this.add(alg);
   }

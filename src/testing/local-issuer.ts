@@ -128,7 +128,6 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promise<LocalIssuer> {
   const config = checkOptions(options);
   const ring = new KeyRing();
-  ring.add(config.alg);
   const clients = new Map<string, RegisteredClient>();
   for (const [index, client] of (options.clients ?? []).entries()) {
     const registered = toRegisteredClient(`createLocalIssuer: clients[${index}]`, client as LocalClient, false);
@@ -150,13 +149,19 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
+  // The first key is generated (off the event loop) while the server starts listening.
+  const [keyResult, listenResult] = await Promise.allSettled([ring.currentForAsync(config.alg), listening]);
+  if (keyResult.status === 'rejected' || listenResult.status === 'rejected') {
+    server.close();
+    throw keyResult.status === 'rejected' ? keyResult.reason : (listenResult as PromiseRejectedResult).reason;
+  }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}${config.path}`;
@@ -378,7 +383,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
           if (!isLocalIssuerAlgorithm(wanted)) {
             throw new TypeError(`sign: "alg" must be none, HS256/384/512 (with "key") or one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
           }
-          ringKey = ring.currentFor(wanted);
+          ringKey = await ring.currentForAsync(wanted);
         }
         signingAlg = ringKey.alg;
         signingKey = ringKey.privateKey;

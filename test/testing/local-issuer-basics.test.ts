@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
@@ -91,5 +92,34 @@ describe('local issuer: faults on the JWKS endpoint', () => {
     while (other.counts.jwks === 0) await new Promise((resolve) => setImmediate(resolve));
     await other.close();
     await expect(pending).resolves.toBe('dropped');
+  });
+});
+
+describe('local issuer: never crashes on what a client sends', () => {
+  let issuer: LocalIssuer;
+  beforeAll(async () => {
+    issuer = await createLocalIssuer();
+  });
+  afterAll(() => issuer.close());
+
+  it('survives a client that sends half a body and disconnects, and malformed HTTP', async () => {
+    const { port } = issuer;
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"grant_');
+        socket.destroy();
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+      socket.on('data', () => undefined);
+      socket.on('close', () => resolve());
+    });
+    expect((await fetch(issuer.jwksUri)).status).toBe(200);
+  });
+
+  it('rejects with EADDRINUSE when the port is taken', async () => {
+    await expect(createLocalIssuer({ port: issuer.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 });

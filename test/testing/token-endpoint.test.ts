@@ -113,6 +113,11 @@ describe('RFC 6749 section 2.3.1: client_secret_basic', () => {
     );
   });
 
+  it('answers 401 invalid_client for broken percent-encoding in Basic credentials', async () => {
+    const broken = `Basic ${Buffer.from('svc:%zz').toString('base64')}`;
+    expectOAuthError(await form(issuer, { grant_type: 'client_credentials' }, { authorization: broken }), 401, 'invalid_client');
+  });
+
   it('rejects a client_id in the body that differs from the Basic one', async () => {
     const answer = await form(issuer, { grant_type: 'client_credentials', client_id: 'other' }, { authorization: basic('svc', 'svc-secret') });
     expectOAuthError(answer, 400, 'invalid_request');
@@ -215,6 +220,14 @@ describe('RFC 7523 section 2.2: private_key_jwt', () => {
 
   it('rejects an assertion signed by another key', async () => {
     expectOAuthError(await withAssertion(await assertion({}, { key: otherKeys.privateKey })), 401, 'invalid_client');
+  });
+
+  it('rejects an unsigned (alg none) assertion and an HS256 one (client_secret_jwt is not offered)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: 'keyed', sub: 'keyed', aud: issuer.tokenEndpoint, exp: now + 60, jti: 'unsigned' };
+    expectOAuthError(await withAssertion(await issuer.sign(claims, { alg: 'none', noDefaults: true })), 401, 'invalid_client');
+    const hs = await issuer.sign({ ...claims, jti: 'hs' }, { alg: 'HS256', key: 'a-secret-that-is-long-enough-32b!', noDefaults: true });
+    expectOAuthError(await withAssertion(hs), 401, 'invalid_client');
   });
 
   it('rejects garbage as an assertion and a client_id that is not the assertion subject', async () => {
