@@ -16,10 +16,38 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Largest metadata or key-set document read, in bytes: real ones are a few KiB. */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/** Reads a response body as text, giving up past `limit` bytes without buffering the rest. */
+async function readLimited(response: Response, url: string, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new UpstreamError(`${url} answered with more than ${limit} bytes`, response.status);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new UpstreamError(`${url} answered with more than ${limit} bytes`, response.status);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
 /** Fetches `url` and parses a JSON object from it, or throws an {@link UpstreamError}. */
 export async function fetchJsonObject(
   url: string,
   timeoutMs: number,
+  maxBytes = MAX_DOCUMENT_BYTES,
 ): Promise<{ body: Record<string, unknown>; headers: Headers }> {
   let response: Response;
   try {
@@ -44,8 +72,9 @@ export async function fetchJsonObject(
   }
   let body: unknown;
   try {
-    body = await response.json();
+    body = JSON.parse(await readLimited(response, url, maxBytes));
   } catch (error) {
+    if (error instanceof UpstreamError) throw error;
     throw new UpstreamError(`${url} did not answer with JSON`, response.status, error);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

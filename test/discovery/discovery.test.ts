@@ -94,6 +94,18 @@ describe('fetching metadata', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  test.each([
+    ['with Content-Length', (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(' '.repeat(2 * 1024 * 1024))],
+    ['chunked', (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < 40; i += 1) res.write(' '.repeat(64 * 1024));
+      res.end('{}');
+    }],
+  ])('a document over 1 MiB (%s) is refused without reading it all', async (_name, answer) => {
+    const s = await serve((req, res) => answer(res));
+    await expect(new MetadataDiscovery(s.base).get()).rejects.toThrow(/more than 1048576 bytes/);
+  });
+
   test('a server that never answers times out', async () => {
     const s = await serve(() => { /* hang */ });
     await expect(new MetadataDiscovery(s.base, { timeoutMs: 100 }).get()).rejects.toThrow(/did not answer within 100 ms/);
