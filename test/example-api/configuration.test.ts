@@ -81,7 +81,7 @@ describe('Issuer: ISSUER_BASE_URL, or ISSUER + JWKS_URI, never both', () => {
   });
 
   it('ISSUER_BASE_URL with ISSUER or JWKS_URI is a contradiction', () => {
-    for (const extra of [{ ISSUER: 'https://issuer.test/' }, { JWKS_URI: 'https://issuer.test/jwks' }]) {
+    for (const extra of [{ ISSUER: 'https://issuer.test/' }, { JWKS_URI: 'https://issuer.test/jwks' }] as Array<Record<string, string>>) {
       expect(problems({ ...ISSUER_ENV, ...extra })).toEqual([expect.stringMatching(/^ISSUER_BASE_URL cannot be combined with ISSUER or JWKS_URI/)]);
     }
   });
