@@ -16,20 +16,41 @@ function authorizationLines(rawHeaders: readonly string[] | undefined): string[]
   return lines;
 }
 
-/** Builds the view lazily: the query (a getter that parses in Express 5) is read only if needed. */
-export function tokenRequestOf(req: AuthRequest): TokenRequest {
-  let headers: TokenRequest['headers'] = req.headers;
-  if (headers.authorization !== undefined) {
-    const lines = authorizationLines(req.rawHeaders);
-    if (lines !== undefined && lines.length > 1) headers = { authorization: lines };
+/**
+ * The view is a class with prototype getters (cheap to allocate, one shape): the query (a getter
+ * that parses the URL in Express 5) and the body are read only if extraction needs them.
+ */
+class ExpressTokenRequest implements TokenRequest {
+  readonly headers: TokenRequest['headers'];
+  private readonly req: AuthRequest;
+
+  constructor(req: AuthRequest) {
+    this.req = req;
+    let headers: TokenRequest['headers'] = req.headers;
+    if (headers.authorization !== undefined) {
+      const lines = authorizationLines(req.rawHeaders);
+      if (lines !== undefined && lines.length > 1) headers = { authorization: lines };
+    }
+    this.headers = headers;
   }
-  return {
-    headers,
-    get query(): unknown {
-      return req.query;
-    },
-    body: req.body,
-    method: req.method,
-    contentType: req.headers['content-type'],
-  };
+
+  get query(): unknown {
+    return this.req.query;
+  }
+
+  get body(): unknown {
+    return this.req.body;
+  }
+
+  get method(): string | undefined {
+    return this.req.method;
+  }
+
+  get contentType(): string | undefined {
+    return this.req.headers['content-type'];
+  }
+}
+
+export function tokenRequestOf(req: AuthRequest): TokenRequest {
+  return new ExpressTokenRequest(req);
 }

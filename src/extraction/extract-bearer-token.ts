@@ -84,25 +84,38 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
 
   // No token: explain a token sent by a method that is not enabled (still a 401 without error code).
   if (options.allowQueryToken !== true && hasAccessTokenParameter(request.query)) {
-    throw new MissingTokenError(
-      'an access_token in the query string is not accepted here; send it in the Authorization header',
-      { realm },
-    );
+    throw missingToken('an access_token in the query string is not accepted here; send it in the Authorization header', realm);
   }
   if (hasAccessTokenParameter(request.body)) {
-    throw new MissingTokenError(
+    throw missingToken(
       options.allowBodyToken === true
         ? 'an access_token in the request body is accepted only in an application/x-www-form-urlencoded body of a non-GET request'
         : 'an access_token in the request body is not accepted here; send it in the Authorization header',
-      { realm },
+      realm,
     );
   }
-  throw new MissingTokenError(
-    request.headers.authorization === undefined || request.headers.authorization === ''
+  const authorization = request.headers.authorization;
+  throw missingToken(
+    authorization === undefined || authorization === '' || (Array.isArray(authorization) && authorization.length === 0)
       ? 'no access token in the request'
       : 'the Authorization header does not use the Bearer scheme',
-    { realm },
+    realm,
   );
+}
+
+/**
+ * A request without a token is the most common rejection (scanners, health checks, browsers) and
+ * an expected outcome, not a fault: its error is built without capturing a stack trace, which
+ * would cost more than the rest of the rejection.
+ */
+function missingToken(description: string, realm: string | undefined): MissingTokenError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new MissingTokenError(description, { realm });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**

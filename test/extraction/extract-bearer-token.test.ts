@@ -94,6 +94,13 @@ describe('RFC 6750 section 3.1: a request without Bearer credentials gets a bare
     expect(rejection({ headers: { authorization: 'Basic dXNlcjpwYXNz' } }).message).toMatch(/Bearer scheme/);
   });
 
+  it('builds the error without capturing a stack (the cheap, common rejection) and restores the limit', () => {
+    const limit = Error.stackTraceLimit;
+    const error = rejection({ headers: {} });
+    expect(error.stack?.split('\n')).toHaveLength(1);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
   it('puts the realm in the challenge when one is configured', () => {
     const error = rejection({ headers: {} }, { realm: 'orders' });
     expect(error.headers['WWW-Authenticate']).toBe('Bearer realm="orders"');
