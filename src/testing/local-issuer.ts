@@ -6,87 +6,28 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import { toRegisteredClient } from './client-registry.js';
 import type { RegisteredClient } from './client-registry.js';
 import { FaultTable, replacesAnswer, writeFaultAnswer } from './faults.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
-import { defaultAlgorithmForKey, signCompactJws } from './sign-jwt.js';
-import type { AnySigningKey } from './sign-jwt.js';
+import { checkLocalIssuerOptions } from './local-issuer-options.js';
+import { TokenSigner } from './token-signer.js';
 import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
 import type { TokenEndpointAnswer, TokenEndpointContext } from './token-endpoint.js';
 import { paramsToRecord, parseTokenRequestBody } from './token-request-body.js';
 import type {
   Fault,
-  LocalAccessTokenOptions,
   LocalClient,
   LocalIssuer,
-  LocalIssuerAlgorithm,
   LocalIssuerEndpoint,
   LocalIssuerOptions,
-  LocalSignOptions,
   RecordedTokenRequest,
   RotateKeysOptions,
 } from './types.js';
 
 /** How many token requests `tokenRequests` keeps (the most recent). */
 const MAX_RECORDED_TOKEN_REQUESTS = 1000;
-
-interface CheckedOptions {
-  host: string;
-  port: number;
-  alg: LocalIssuerAlgorithm;
-  tokenLifetime: number;
-  tokenType: string;
-  jwksCacheControl: string | undefined;
-  path: string;
-  maxAssertionLifetime: number;
-  maxBodySize: number;
-  now: () => number;
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`createLocalIssuer: "${name}" must be a positive integer`);
-  }
-  return value;
-}
-
-function checkOptions(options: LocalIssuerOptions): CheckedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createLocalIssuer: options must be an object');
-  const { host = '127.0.0.1', port = 0, alg = 'RS256', tokenType = 'at+jwt', jwksCacheControl, path = '', now = Date.now } = options;
-  if (typeof host !== 'string' || host === '') throw new TypeError('createLocalIssuer: "host" must be a non-empty string');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('createLocalIssuer: "port" must be an integer 0-65535');
-  if (!isLocalIssuerAlgorithm(alg)) {
-    throw new TypeError(`createLocalIssuer: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
-  }
-  if (typeof tokenType !== 'string') throw new TypeError('createLocalIssuer: "tokenType" must be a string');
-  if (jwksCacheControl !== undefined && typeof jwksCacheControl !== 'string') {
-    throw new TypeError('createLocalIssuer: "jwksCacheControl" must be a string');
-  }
-  if (typeof path !== 'string' || (path !== '' && (!path.startsWith('/') || /[?#\s]/.test(path)))) {
-    throw new TypeError('createLocalIssuer: "path" must be empty or a URL path starting with "/"');
-  }
-  if (typeof now !== 'function') throw new TypeError('createLocalIssuer: "now" must be a function returning milliseconds');
-  if (options.clients !== undefined && !Array.isArray(options.clients)) {
-    throw new TypeError('createLocalIssuer: "clients" must be an array');
-  }
-  return {
-    host,
-    port,
-    alg,
-    tokenLifetime: positiveInteger('tokenLifetime', options.tokenLifetime, 3600),
-    tokenType,
-    jwksCacheControl,
-    path: path.replace(/\/+$/, ''),
-    maxAssertionLifetime: positiveInteger('maxAssertionLifetime', options.maxAssertionLifetime, 300),
-    maxBodySize: positiveInteger('maxBodySize', options.maxBodySize, 65_536),
-    now,
-  };
-}
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -126,7 +67,7 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * ```
  */
 export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promise<LocalIssuer> {
-  const config = checkOptions(options);
+  const config = checkLocalIssuerOptions(options);
   const ring = new KeyRing();
   const clients = new Map<string, RegisteredClient>();
   for (const [index, client] of (options.clients ?? []).entries()) {
@@ -169,6 +110,13 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   const jwksUri = `${url}/.well-known/jwks.json`;
   const tokenEndpoint = `${url}/oauth/token`;
   const discoveryUri = `${url}/.well-known/openid-configuration`;
+  const signer = new TokenSigner(ring, {
+    alg: config.alg,
+    tokenType: config.tokenType,
+    tokenLifetime: config.tokenLifetime,
+    issuer: issuerId,
+    nowSeconds,
+  });
   const routes = new Map<string, LocalIssuerEndpoint>([
     [`${config.path}/.well-known/openid-configuration`, 'discovery'],
     [`${config.path}/.well-known/oauth-authorization-server`, 'discovery'],
@@ -257,7 +205,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return true;
     },
     mint: (client, audience, scope, lifetime) =>
-      issuer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } }),
+      signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } }),
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -353,76 +301,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return { clientId: registered.clientId, clientSecret: registered.clientSecret };
     },
 
-    async sign(claims: Record<string, unknown>, signOptions: LocalSignOptions = {}): Promise<string> {
-      if (typeof claims !== 'object' || claims === null) throw new TypeError('sign: "claims" must be an object');
-      const { alg, kid, key, header = {}, expiresIn, noDefaults = false, rawHeader, rawPayload } = signOptions;
-      if (rawHeader !== undefined && typeof rawHeader !== 'string') throw new TypeError('sign: "rawHeader" must be a string');
-      if (rawPayload !== undefined && typeof rawPayload !== 'string') throw new TypeError('sign: "rawPayload" must be a string');
-      if (alg !== undefined && typeof alg !== 'string') throw new TypeError('sign: "alg" must be a string');
-      let signingAlg: string;
-      let signingKey: AnySigningKey | undefined;
-      let headerKid: string | undefined = kid;
-      if (key !== undefined) {
-        signingAlg = alg ?? defaultAlgorithmForKey(key);
-        signingKey = key;
-        // "Wrong key, right kid" and HS/RS confusion: by default the header names the issuer's key.
-        if (headerKid === undefined) {
-          headerKid = (isLocalIssuerAlgorithm(signingAlg) ? ring.peekCurrent(signingAlg) : undefined)?.kid
-            ?? ring.peekCurrent(config.alg)?.kid;
-        }
-      } else if (alg === 'none') {
-        signingAlg = 'none';
-      } else if (alg !== undefined && /^HS/.test(alg)) {
-        throw new TypeError(`sign: alg ${alg} needs "key" (the shared secret bytes)`);
-      } else {
-        const byKid = kid === undefined ? undefined : ring.byKid(kid);
-        let ringKey: RingKey;
-        if (byKid && (alg === undefined || byKid.alg === alg)) ringKey = byKid;
-        else {
-          const wanted = alg ?? config.alg;
-          if (!isLocalIssuerAlgorithm(wanted)) {
-            throw new TypeError(`sign: "alg" must be none, HS256/384/512 (with "key") or one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
-          }
-          ringKey = await ring.currentForAsync(wanted);
-        }
-        signingAlg = ringKey.alg;
-        signingKey = ringKey.privateKey;
-        headerKid ??= ringKey.kid;
-      }
-      const fullHeader: Record<string, unknown> = { alg: signingAlg };
-      if (headerKid !== undefined) fullHeader.kid = headerKid;
-      if (!noDefaults) fullHeader.typ = config.tokenType;
-      Object.assign(fullHeader, header);
-      const payload: Record<string, unknown> = { ...claims };
-      if (!noDefaults) {
-        if (!('iss' in payload)) payload.iss = issuerId;
-        if (!('iat' in payload)) payload.iat = nowSeconds();
-        const iat = typeof payload.iat === 'number' ? payload.iat : nowSeconds();
-        if (!('exp' in payload)) payload.exp = iat + (expiresIn ?? config.tokenLifetime);
-        if (!('jti' in payload)) payload.jti = randomBytes(12).toString('base64url');
-      }
-      return signCompactJws(rawHeader ?? fullHeader, rawPayload ?? payload, signingAlg, signingKey);
-    },
+    sign: (claims, signOptions) => signer.sign(claims, signOptions),
 
-    accessToken(tokenOptions: LocalAccessTokenOptions): Promise<string> {
-      const { clientId = 'test-client', audience, scope = '', claims = {}, signOptions } = tokenOptions;
-      if (typeof audience !== 'string' && !Array.isArray(audience)) {
-        throw new TypeError('accessToken: "audience" must be a string or an array of strings');
-      }
-      return issuer.sign(
-        {
-          iss: issuerId,
-          sub: `${clientId}@clients`,
-          aud: audience,
-          scope: Array.isArray(scope) ? scope.join(' ') : scope,
-          azp: clientId,
-          client_id: clientId,
-          gty: 'client-credentials',
-          ...claims,
-        },
-        signOptions,
-      );
-    },
+    accessToken: (tokenOptions) => signer.accessToken(tokenOptions),
 
     addKey(alg = config.alg) {
       if (!isLocalIssuerAlgorithm(alg)) throw new TypeError(`addKey: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
