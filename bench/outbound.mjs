@@ -90,7 +90,8 @@ async function main() {
           errors: parsed.flatMap((p) => p.errors).slice(0, 3),
         });
       } catch (err) {
-        rows.push({ name: run.name, skipped: String(err.message).split('\n')[0].slice(0, 300) });
+        const lines = String(err.message).split('\n');
+        rows.push({ name: run.name, skipped: (lines.find((l) => /Error\b/.test(l)) ?? lines[0]).trim().slice(0, 300) });
       } finally {
         await Promise.all(children.map((c) => stop(c)));
       }

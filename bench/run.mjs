@@ -1,4 +1,4 @@
-// `npm run bench`: express-m2m against its peers (issue 5). See bench/README.md and --help.
+// `npm run bench`: express-m2m against its peers (issue 5). See README.md (Performance) and --help.
 //
 // Inbound: every contender in its own process pinned to CPU 0, autocannon in its own process
 // pinned to CPU 1, scenarios S1-S5, contenders interleaved round by round. Then the outbound
@@ -103,6 +103,7 @@ async function runInbound(tmp) {
   const runSeconds = opts.scenarios.length * opts.rounds * opts.contenders.length * (opts.warmup + opts.duration + 4);
   const expiresIn = Math.ceil(runSeconds * 2 + 3600);
   const issuer = await startIssuer({ alg: 'RS256', tokenLifetime: expiresIn });
+  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   log(`issuer: ${issuer.kind} at ${issuer.url}`);
   try {
     const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn, dir: tmp, log });
@@ -131,6 +132,7 @@ async function runInbound(tmp) {
     return {
       date: new Date().toISOString(),
       issuer: issuer.kind,
+      machine: { ...machineInfo(), loadAverageAtStart, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
       settings: { connections: opts.connections, warmupS: opts.warmup, durationS: opts.duration, rounds: opts.rounds, tokensPerPool: opts.tokens, mintSeconds: tokens.mintSeconds },
       unavailable,
       summary: summarize(cells, opts.scenarios, opts.contenders),

@@ -22,8 +22,8 @@ export function renderChart(results) {
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  const when = results.date.slice(0, 16).replace('T', ' ');
-  const mach = results.machine;
+  const when = results.inbound.date.slice(0, 16).replace('T', ' ');
+  const mach = results.inbound.machine ?? results.machine;
   out.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">Requests/s as a ratio of bare Express 5 (higher is better)</text>`);
   out.push(`<text x="${m.left}" y="40" fill="#555">${esc(`${when} UTC · ${mach.cpuModel}, ${mach.cores} cores · node ${mach.node} · ${results.inbound.settings.connections} connections · load avg at start ${mach.loadAverageAtStart.join(' ')}`)}</text>`);
   // grid

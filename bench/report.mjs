@@ -1,0 +1,50 @@
+// Prints the README's Performance tables (Markdown) from a results file.
+// Usage: node bench/report.mjs [bench/results/latest.json]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resultsDir } from './lib/paths.mjs';
+import { CONTENDER_LABELS, SCENARIOS } from './lib/scenarios.mjs';
+
+const results = JSON.parse(readFileSync(process.argv[2] ?? join(resultsDir, 'latest.json'), 'utf8'));
+const out = [];
+const { inbound, outbound, memory } = results;
+const machine = inbound?.machine ?? results.machine;
+const fx = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(2));
+
+if (inbound) {
+  const peers = ['express-oauth2-jwt-bearer', 'express-jwt'];
+  out.push(`| scenario | ${peers.map((p) => CONTENDER_LABELS[p]).join(' | ')} | **express-m2m** | target | bare Express 5 req/s |`);
+  out.push(`|---|${peers.map(() => '---:').join('|')}|---:|---:|---:|`);
+  for (const [s, by] of Object.entries(inbound.summary)) {
+    const m = by['express-m2m'];
+    const mark = m && m.ratio !== null ? (m.ratio >= SCENARIOS[s].target ? '' : ' (below)') : '';
+    const flag = (c) => (c && c.unexpected > 0 ? ' ⚠' : '');
+    out.push(`| ${s} ${SCENARIOS[s].title} | ${peers.map((p) => `${fx(by[p]?.ratio)}${flag(by[p])}`).join(' | ')} | **${fx(m?.ratio)}**${mark}${flag(m)} | ≥ ${SCENARIOS[s].target} | ${by.bare?.rps ?? 'n/a'} |`);
+  }
+  out.push('');
+  out.push(`| scenario | contender | req/s | p50 ms | p99 ms |`);
+  out.push(`|---|---|---:|---:|---:|`);
+  for (const [s, by] of Object.entries(inbound.summary)) {
+    for (const [c, v] of Object.entries(by)) out.push(`| ${s} | ${CONTENDER_LABELS[c] ?? c} | ${v.rps} | ${v.p50} | ${v.p99} |`);
+  }
+  out.push('');
+  out.push(`Measured ${inbound.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.pinning}; ${inbound.settings.connections} connections, ${inbound.settings.warmupS} s warm-up + ${inbound.settings.durationS} s per cell, ${inbound.settings.rounds} rounds; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd?.join(' / ')} at end.`);
+  out.push('');
+}
+if (outbound?.rows) {
+  out.push(`| outbound: ${outbound.calls} concurrent token + call, cold | processes | token endpoint hits | total time |`);
+  out.push('|---|---:|---:|---:|');
+  for (const r of outbound.rows) {
+    out.push(r.skipped ? `| ${r.name} | | skipped: ${r.skipped} | |` : `| ${r.name} | ${r.processes} | ${r.tokenEndpointHits} | ${r.totalMs} ms |`);
+  }
+  out.push('');
+}
+if (memory?.runs) {
+  out.push(`| memory: ${memory.tokens.toLocaleString('en')} distinct ${memory.alg} tokens | RSS before → after | heap after GC, before → after | largest heap growth |`);
+  out.push('|---|---:|---:|---:|');
+  for (const r of memory.runs) {
+    out.push(`| verified-token cache ${r.verifiedTokenCache} | ${r.baseline.rssMB} → ${r.final.rssMB} MB | ${r.baseline.heapUsedMB} → ${r.final.heapUsedMB} MB | +${r.maxHeapGrowthMB} MB |`);
+  }
+  out.push('');
+}
+console.log(out.join('\n'));
