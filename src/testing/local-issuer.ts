@@ -295,11 +295,12 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return [...tokenRequests];
     },
 
-    registerClient(client) {
+    // Without a public key a secret is always generated, hence the narrower first overload.
+    registerClient: ((client: Partial<LocalClient> & { audiences: string[] }) => {
       const registered = toRegisteredClient('registerClient', client, true);
       clients.set(registered.clientId, registered);
       return { clientId: registered.clientId, clientSecret: registered.clientSecret };
-    },
+    }) as LocalIssuer['registerClient'],
 
     sign: (claims, signOptions) => signer.sign(claims, signOptions),
 
