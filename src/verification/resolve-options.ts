@@ -34,9 +34,10 @@ function isHttpUrl(value: string): boolean {
 }
 
 function stringList(name: string, value: unknown, allowEmpty: boolean): string[] {
-  if (typeof value === 'string') value = [value];
+  const acceptsString = name === 'audience';
+  if (acceptsString && typeof value === 'string' && value !== '') value = [value];
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || !value.every(isNonEmptyString)) {
-    fail(`"${name}" must be ${typeof value === 'string' || name === 'audience' ? 'a non-empty string or ' : ''}an array of non-empty strings`);
+    fail(`"${name}" must be ${acceptsString ? 'a non-empty string or ' : ''}an array of non-empty strings`);
   }
   return [...(value as string[])];
 }
