@@ -204,8 +204,11 @@ describe('RFC 7523 section 2.2: private_key_jwt', () => {
     expectOAuthError(await withAssertion(jwt), 401, 'invalid_client');
   });
 
-  it('rejects a wrong aud', async () => {
-    expectOAuthError(await withAssertion(await assertion({}, { aud: 'https://elsewhere/oauth/token' })), 401, 'invalid_client');
+  it('rejects a wrong aud, without echoing the assertion', async () => {
+    const jwt = await assertion({}, { aud: 'https://elsewhere/oauth/token' });
+    const answer = await withAssertion(jwt);
+    expectOAuthError(answer, 401, 'invalid_client');
+    expect(JSON.stringify(answer.body)).not.toContain(jwt.split('.')[2]);
   });
 
   it('rejects an expired assertion, one without exp, and one that lives too long', async () => {
@@ -403,6 +406,14 @@ describe('Seeds / RFC 9068: shape of issued tokens', () => {
     } finally {
       await es.close();
     }
+  });
+
+  it('uses a client\'s own tokenLifetime', async () => {
+    const { clientId, clientSecret } = issuer.registerClient({ audiences: [API], tokenLifetime: 120 });
+    const answer = await form(issuer, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+    expect(answer.body.expires_in).toBe(120);
+    const { payload } = await jwtVerify(String(answer.body.access_token), jwks());
+    expect(payload.exp! - payload.iat!).toBe(120);
   });
 
   it('signs EdDSA on request', async () => {
