@@ -4,9 +4,11 @@
  * prints a demo client and curl commands, and answers every route and error of the issue.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 import { describeApiContract, type ContractContext } from './api-contract.js';
-import { call, claimsOf, fetchToken, printed, startExampleProcess, type ExampleProcess } from './support.js';
+import { call, claimsOf, fetchToken, printed, ROOT, startExampleProcess, type ExampleProcess } from './support.js';
 
 let example: ExampleProcess;
 let foreign: LocalIssuer;
@@ -87,6 +89,36 @@ describe('npm start with no issuer configured: what it prints', () => {
     expect(example.output.stdout).toContain(
       `API_URL=${example.url} TOKEN_ENDPOINT=${tokenEndpoint} CLIENT_ID=${clientId} CLIENT_SECRET=${clientSecret} AUDIENCE=${audience} npm run demo`,
     );
+  });
+});
+
+describe('README "Try it with curl": the commands work as written with the printed values', () => {
+  it('gets tokens and gets the answers the README describes', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Try it with curl'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toBeDefined();
+    const values: Record<string, string> = {
+      API: example.url, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, AUDIENCE: audience, TOKEN_ENDPOINT: tokenEndpoint,
+    };
+    // Replace the README's placeholder assignments with this run's printed values; keep every other line as written.
+    let script = block as string;
+    for (const [name, value] of Object.entries(values)) {
+      const assignment = new RegExp(`^${name}=.*$`, 'm');
+      expect(script).toMatch(assignment);
+      script = script.replace(assignment, `${name}='${value}'`);
+    }
+    const run = spawnSync('bash', ['-e', '-c', script.replace(/^curl /gm, 'echo; curl ')], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(0);
+    const output = run.stdout;
+    expect(output).toContain('{"message":"Hello from a public endpoint!');
+    expect(output).toContain('"sub":"demo-client@clients","scopes":["read:orders","write:orders"]');
+    expect(output).toMatch(/\{"orders":\[/);
+    expect(output).toMatch(/\{"order":\{"id":"ord_\d+","item":"widget","quantity":2/);
+    expect(output).toContain('"service":"inventory"');
+    expect(output).toMatch(/HTTP\/1\.1 403 Forbidden[\s\S]*scope="write:orders"/);
+    expect(output).toMatch(/HTTP\/1\.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n/);
+    expect(output).toMatch(/HTTP\/1\.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error="invalid_token"/);
   });
 });
 
