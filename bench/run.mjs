@@ -89,11 +89,37 @@ async function load(url, scenario, tokens, tmp, onWarmed) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc; undefined elsewhere. */
+function cpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime, in clock ticks (USER_HZ, 100 on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
 async function runCell(contender, scenario, round, issuer, tokens, tmp) {
   const { child, url } = await startContender(contender, issuer);
   try {
-    const r = await load(url, scenario, tokens, tmp);
-    return { scenario, round, contender, ...r };
+    // The server's own CPU time over the measured part: a cost per request that other load on
+    // the machine disturbs much less than req/s does.
+    let cpuStart;
+    let tStart;
+    const r = await load(url, scenario, tokens, tmp, () => {
+      cpuStart = cpuMicros(child.pid);
+      tStart = performance.now();
+    });
+    const cpuEnd = cpuMicros(child.pid);
+    const elapsedUs = (performance.now() - tStart) * 1000;
+    const served = Object.values(r.statusCodes).reduce((a, b) => a + b, 0);
+    const serverCpu = cpuStart === undefined || cpuEnd === undefined || !served
+      ? undefined
+      : { usPerRequest: Math.round(((cpuEnd - cpuStart) / served) * 10) / 10, utilization: Math.round(((cpuEnd - cpuStart) / elapsedUs) * 100) / 100 };
+    return { scenario, round, contender, ...r, serverCpu };
   } finally {
     await stop(child);
   }

@@ -31,6 +31,12 @@ export function summarize(cells, scenarios, contenders) {
           return bare && bare.rps > 0 ? c.rps / bare.rps : null;
         })
         .filter((x) => x !== null);
+      const cpuRatios = mine
+        .map((c) => {
+          const bare = cells.find((b) => b.scenario === scenario && b.round === c.round && b.contender === 'bare');
+          return bare?.serverCpu && c.serverCpu ? bare.serverCpu.usPerRequest / c.serverCpu.usPerRequest : null;
+        })
+        .filter((x) => x !== null);
       const unexpected = mine.reduce((a, c) => a + unexpectedCount(c), 0);
       const statusCodes = {};
       for (const c of mine) for (const [k, v] of Object.entries(c.statusCodes ?? {})) statusCodes[k] = (statusCodes[k] ?? 0) + v;
@@ -42,6 +48,9 @@ export function summarize(cells, scenarios, contenders) {
         ratio: r2(median(ratios)),
         ratioMin: r2(ratios.length ? Math.min(...ratios) : null),
         ratioMax: r2(ratios.length ? Math.max(...ratios) : null),
+        cpuUsPerRequest: r2(median(mine.filter((c) => c.serverCpu).map((c) => c.serverCpu.usPerRequest))),
+        cpuRatio: r2(median(cpuRatios)),
+        serverUtilization: r2(median(mine.filter((c) => c.serverCpu).map((c) => c.serverCpu.utilization))),
         statusCodes,
         unexpected,
         tokensWrapped: mine.some((c) => c.tokensWrapped),
@@ -54,14 +63,15 @@ export function summarize(cells, scenarios, contenders) {
 export function formatInboundTable(results) {
   const { summary, settings } = results.inbound;
   const lines = [];
-  lines.push(`Inbound: ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s per cell, ${settings.rounds} round(s); ratio = req/s / bare Express 5 in the same round (median, min-max)`);
-  const head = ['scenario', 'contender', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'min-max', 'target', 'statuses', 'flags'];
+  lines.push(`Inbound: ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s per cell, ${settings.rounds} round(s); ratio = req/s / bare Express 5 in the same round (median, min-max); cpu = server CPU time per request (/proc), cpu ratio = bare's / contender's`);
+  const head = ['scenario', 'contender', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'min-max', 'cpu us/req', 'cpu ratio', 'target', 'statuses', 'flags'];
   const rows = [];
   for (const [scenario, byContender] of Object.entries(summary)) {
     const spec = SCENARIOS[scenario];
     for (const [contender, s] of Object.entries(byContender)) {
       const flags = [];
       if (s.unexpected > 0) flags.push(`!! ${s.unexpected} unexpected (expected ${contender === 'bare' ? 200 : spec.expect})`);
+      if (s.serverUtilization !== null && s.serverUtilization < 0.85) flags.push(`server CPU only ${Math.round(s.serverUtilization * 100)}% busy`);
       if (s.tokensWrapped && contender !== 'bare') flags.push('token pool came round again');
       if (contender === 'express-m2m' && s.ratio !== null) flags.push(s.ratio >= spec.target ? 'meets target' : 'BELOW TARGET');
       rows.push([
@@ -72,6 +82,8 @@ export function formatInboundTable(results) {
         String(s.p99),
         s.ratio === null ? '-' : s.ratio.toFixed(2),
         s.ratioMin === null ? '-' : `${s.ratioMin.toFixed(2)}-${s.ratioMax.toFixed(2)}`,
+        s.cpuUsPerRequest === null ? '-' : String(s.cpuUsPerRequest),
+        s.cpuRatio === null ? '-' : s.cpuRatio.toFixed(2),
         contender === 'express-m2m' ? `>= ${spec.target}` : '',
         Object.entries(s.statusCodes).map(([k, v]) => `${k}:${v}`).join(' '),
         flags.join('; '),
@@ -79,7 +91,7 @@ export function formatInboundTable(results) {
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r) => r.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (r) => r.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '));
   let last = '';
   for (const r of rows) {
