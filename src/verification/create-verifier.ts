@@ -205,12 +205,12 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     hash: string | undefined,
     generation: number,
   ): Promise<VerifiedToken> {
-    let issuer = expectedIssuer;
-    if (issuer === undefined) {
-      issuer = (await discover()).issuer;
-      expectedIssuer = issuer;
-    }
-    return finish(token, firstDot, secondDot, checked, await lookUpKey(key), issuer, hash, generation);
+    // Both awaited together: a key lookup that fails while discovery is pending is never left unhandled.
+    const [issuer, resolvedKey] = await Promise.all([
+      expectedIssuer ?? discover().then((metadata) => (expectedIssuer = metadata.issuer)),
+      lookUpKey(key),
+    ]);
+    return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, generation);
   }
 
   async function lookUpKey(key: KeyObject | Promise<KeyObject>): Promise<KeyObject> {
