@@ -48,7 +48,19 @@ export interface RequireAuthOptions extends Omit<VerifierOptions, 'onEvent'> {
   onEvent?: (event: RequireAuthEvent) => void;
 }
 
-/** The environment variables `requireAuth` reads, with the option each fills in. */
+/**
+ * The environment variables `requireAuth` reads, with the option each fills in (when the option is
+ * left out; see {@link RequireAuthOptions} for when a variable is ignored).
+ *
+ * @example
+ * ```ts
+ * import { REQUIRE_AUTH_ENV } from 'express-m2m';
+ *
+ * for (const [variable, option] of Object.entries(REQUIRE_AUTH_ENV)) {
+ *   console.log(`${variable} -> ${option}: ${process.env[variable] ?? '(unset)'}`);
+ * }
+ * ```
+ */
 export const REQUIRE_AUTH_ENV = Object.freeze({
   ISSUER_BASE_URL: 'issuerBaseURL',
   ISSUER: 'issuer',
