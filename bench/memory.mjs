@@ -18,13 +18,15 @@ const CONCURRENCY = 32;
 const AUDIENCE = 'https://bench.example/api';
 const MB = 2 ** 20;
 
-async function mint(issuer, n) {
+async function mint(issuer, n, { alg = ALG, pad = 0 } = {}) {
   const out = new Array(n);
   let i = 0;
+  const filler = 'x'.repeat(pad);
   const worker = async () => {
     while (i < n) {
       const k = i++;
-      out[k] = await issuer.sign({ sub: 'bench-client@clients', aud: AUDIENCE, scope: 'read:data', n: k }, { alg: ALG, expiresIn: 7200 });
+      const claims = { sub: 'bench-client@clients', aud: AUDIENCE, scope: 'read:data', n: k, ...(pad ? { filler } : {}) };
+      out[k] = await issuer.sign(claims, { alg, expiresIn: 7200 });
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
@@ -61,7 +63,7 @@ function drive(url, tokens, from, to, statuses) {
   });
 }
 
-async function measure(issuer, tokens, cache) {
+async function measure(issuer, tokens, cache, label) {
   const child = spawnNode(undefined, [join(benchDir, 'server.mjs')], {
     nodeFlags: ['--expose-gc'],
     env: {
@@ -93,6 +95,9 @@ async function measure(issuer, tokens, cache) {
     const seconds = (performance.now() - started) / 1000;
     const last = points.at(-1);
     return {
+      label,
+      tokens: tokens.length,
+      tokenLength: tokens[0].length,
       verifiedTokenCache: cache ? 'on (default)' : 'off',
       statuses,
       seconds: +seconds.toFixed(1),
@@ -115,10 +120,17 @@ async function main() {
     console.log(`memory: minting ${COUNT} distinct ${ALG} tokens...`);
     const tokens = await mint(issuer, COUNT);
     console.log(`memory: minted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const on = await measure(issuer, tokens, true);
-    const off = await measure(issuer, tokens, false);
+    const on = await measure(issuer, tokens, true, `${COUNT} ${ALG} tokens, cache on (default)`);
+    const off = await measure(issuer, tokens, false, `${COUNT} ${ALG} tokens, cache off`);
+    // Worst case per entry: tokens near the default maxTokenLength (8192 characters), twice as many
+    // as the cache holds. ES256 only to mint them faster (the size is in the claims).
+    const bigCount = Math.min(COUNT, 20_000);
+    console.log(`memory: minting ${bigCount} ES256 tokens of about 7,900 characters...`);
+    const big = await mint(issuer, bigCount, { alg: 'ES256', pad: 5_700 });
+    const large = await measure(issuer, big, true, `${bigCount} ES256 tokens of ${big[0].length} characters, cache on`);
     const cacheMaxEntries = 10_000; // express-m2m's default verifiedTokenCache.maxEntries
     const cacheCostMB = +(on.final.heapUsedMB - off.final.heapUsedMB).toFixed(1);
+    const largeCacheCostMB = +(large.final.heapUsedMB - off.final.heapUsedMB).toFixed(1);
     const result = {
       date: new Date().toISOString(),
       tokens: COUNT,
@@ -127,13 +139,16 @@ async function main() {
       cacheMaxEntries,
       cacheCostMB,
       cacheCostPerEntryKB: +((cacheCostMB * 1024) / Math.min(COUNT, cacheMaxEntries)).toFixed(2),
-      runs: [on, off],
+      largeTokenLength: big[0].length,
+      largeCacheCostMB,
+      largeCacheCostPerEntryKB: +((largeCacheCostMB * 1024) / Math.min(bigCount, cacheMaxEntries)).toFixed(2),
+      runs: [on, off, large],
     };
     for (const r of result.runs) {
-      console.log(`  cache ${r.verifiedTokenCache.padEnd(13)} ${JSON.stringify(r.statuses)} in ${r.seconds} s: RSS ${r.baseline.rssMB} -> ${r.final.rssMB} MB (+${r.rssGrowthMB}), heap ${r.baseline.heapUsedMB} -> ${r.final.heapUsedMB} MB (+${r.heapGrowthMB}, max +${r.maxHeapGrowthMB})`);
+      console.log(`  ${r.label}: ${JSON.stringify(r.statuses)} in ${r.seconds} s: RSS ${r.baseline.rssMB} -> ${r.final.rssMB} MB (+${r.rssGrowthMB}), heap ${r.baseline.heapUsedMB} -> ${r.final.heapUsedMB} MB (+${r.heapGrowthMB}, max +${r.maxHeapGrowthMB})`);
       console.log(`    heap after GC by tokens seen: ${r.points.map((p) => `${p.tokens / 1000}k:${p.heapUsedMB}`).join(' ')}`);
     }
-    console.log(`  the full cache (${cacheMaxEntries} entries) holds about ${cacheCostMB} MB of heap (${result.cacheCostPerEntryKB} KB per entry)`);
+    console.log(`  the full cache (${cacheMaxEntries} entries) holds about ${cacheCostMB} MB of heap (${result.cacheCostPerEntryKB} KB per entry) with ${tokens[0].length}-character tokens, ${largeCacheCostMB} MB (${result.largeCacheCostPerEntryKB} KB per entry) with ${big[0].length}-character tokens`);
     return result;
   } finally {
     await issuer.close();
