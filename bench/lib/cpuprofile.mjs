@@ -33,9 +33,10 @@ export function analyzeCpuProfile(file, top = 20) {
     const { callFrame } = byId.get(id);
     const name = callFrame.functionName || '(anonymous)';
     const where = callFrame.url ? `${callFrame.url.replace(/^file:\/\/.*?\/(node_modules|dist|bench)\//, '$1/')}:${callFrame.lineNumber + 1}` : '(native)';
-    const key = `${name} ${where}`.trim();
+    const special = ['(idle)', '(program)', '(garbage collector)'].includes(name);
+    const key = special ? name : `${name} ${where}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
-    const pkg = ['(idle)', '(program)', '(garbage collector)'].includes(name) ? name : packageOf(callFrame.url);
+    const pkg = special ? name : packageOf(callFrame.url);
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
   }
   const idle = pkgs.get('(idle)') ?? 0;
