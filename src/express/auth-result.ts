@@ -14,7 +14,6 @@ import type { VerifiedToken } from '../verification/index.js';
 export type AuthResult<Claims = JWTPayload> = VerifiedToken<Claims>;
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** The verified access token, set by `requireAuth()` (express-m2m). */
