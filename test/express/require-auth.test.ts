@@ -60,6 +60,21 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       expect(response.body.auth.scopes).toEqual([]);
     });
 
+    it.each([
+      ['typ JWT (Auth0)', { typ: 'JWT' }],
+      ['no typ', {}],
+    ])('verifies exactly the seeds\' claim set {iss, sub, aud, exp, iat, scope: ""} with %s', async (_name, header) => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await issuer.sign(
+        { iss: issuer.issuer, sub: 'AbC123xyz@clients', aud: AUDIENCE, exp: now + 86400, iat: now, scope: '' },
+        { noDefaults: true, header },
+      );
+      const response = await request(app()).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(200);
+      expect(response.body.auth.payload).toEqual({ iss: issuer.issuer, sub: 'AbC123xyz@clients', aud: AUDIENCE, exp: now + 86400, iat: now, scope: '' });
+      expect(response.body.auth.scopes).toEqual([]);
+    });
+
     it('verifies a token minted by the issuer\'s token endpoint (client_credentials)', async () => {
       const minted = await request(issuer.url).post('/oauth/token').type('form')
         .send({ grant_type: 'client_credentials', client_id: 'billing', client_secret: 'billing-secret', audience: AUDIENCE });
