@@ -1,15 +1,11 @@
 /**
  * Internal: the local issuer's signing keys. One current key per algorithm, plus the keys kept
  * after a rotation; every key has a kid and an `alg` in its public JWK.
- *
- * Keys are generated synchronously as PEM and imported (so `rotateKeys()` can return the kid
- * directly). Exporting a JWK from a key fresh out of `generateKeyPairSync` was seen to deadlock
- * on Node 20 (see TOOLCHAIN.md); importing the PEM first avoids that.
+
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import { generateRingKey, generateRingKeyAsync } from './key-generation.js';
 import type { JsonWebKeySet, LocalIssuerAlgorithm } from './types.js';
 
 /**
@@ -39,56 +35,6 @@ export interface RingKey {
   publicPem: string;
 }
 
-function generatePemPair(alg: LocalIssuerAlgorithm): { publicKey: string; privateKey: string } {
-  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
-  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
-  switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
-      return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding });
-    case 'ES256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding });
-    case 'ES384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384', publicKeyEncoding, privateKeyEncoding });
-    case 'ES512':
-      return generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding, privateKeyEncoding });
-    case 'EdDSA':
-      return generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding });
-  }
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** Same as {@link generatePemPair}, on libuv's thread pool (does not block the event loop). */
-async function generatePemPairAsync(alg: LocalIssuerAlgorithm): Promise<{ publicKey: string; privateKey: string }> {
-  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
-  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
-  switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
-      return generateKeyPairAsync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding });
-    case 'ES256':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding });
-    case 'ES384':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-384', publicKeyEncoding, privateKeyEncoding });
-    case 'ES512':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-521', publicKeyEncoding, privateKeyEncoding });
-    case 'EdDSA':
-      return generateKeyPairAsync('ed25519', { publicKeyEncoding, privateKeyEncoding });
-  }
-}
-
-function ringKeyFromPem(alg: LocalIssuerAlgorithm, pair: { publicKey: string; privateKey: string }): RingKey {
-  const privateKey = createPrivateKey(pair.privateKey);
-  const publicKey = createPublicKey(pair.publicKey);
-  const kid = `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
-  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg, use: 'sig' };
-  return { kid, alg, privateKey, publicKey, publicJwk, publicPem: pair.publicKey };
-}
-
-/** Generates a key for `alg` with a random kid. */
-export function generateRingKey(alg: LocalIssuerAlgorithm): RingKey {
-  return ringKeyFromPem(alg, generatePemPair(alg));
-}
-
 /** The issuer's keys: current per algorithm, plus retired-but-served ones. */
 export class KeyRing {
   private readonly keys: RingKey[] = [];
@@ -112,9 +58,8 @@ export class KeyRing {
     if (existing) return existing;
     let pending = this.pending.get(alg);
     if (!pending) {
-      pending = generatePemPairAsync(alg)
-        .then((pair) => {
-          const key = ringKeyFromPem(alg, pair);
+      pending = generateRingKeyAsync(alg)
+        .then((key) => {
           const winner = this.current.get(alg);
           if (winner) return winner; // a synchronous add() got there first
           this.keys.push(key);

@@ -75,6 +75,29 @@ describe('key rotation: the JWKS serves the current and the previous key', () =>
   });
 });
 
+describe('key uniqueness (spare keys generated in the background are handed out once)', () => {
+  it('no two issuers, and no two rotations, get the same key material', async () => {
+    const a = await createLocalIssuer();
+    const b = await createLocalIssuer();
+    try {
+      const moduli = new Set<string>();
+      for (const target of [a, b]) {
+        moduli.add(String(target.keys.keys[0]!.n));
+        target.rotateKeys();
+        target.rotateKeys();
+        for (const key of target.keys.keys) moduli.add(String(key.n));
+      }
+      // a: 3 keys generated, b: 3 keys generated; every JWKS has served distinct moduli
+      expect(moduli.size).toBe(6);
+      const token = await a.sign({ aud: 'x' });
+      await expect(jwtVerify(token, createLocalJWKSet(b.publicJwks()))).rejects.toThrow();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('every supported algorithm verifies from the served JWKS', () => {
   it.each([...LOCAL_ISSUER_ALGORITHMS])('%s', async (alg) => {
     const token = await issuer.sign({ sub: 's@clients', aud: 'a' }, { alg });
