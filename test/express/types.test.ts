@@ -72,6 +72,18 @@ function buildExpress4(auth: RequireAuthMiddleware): Express4Types.Express {
   return app;
 }
 
+/** Never called: compile-time checks only. */
+export function compileOnlyChecks(): void {
+  // @ts-expect-error a misspelled option is a compile error for TypeScript users
+  requireAuth({ ...options, audiance: 'https://api.example' });
+  // @ts-expect-error claimEquals compares with JSON primitives only
+  claimEquals('org', { id: 1 });
+  // @ts-expect-error the predicate of claimCheck sees the typed claims
+  claimCheck<OrderClaims>((claims) => claims.org_id === 42);
+  // @ts-expect-error getAuth's claims are typed: no such claim
+  getAuth<OrderClaims>({}).payload.org_id.toFixed();
+}
+
 describe('types: the adapters type-check against both Express 4 and 5 and run on both', () => {
   const auth = requireAuth(options);
   afterAll(() => auth.close());
