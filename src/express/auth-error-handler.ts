@@ -9,8 +9,8 @@ import type { AuthErrorRequestHandler, NextFunctionLike } from './express-types.
  * any other error goes on to the next error handler untouched. Mount it after your routes.
  *
  * Without it, Express's default handler still answers with the right status and headers (the
- * errors carry `status` and `headers`), but with an HTML body, and it logs the stack of every
- * rejected request (noise on each 401) unless `NODE_ENV=production`.
+ * errors carry `status` and `headers`), but with an HTML body, and it logs every rejected request
+ * to `console.error` (noise on each 401), in production too: only `NODE_ENV=test` silences it.
  *
  * @example
  * ```ts
