@@ -208,22 +208,9 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     // Both awaited together: a key lookup that fails while discovery is pending is never left unhandled.
     const [issuer, resolvedKey] = await Promise.all([
       expectedIssuer ?? discover().then((metadata) => (expectedIssuer = metadata.issuer)),
-      lookUpKey(key),
+      key,
     ]);
     return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, generation);
-  }
-
-  async function lookUpKey(key: KeyObject | Promise<KeyObject>): Promise<KeyObject> {
-    try {
-      return await key;
-    } catch (error) {
-      throw asVerificationError(error);
-    }
-  }
-
-  function asVerificationError(error: unknown): BearerError {
-    if (error instanceof BearerError) return error;
-    return new KeySourceUnavailableError(undefined, undefined, { cause: error });
   }
 
   function verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
@@ -246,12 +233,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
     const checked = checkHeader(token.slice(0, firstDot));
     const generation = keySource.generation;
-    let key: KeyObject | Promise<KeyObject>;
-    try {
-      key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid });
-    } catch (error) {
-      throw asVerificationError(error);
-    }
+    const key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid });
     if (expectedIssuer === undefined || isPromiseLike(key)) {
       return finishLater(token, firstDot, secondDot, checked, key, hash, generation);
     }

@@ -138,7 +138,7 @@ export interface JwtVerifier {
    * Verifies a compact JWS access token. Returns synchronously when everything it needs is at
    * hand (a cached token, or a cached key), otherwise a promise. Throws (or rejects with)
    * `InvalidTokenError` (401) for a bad token and `KeySourceUnavailableError` (503) when keys
-   * cannot be had.
+   * cannot be had. Anything else a custom `keySource` throws (a bug) is passed through unchanged.
    */
   verify<Claims = JWTPayload>(token: string): VerifiedToken<Claims> | Promise<VerifiedToken<Claims>>;
   /** Runs discovery and fetches the keys now, so the first request doesn't wait. */
