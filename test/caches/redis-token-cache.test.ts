@@ -14,7 +14,7 @@ import type { OutboundEvent, TokenProvider } from 'express-m2m';
 import { RedisTokenCache, redisTokenCache } from 'express-m2m/redis';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
-import { describeRedis, REDIS_URL } from './redis-support';
+import { describeRedis, REDIS_URL } from './redis-support.js';
 
 const AUDIENCE = 'https://billing.example.test';
 const RUN_PREFIX = `express-m2m-test:${process.pid}:${randomUUID()}:`;
