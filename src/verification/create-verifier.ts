@@ -191,7 +191,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     const scopes = Object.freeze(parseScopes(payload[scopeClaim], scopeClaim));
     const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
     if (cache !== undefined && hash !== undefined && keySource.generation === generation && cache.generation === generation) {
-      cache.set(hash, { value, ...window });
+      cache.set(hash, value, window);
     }
     return value;
   }

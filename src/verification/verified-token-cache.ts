@@ -64,13 +64,19 @@ export class VerifiedTokenCache {
   }
 
   /** Stores a verification that passed every check; evicts the least recently used entry when full. */
-  set(hash: string, entry: Omit<CachedVerification, 'seq'>): void {
+  set(hash: string, value: VerifiedToken, window: { notBefore: number; expiresBefore: number; maxAgeUntil: number }): void {
     if (this.entries.has(hash)) this.entries.delete(hash);
     else if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(hash, { ...entry, seq: ++this.seq });
+    this.entries.set(hash, {
+      value,
+      notBefore: window.notBefore,
+      expiresBefore: window.expiresBefore,
+      maxAgeUntil: window.maxAgeUntil,
+      seq: ++this.seq,
+    });
   }
 
   /** Drops every entry; returns how many there were. */

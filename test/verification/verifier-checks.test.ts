@@ -444,3 +444,26 @@ describe('static publicKey (PEM, JWK, JWK Set, KeyObject)', () => {
     expect((await rejection(v, token({}, {}, otherRsa.privateKey))).code).toBe('ERR_JWT_SIGNATURE_INVALID');
   });
 });
+
+describe('key source errors', () => {
+  test('InvalidTokenError and KeySourceUnavailableError from the key source reach the caller unchanged', async () => {
+    const { KeySourceUnavailableError } = await import('express-m2m');
+    const unavailable = new KeySourceUnavailableError(undefined, 7);
+    const keySource = new FixedKeySource(new Map(), ['RS256']);
+    keySource.getKey = () => { throw unavailable; };
+    const v = createVerifier({ issuer: ISS, audience: AUD, keySource, now: () => clock });
+    const result = await settle(() => v.verify(token()));
+    expect(result.ok).toBe(false);
+    expect((result as { error: unknown }).error).toBe(unavailable);
+    const unknownKid = await settle(() => verifier({}, new Map()).v.verify(token()));
+    expect((unknownKid as { error: InvalidTokenError }).error.code).toBe('ERR_JWKS_NO_MATCHING_KEY');
+  });
+
+  test('anything else a custom key source throws (a bug) passes through for the adapter to report', async () => {
+    const bug = new RangeError('bug in a custom key source');
+    const keySource = new FixedKeySource(new Map(), ['RS256']);
+    keySource.getKey = () => Promise.reject(bug);
+    const v = createVerifier({ issuer: ISS, audience: AUD, keySource, now: () => clock });
+    await expect(v.verify(token())).rejects.toBe(bug);
+  });
+});
