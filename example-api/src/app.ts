@@ -5,14 +5,14 @@
 import express, { type Express, type Response } from 'express';
 import {
   authErrorHandler,
-  clientCredentials,
+  outboundAuth,
+  OutboundTokenError,
   requireAuth,
   requireScopes,
-  TokenRequestError,
   type ClientCredentialsOptions,
+  type OutboundAuthMiddleware,
   type RequireAuthMiddleware,
   type RequireAuthOptions,
-  type TokenProvider,
 } from 'express-m2m';
 import { errorBody, finalErrorHandler, methodNotAllowed, notFound } from './http.js';
 import { OrderStore, parseNewOrder } from './orders.js';
@@ -55,6 +55,8 @@ export const ROUTES = [
   { method: 'GET', path: '/api/downstream', needs: 'a valid access token; calls the downstream service with a client-credentials token' },
 ] as const;
 
+/** The name of the downstream service in `outboundAuth`. */
+const DOWNSTREAM = 'downstream';
 /** Largest JSON body `POST /api/orders` reads. */
 const MAX_BODY = '16kb';
 /** Largest downstream answer passed on, in bytes. */
@@ -73,12 +75,20 @@ export function createApp(options: AppOptions): ExampleApp {
   const auth: RequireAuthMiddleware = requireAuth(options.auth);
   const orders = new OrderStore();
   const downstream = options.downstream;
-  const provider: TokenProvider | undefined = downstream === undefined ? undefined : clientCredentials({
-    ...downstream.client,
-    // Tell the operator when the API's own token cannot be had; the event never holds the secret or a token.
-    onEvent: (event) => {
-      if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
-      downstream.client.onEvent?.(event);
+  // One outbound client, built once: `req.outbound.fetch(DOWNSTREAM, path)` attaches its token.
+  const target = downstream === undefined ? undefined : new URL(downstream.url);
+  const outbound: OutboundAuthMiddleware | undefined = downstream === undefined || target === undefined ? undefined : outboundAuth({
+    // The service's base URL is DOWNSTREAM_URL's origin; its path and query are what the route fetches.
+    services: {
+      [DOWNSTREAM]: {
+        ...downstream.client,
+        baseUrl: target.origin,
+        // Tell the operator when the API's own token cannot be had; events never hold the secret or a token.
+        onEvent: (event) => {
+          if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
+          downstream.client.onEvent?.(event);
+        },
+      },
     },
   });
 
@@ -117,16 +127,23 @@ export function createApp(options: AppOptions): ExampleApp {
     res.status(201).location(`/api/orders/${order.id}`).json({ order });
   });
 
-  app.get('/api/downstream', auth, async (_req, res) => {
-    if (downstream === undefined || provider === undefined) {
+  if (outbound !== undefined && target !== undefined && downstream !== undefined) {
+    const path = `${target.pathname}${target.search}`;
+    app.get('/api/downstream', auth, outbound, async (req, res) => {
+      await callDownstream(res, () => req.outbound.fetch(DOWNSTREAM, path, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(downstream.timeoutDuration ?? 10_000),
+      }), log);
+    });
+  } else {
+    app.get('/api/downstream', auth, (_req, res) => {
       res.status(503).json(errorBody(
         'downstream_not_configured',
         'this API has no outbound client: set CLIENT_ID, CLIENT_SECRET and DOWNSTREAM_AUDIENCE (and DOWNSTREAM_URL or TOKEN_ENDPOINT as needed)',
       ));
-      return;
-    }
-    await callDownstream(res, provider, downstream, log);
-  });
+    });
+  }
 
   for (const route of ['/api/public', '/api/private', '/api/downstream']) app.all(route, methodNotAllowed(['GET']));
   app.all('/api/orders', methodNotAllowed(['GET', 'POST']));
@@ -140,7 +157,7 @@ export function createApp(options: AppOptions): ExampleApp {
     warmUp: () => auth.warmUp(),
     async close() {
       auth.close();
-      await provider?.close();
+      await outbound?.close();
     },
   };
 }
@@ -151,19 +168,14 @@ export function createApp(options: AppOptions): ExampleApp {
  */
 async function callDownstream(
   res: Response,
-  provider: TokenProvider,
-  target: DownstreamTarget,
+  send: () => Promise<globalThis.Response>,
   log: (line: string) => void,
 ): Promise<void> {
   let answer: globalThis.Response;
   try {
-    answer = await provider.fetch(target.url, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(target.timeoutDuration ?? 10_000),
-    });
+    answer = await send();
   } catch (error) {
-    sendCallFailure(res, error, target.url, log);
+    sendCallFailure(res, error, log);
     return;
   }
   let text: string;
@@ -189,19 +201,17 @@ async function callDownstream(
 }
 
 /** The answer when the downstream call could not be made: never a 500, never the token. */
-function sendCallFailure(res: Response, error: unknown, url: string, log: (line: string) => void): void {
-  if (error instanceof TokenRequestError) {
-    if (error.code === 'ERR_TOKEN_REJECTED') {
-      // Our own client is misconfigured (wrong secret, audience not authorized): a gateway problem.
-      res.status(502).json(errorBody(
-        'bad_gateway',
-        `the authorization server refused this API's client credentials (${error.error ?? `HTTP ${error.status}`})`,
-      ));
-      return;
+function sendCallFailure(res: Response, error: unknown, log: (line: string) => void): void {
+  if (error instanceof OutboundTokenError) {
+    // 503 + Retry-After when the authorization server is unreachable or failing; 502 when it refused
+    // our own client (wrong secret, audience not authorized): a gateway problem either way, not the caller's.
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    if (error.status === 503) {
+      res.status(503).json(errorBody('temporarily_unavailable', 'no token for the downstream service could be had from the authorization server; try again later'));
+    } else {
+      const reason = error.cause.error ?? (error.cause.status === undefined ? error.cause.code : `HTTP ${error.cause.status}`);
+      res.status(502).json(errorBody('bad_gateway', `the authorization server refused this API's client credentials (${reason})`));
     }
-    const retryAfter = Math.max(1, Math.ceil((error.retryAfter ?? 5000) / 1000));
-    res.setHeader('Retry-After', String(retryAfter));
-    res.status(503).json(errorBody('temporarily_unavailable', 'no token for the downstream service could be had from the authorization server; try again later'));
     return;
   }
   const name = (error as { name?: unknown } | null)?.name;
@@ -210,7 +220,7 @@ function sendCallFailure(res: Response, error: unknown, url: string, log: (line:
     return;
   }
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  log(`example-api: downstream call to ${url.split('?')[0]} failed: ${typeof cause === 'string' ? cause : String(name)}`);
+  log(`example-api: the downstream call failed: ${typeof cause === 'string' ? cause : String(name)}`);
   res.status(502).json(errorBody('bad_gateway', 'the downstream service is unreachable'));
 }
 
