@@ -88,6 +88,10 @@ beforeAll(async () => {
   ];
   otherKeys = [rsa2.publicKey, rsa.publicKey, p256.publicKey, p384.publicKey, ed.publicKey, hs[256], secretKey(32)];
 
+  // An RSA-PSS-restricted key (SPKI only, no JWK form): refused by both.
+  const { generateKeyPairSync } = await import('node:crypto');
+  const restricted = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 });
+  cases.push({ label: 'PS256 with an RSA-PSS-restricted key', token: signRaw('PS256', restricted.privateKey, { alg: 'PS256' }, baseClaims()), key: restricted.publicKey });
   // RSA keys under 2048 bits: refused by both even with a valid signature.
   cases.push({ label: 'RS256 with a 1024-bit key', token: signRaw('RS256', rsaSmall.privateKey, { alg: 'RS256' }, baseClaims()), key: rsaSmall.publicKey });
 
