@@ -22,7 +22,7 @@ function consumer(importLines: string): string {
   app.get('/private', requireAuth({ issuerBaseURL: issuer.url, audience: 'https://api.example' }), (req, res) => {
     res.json({ sub: req.auth.payload.sub, scopes: req.auth.scopes });
   });
-  app.use(errorHandler());
+  app.use(authErrorHandler());
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = 'http://127.0.0.1:' + server.address().port + '/private';
@@ -68,7 +68,7 @@ describe('the built package as a dependency', () => {
   test('ESM consumers can `import` every entry point', async () => {
     writeFileSync(join(dir, 'esm.mjs'), consumer(
       "import express from 'express';\n" +
-      "import { requireAuth, errorHandler } from 'express-m2m';\n" +
+      "import { requireAuth, authErrorHandler } from 'express-m2m';\n" +
       "import { createLocalIssuer } from 'express-m2m/testing';\n" +
       "import { RedisTokenCache } from 'express-m2m/redis';",
     ));
@@ -80,7 +80,7 @@ describe('the built package as a dependency', () => {
   test('CommonJS consumers can `require` every entry point, without warnings', async () => {
     writeFileSync(join(dir, 'cjs.cjs'), consumer(
       "const express = require('express');\n" +
-      "const { requireAuth, errorHandler } = require('express-m2m');\n" +
+      "const { requireAuth, authErrorHandler } = require('express-m2m');\n" +
       "const { createLocalIssuer } = require('express-m2m/testing');\n" +
       "const { RedisTokenCache } = require('express-m2m/redis');",
     ));
@@ -92,30 +92,31 @@ describe('the built package as a dependency', () => {
   test('TypeScript consumers type-check req.auth in ESM and CommonJS output (strict, nodenext)', async () => {
     const source = (kind: string) => `
 import express from 'express';
-import { requireAuth, requireScopes, errorHandler } from 'express-m2m';
+import { requireAuth, requireScopes, authErrorHandler } from 'express-m2m';
 const app = express();
 app.get('/x', requireAuth({ issuer: 'https://issuer.example/', jwksUri: 'https://issuer.example/jwks', audience: 'a' }),
   requireScopes('read:orders'), (req, res) => {
     const sub: string | undefined = req.auth?.payload.sub;
-    const scopes: string[] | undefined = req.auth?.scopes;
+    const scopes: readonly string[] | undefined = req.auth?.scopes;
     res.json({ sub, scopes, kind: '${kind}' });
   });
-app.use(errorHandler());
+app.use(authErrorHandler());
 `;
     writeFileSync(join(dir, 'consumer-esm.mts'), source('esm'));
     writeFileSync(join(dir, 'consumer-cjs.cts'), source('cjs'));
     writeFileSync(join(dir, 'broken.mts'), `import { requireAuth } from 'express-m2m';\nrequireAuth({ audience: 42 });\n`);
-    const tsconfig = (files: string[]) => JSON.stringify({
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'], skipLibCheck: false, esModuleInterop: true },
-      files,
-    });
-    writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['consumer-esm.mts', 'consumer-cjs.cts']));
-    writeFileSync(join(dir, 'tsconfig.broken.json'), tsconfig(['broken.mts']));
+      files: ['consumer-esm.mts', 'consumer-cjs.cts', 'broken.mts'],
+    }));
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir })).resolves.toBeDefined();
-    // The types are real: a wrong option type is a compile error.
-    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.broken.json'], { cwd: dir })).rejects.toMatchObject({
-      stdout: expect.stringContaining('audience'),
-    });
-  }, 60_000);
+    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir }).then(
+      () => ({ stdout: '' }),
+      (error: { stdout: string }) => error,
+    );
+    // The consumers compile cleanly; the types are real: a wrong option type is a compile error.
+    const errorLines = result.stdout.split('\n').filter((line) => /error TS/.test(line));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/^broken\.mts\(2,/);
+  }, 120_000);
 });
