@@ -38,12 +38,17 @@ function normalizeTyp(typ: string): string {
   return lower.includes('/') ? lower : `application/${lower}`;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
+/** Freezes a parsed JSON value and everything in it; iterative, so no nesting depth can overflow the stack. */
+function deepFreeze<T>(root: T): T {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      for (const key in value) pending.push((value as Record<string, unknown>)[key]);
+    }
   }
-  return value;
+  return root;
 }
 
 function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {

@@ -175,6 +175,13 @@ beforeAll(async () => {
       add(`payload ${name}`, signRaw(alg, signKey, header, enc.encode(body)));
       add(`header ${name}`, signRaw(alg, signKey, enc.encode(body), baseClaims()));
     }
+    add('exp 1e400 (Infinity)', signRaw(alg, signKey, header, enc.encode(`{"iss":"${ISS}","aud":"${AUD}","iat":${NOW},"exp":1e400}`)));
+    add('exp -1e400', signRaw(alg, signKey, header, enc.encode(`{"iss":"${ISS}","aud":"${AUD}","iat":${NOW},"exp":-1e400}`)));
+    add('iat -1e400', signRaw(alg, signKey, header, enc.encode(`{"iss":"${ISS}","aud":"${AUD}","iat":-1e400,"exp":${NOW + 60}}`)));
+    add('nbf 1e400', signRaw(alg, signKey, header, enc.encode(`{"iss":"${ISS}","aud":"${AUD}","iat":${NOW},"nbf":1e400,"exp":${NOW + 60}}`)));
+    add('deeply nested claim', signRaw(alg, signKey, header, enc.encode(
+      `{"iss":"${ISS}","aud":"${AUD}","iat":${NOW},"exp":${NOW + 60},"x":${'['.repeat(2000)}${']'.repeat(2000)}}`,
+    )));
     add('header without alg', signRaw(alg, signKey, { typ: 'JWT' }, baseClaims()));
     add('header alg empty', signRaw(alg, signKey, { alg: '' }, baseClaims()));
     add('header alg number', signRaw(alg, signKey, { alg: 256 }, baseClaims()));

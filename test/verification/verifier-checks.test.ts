@@ -467,3 +467,13 @@ describe('key source errors', () => {
     await expect(v.verify(token())).rejects.toBe(bug);
   });
 });
+
+describe('never a crash for anything a client sends', () => {
+  test('a header nested 20000 levels deep (with a raised maxTokenLength) is an invalid token, not a stack overflow', async () => {
+    const [, p, s] = token().split('.');
+    const header = `{"alg":"RS256","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const t = `${b64u(header)}.${p}.${s}`;
+    const error = await rejection(verifier({ maxTokenLength: 100_000 }).v, t);
+    expect(error.code).toBe('ERR_JWT_SIGNATURE_INVALID');
+  });
+});
