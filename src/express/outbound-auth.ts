@@ -234,7 +234,7 @@ export function outboundAuth(options: OutboundAuthOptions): OutboundAuthMiddlewa
       }
     },
     service: lookup,
-  })) as OutboundClients;
+  })) as unknown as OutboundClients;
 
   const middleware = ((req: IncomingMessage, _res: ServerResponse, next: (error?: unknown) => void): void => {
     (req as IncomingMessage & { outbound: OutboundClients }).outbound = outbound;
