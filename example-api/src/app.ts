@@ -11,6 +11,7 @@ import {
   requireScopes,
   type ClientCredentialsOptions,
   type OutboundAuthMiddleware,
+  type OutboundServiceName,
   type RequireAuthMiddleware,
   type RequireAuthOptions,
 } from 'express-m2m';
@@ -56,7 +57,9 @@ export const ROUTES = [
 ] as const;
 
 /** The name of the downstream service in `outboundAuth`. */
-const DOWNSTREAM = 'downstream';
+// Typed as any service name: this example does not augment `OutboundServiceRegistry` (that is global
+// to a TypeScript program, and this repository type-checks the library's tests in the same program).
+const DOWNSTREAM: OutboundServiceName = 'downstream' as OutboundServiceName;
 /** Largest JSON body `POST /api/orders` reads. */
 const MAX_BODY = '16kb';
 /** Largest downstream answer passed on, in bytes. */
