@@ -1,0 +1,50 @@
+/** Bad options fail at construction with a message naming the option (README promise). */
+import { generateKeyPairSync } from 'node:crypto';
+import { clientCredentials } from 'express-m2m';
+import type { ClientCredentialsOptions } from 'express-m2m';
+
+const base: ClientCredentialsOptions = { tokenEndpoint: 'https://auth.example.test/oauth/token', clientId: 'svc', clientSecret: 'secret' };
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+
+describe('clientCredentials: construction-time validation names the option', () => {
+  it.each<[string, Partial<Record<keyof ClientCredentialsOptions, unknown>>, RegExp]>([
+    ['no endpoint', { tokenEndpoint: undefined }, /exactly one of "tokenEndpoint" and "issuerBaseURL"/],
+    ['both endpoints', { issuerBaseURL: 'https://auth.example.test' }, /exactly one of "tokenEndpoint" and "issuerBaseURL"/],
+    ['a relative endpoint', { tokenEndpoint: '/oauth/token' }, /"tokenEndpoint" must be an absolute http\(s\) URL/],
+    ['a non-http issuer', { tokenEndpoint: undefined, issuerBaseURL: 'ftp://x' }, /"issuerBaseURL"/],
+    ['an empty clientId', { clientId: '' }, /"clientId"/],
+    ['no secret for basic', { clientSecret: undefined }, /"clientSecret" is required for client_secret_basic/],
+    ['secret and key', { privateKey: privatePem }, /"clientSecret" or "privateKey", not both/],
+    ['an unknown authMethod', { authMethod: 'tls_client_auth' }, /"authMethod"/],
+    ['private_key_jwt without a key', { authMethod: 'private_key_jwt' }, /"privateKey" is required/],
+    ['a public key as privateKey', { clientSecret: undefined, privateKey: publicPem }, /"privateKey"/],
+    ['garbage as privateKey', { clientSecret: undefined, privateKey: 'not a key' }, /"privateKey"/],
+    ['an alg that does not fit the key', { clientSecret: undefined, privateKey: privatePem, privateKeyAlg: 'RS256' }, /"privateKeyAlg"/],
+    ['an empty audience', { audience: '' }, /"audience"/],
+    ['a bad scope', { scope: [1] }, /"scope"/],
+    ['a relative resource', { resource: 'billing' }, /"resource"/],
+    ['extraParams overriding grant_type', { extraParams: { grant_type: 'password' } }, /"extraParams" must not set "grant_type"/],
+    ['extraParams with a number', { extraParams: { a: 1 } }, /"extraParams"/],
+    ['a bad bodyFormat', { bodyFormat: 'xml' }, /"bodyFormat"/],
+    ['a negative expiryMargin', { expiryMargin: -1 }, /"expiryMargin"/],
+    ['a reversed refreshWindow', { refreshWindow: [0.9, 0.5] }, /"refreshWindow"/],
+    ['a zero timeoutDuration', { timeoutDuration: 0 }, /"timeoutDuration"/],
+    ['a fractional maxRetries', { maxRetries: 1.5 }, /"maxRetries"/],
+    ['a cache without methods', { cache: {} }, /"cache"/],
+    ['a non-function onEvent', { onEvent: 'log' }, /"onEvent"/],
+  ])('%s', (_name, override, message) => {
+    expect(() => clientCredentials({ ...base, ...override } as ClientCredentialsOptions)).toThrow(message);
+  });
+
+  it('never echoes the secret in a validation message', () => {
+    const secret = 'do-not-print-me-0123456789';
+    try {
+      clientCredentials({ ...base, clientSecret: secret, timeoutDuration: -5 });
+      throw new Error('expected a throw');
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(secret);
+    }
+  });
+});
