@@ -8,7 +8,7 @@
  * make at all (typ values, any crit, kid type) are left out of this set and tested in
  * verifier-checks.test.ts.
  */
-import { constants, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, sign as cryptoSign, type KeyObject, type RSAPSSKeyPairKeyObjectOptions } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { createVerifier } from '../../src/verification/index.js';
 import { BearerError } from '../../src/errors/index.js';
@@ -89,8 +89,8 @@ beforeAll(async () => {
   otherKeys = [rsa2.publicKey, rsa.publicKey, p256.publicKey, p384.publicKey, ed.publicKey, hs[256], secretKey(32)];
 
   // An RSA-PSS-restricted key (SPKI only, no JWK form): refused by both.
-  const { generateKeyPairSync } = await import('node:crypto');
-  const restricted = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 });
+  const pssOptions: RSAPSSKeyPairKeyObjectOptions = { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256' };
+  const restricted = generateKeyPairSync('rsa-pss', pssOptions);
   cases.push({ label: 'PS256 with an RSA-PSS-restricted key', token: signRaw('PS256', restricted.privateKey, { alg: 'PS256' }, baseClaims()), key: restricted.publicKey });
   // RSA keys under 2048 bits: refused by both even with a valid signature.
   cases.push({ label: 'RS256 with a 1024-bit key', token: signRaw('RS256', rsaSmall.privateKey, { alg: 'RS256' }, baseClaims()), key: rsaSmall.publicKey });
