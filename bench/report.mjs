@@ -31,6 +31,13 @@ if (inbound) {
   out.push(`Measured ${inbound.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.pinning}; ${inbound.settings.connections} connections, ${inbound.settings.warmupS} s warm-up + ${inbound.settings.durationS} s per cell, ${inbound.settings.rounds} rounds; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd?.join(' / ')} at end.`);
   out.push('');
 }
+if (results.verifier?.rows) {
+  const v = results.verifier;
+  out.push(`| verifier, one thread, no HTTP | verifications/s | µs each | share of the crypto limit |`);
+  out.push('|---|---:|---:|---:|');
+  for (const r of v.rows) out.push(`| ${r.name} | ${r.perSecond} | ${r.usPerOp} | ${r.ofCryptoLimit === undefined ? '' : r.ofCryptoLimit.toFixed(2)} |`);
+  out.push('');
+}
 if (outbound?.rows) {
   out.push(`| outbound: ${outbound.calls} concurrent token + call, cold | processes | token endpoint hits | total time |`);
   out.push('|---|---:|---:|---:|');

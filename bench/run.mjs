@@ -198,8 +198,8 @@ async function runProfiles(tmp) {
 }
 
 /** Runs a part of the suite (outbound.mjs, memory.mjs) in a child and returns its JSON result. */
-async function runPart(script, timeoutMs) {
-  const child = spawnNode(undefined, [join(benchDir, script), ...(opts.quick ? ['--quick'] : [])]);
+async function runPart(script, timeoutMs, cpu = undefined) {
+  const child = spawnNode(cpu, [join(benchDir, script), ...(opts.quick ? ['--quick'] : [])]);
   child.lines.on('line', (line) => {
     if (!line.startsWith('RESULT ')) console.log(`  ${line}`);
   });
@@ -231,10 +231,15 @@ async function main() {
     contenderLabels: CONTENDER_LABELS,
     inbound: previous.inbound ?? null,
     outbound: previous.outbound ?? null,
+    verifier: previous.verifier ?? null,
     memory: previous.memory ?? null,
     profile: previous.profile ?? null,
   };
   if (!opts.skip.has('inbound')) results.inbound = await runInbound(tmp);
+  if (!opts.skip.has('verifier')) {
+    log('verifier micro-benchmark...');
+    results.verifier = await runPart('verifier.mjs', 400_000, SERVER_CPU);
+  }
   if (!opts.skip.has('outbound')) {
     log('outbound benchmark...');
     results.outbound = await runPart('outbound.mjs', 600_000);

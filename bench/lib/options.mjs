@@ -14,7 +14,7 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --tokens <n>          distinct tokens per pool for S2/S3/S4 (default 40000)
   --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5)
   --contenders <list>   e.g. bare,express-m2m (default bare,express-m2m,express-oauth2-jwt-bearer,express-jwt)
-  --skip <list>         parts to skip: inbound,outbound,memory
+  --skip <list>         parts to skip: inbound,verifier,outbound,memory
   --profile             also profile express-m2m with --cpu-prof under S1, S2 and S5 and print the top functions
   --no-build            do not run "tsc -p tsconfig.build.json" first
   --out <file>          results JSON (default bench/results/latest.json; the chart goes next to it as chart.svg)
