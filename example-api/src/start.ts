@@ -118,9 +118,10 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
       issuerSettings = config.issuer;
       const settings = config.outbound;
       if (settings !== undefined) {
-        const endpoint = settings.tokenEndpoint !== undefined
-          ? { tokenEndpoint: settings.tokenEndpoint }
-          : { issuerBaseURL: issuerSettings.kind === 'discovery' ? issuerSettings.issuerBaseURL : '' };
+        let endpoint: { tokenEndpoint: string } | { issuerBaseURL: string };
+        if (settings.tokenEndpoint !== undefined) endpoint = { tokenEndpoint: settings.tokenEndpoint };
+        else if (issuerSettings.kind === 'discovery') endpoint = { issuerBaseURL: issuerSettings.issuerBaseURL };
+        else throw new Error('TOKEN_ENDPOINT is required when the issuer is given as ISSUER and JWKS_URI'); // loadConfig refuses this already
         outbound = {
           client: {
             ...endpoint,

@@ -50,6 +50,8 @@ let unreachable: { example: ExampleProcess; token: string };
 let failing: { example: ExampleProcess; issuer: LocalIssuer; token: string };
 let wrongSecret: { example: ExampleProcess; token: string };
 let inboundOnly: { example: ExampleProcess; token: string };
+// ISSUER_BASE_URL where nothing listens.
+let issuerDown: { example: ExampleProcess; token: string };
 
 async function start(env: Record<string, string>): Promise<ExampleProcess> {
   const example = await startExampleProcess({ PORT: '0', ...env });
@@ -66,7 +68,7 @@ beforeAll(async () => {
   const deadPort = await closedPort();
   ic.issuer.setFault('token', { status: 500 });
 
-  const [exampleA, exampleB, exampleUnreachable, exampleFailing, exampleWrongSecret, exampleInboundOnly] = await Promise.all([
+  const [exampleA, exampleB, exampleUnreachable, exampleFailing, exampleWrongSecret, exampleInboundOnly, exampleIssuerDown] = await Promise.all([
     start({
       ISSUER_BASE_URL: ia.issuer.url, AUDIENCE: API_AUDIENCE,
       CLIENT_ID: ia.service.clientId, CLIENT_SECRET: ia.service.clientSecret,
@@ -90,6 +92,7 @@ beforeAll(async () => {
       CLIENT_ID: ie.service.clientId, CLIENT_SECRET: 'definitely-the-wrong-secret', DOWNSTREAM_URL: downstream.url, DOWNSTREAM_AUDIENCE,
     }),
     start({ ISSUER_BASE_URL: ie.issuer.url, AUDIENCE: API_AUDIENCE }),
+    start({ ISSUER_BASE_URL: `http://127.0.0.1:${deadPort}`, AUDIENCE: API_AUDIENCE }),
   ]);
 
   const tokenFor = (set: Awaited<ReturnType<typeof issuerWithClients>>, scope?: string): Promise<string> =>
@@ -123,6 +126,7 @@ beforeAll(async () => {
   failing = { example: exampleFailing, issuer: ic.issuer, token: await ic.issuer.accessToken({ clientId: 'orders-app', audience: API_AUDIENCE }) };
   wrongSecret = { example: exampleWrongSecret, token: tokenE };
   inboundOnly = { example: exampleInboundOnly, token: tokenE };
+  issuerDown = { example: exampleIssuerDown, token: tokenE };
 }, 180_000);
 
 afterAll(async () => {
@@ -252,6 +256,22 @@ describe('GET /api/downstream when no token can be had: 503/502 with a JSON erro
     expect(answer.body).toEqual({ error: 'downstream_not_configured', error_description: expect.stringContaining('CLIENT_ID') });
     const privateAnswer = await call(`${inboundOnly.example.url}/api/private`, { token: inboundOnly.token });
     expect(privateAnswer.status).toBe(200);
+  });
+});
+
+describe('An issuer that cannot be reached: the example starts, warns, and answers 503 (never a 500)', () => {
+  it('starts and warns on stderr that the keys could not be fetched yet', () => {
+    expect(issuerDown.example.output.stdout).toContain('listening on');
+    expect(issuerDown.example.output.stderr).toContain('could not fetch the issuer\'s keys yet');
+  });
+
+  it('a request with a token gets 503 JSON with Retry-After; one without a token still gets the 401', async () => {
+    const answer = await call(`${issuerDown.example.url}/api/private`, { token: issuerDown.token });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await call(`${issuerDown.example.url}/api/private`)).status).toBe(401);
+    expect((await call(`${issuerDown.example.url}/api/public`)).status).toBe(200);
   });
 });
 
