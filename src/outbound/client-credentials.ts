@@ -403,7 +403,9 @@ class ClientCredentialsProvider implements TokenProvider {
       if (shared !== undefined) return shared;
       if (cache.lock === undefined) return await this.fetchAndStore(mode, true);
       const deadline = this.now() + this.lockDuration;
-      for (;;) {
+      // Bounded by the clock and by a count of polls (a frozen test clock must not wait forever).
+      const maxPolls = Math.ceil(this.lockDuration / (LOCK_POLL_INTERVAL / 2));
+      for (let polls = 1; ; polls += 1) {
         const lock = await this.cacheCall(() => (cache.lock as NonNullable<TokenCache['lock']>).call(cache, this.key, this.lockDuration));
         if (lock !== undefined) {
           try {
@@ -418,7 +420,7 @@ class ClientCredentialsProvider implements TokenProvider {
         await this.sleep(LOCK_POLL_INTERVAL / 2 + this.random() * LOCK_POLL_INTERVAL);
         const waited = await this.readShared(mode);
         if (waited !== undefined) return waited;
-        if (this.now() >= deadline) return await this.fetchAndStore(mode, true);
+        if (this.now() >= deadline || polls >= maxPolls) return await this.fetchAndStore(mode, true);
       }
     } catch (error) {
       if (!(error instanceof CacheFailure)) throw error;

@@ -234,6 +234,59 @@ describeRedis('Redis token cache (REDIS_URL)', () => {
     });
   });
 
+  describe('refreshes are shared: one replica refreshes, the others take its token from Redis', () => {
+    it('with a fake clock, replica B at its refresh point adopts replica A\'s refreshed token without a request', async () => {
+      let clock = Date.now();
+      const now = () => clock;
+      const fakeIssuer = await createLocalIssuer({ now, tokenLifetime: 3600 });
+      closers.push(() => fakeIssuer.close());
+      const client = fakeIssuer.registerClient({ audiences: [AUDIENCE] });
+      const replica = (fraction: number) => {
+        const events: OutboundEvent[] = [];
+        const waiters: { type: string; resolve: () => void }[] = [];
+        const provider = clientCredentials({
+          tokenEndpoint: fakeIssuer.tokenEndpoint,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret as string,
+          audience: AUDIENCE,
+          cache: cacheFor(),
+          now,
+          refreshWindow: [fraction, fraction],
+          onEvent: (event) => {
+            events.push(event);
+            for (const waiter of waiters.filter((w) => w.type === event.type)) waiter.resolve();
+          },
+        });
+        closers.push(() => provider.close());
+        const next = (type: string) => new Promise<void>((resolve) => waiters.push({ type, resolve }));
+        return { provider, events, next };
+      };
+      const a = replica(0.75);
+      const b = replica(0.9);
+      const first = await a.provider.getToken();
+      expect(await b.provider.getToken()).toBe(first);
+      expect(fakeIssuer.counts.token).toBe(1);
+
+      const usable = 3600_000 - 60_000;
+      clock += 0.8 * usable; // past A's refresh point, before B's
+      const refreshed = a.next('token.refreshed');
+      expect(await a.provider.getToken()).toBe(first); // no waiting: the refresh runs in the background
+      await refreshed;
+      expect(fakeIssuer.counts.token).toBe(2);
+      expect(await b.provider.getToken()).toBe(first); // B is not due yet
+
+      clock = clock - 0.8 * usable + 0.91 * usable; // past B's refresh point
+      const adopted = b.next('token.cache_hit');
+      expect(await b.provider.getToken()).toBe(first);
+      await adopted;
+      const second = await a.provider.getToken();
+      expect(second).not.toBe(first);
+      expect(await b.provider.getToken()).toBe(second);
+      expect(fakeIssuer.counts.token).toBe(2); // B refreshed from Redis, not from the endpoint
+      expect(b.events.filter((e) => e.type === 'token.refreshed' || e.type === 'token.fetched')).toHaveLength(0);
+    });
+  });
+
   describe('Redis down: the provider falls back to memory, keeps working and says so', () => {
     it('an unreachable Redis -> tokens still served, one cache.fallback event, no extra token requests', async () => {
       const server = createServer();
