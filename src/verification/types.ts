@@ -6,7 +6,17 @@ import type { KeySource, KeySourceEvent } from '../keys/types.js';
 /**
  * The result of a successful verification. The object (with its `header`, `payload` and `scopes`)
  * is deeply frozen: with the verified-token cache on, the same object is returned for every
- * request that presents the same token.
+ * request that presents the same token. `Claims` types the application's own claims.
+ *
+ * @example
+ * ```ts
+ * import type { VerifiedToken } from 'express-m2m';
+ *
+ * type Claims = { client_id: string; tenant?: string };
+ * function tenantOf(auth: VerifiedToken<Claims>): string | undefined {
+ *   return auth.scopes.includes('admin') ? undefined : auth.payload.tenant;
+ * }
+ * ```
  */
 export interface VerifiedToken<Claims = JWTPayload> {
   /** The token as presented (compact JWS). */
@@ -22,7 +32,17 @@ export interface VerifiedToken<Claims = JWTPayload> {
 /**
  * Stable `code` values of the `InvalidTokenError`s the verifier throws (besides
  * `ERR_KEY_SOURCE_UNAVAILABLE` from `KeySourceUnavailableError` and the codes key sources use for
- * unknown keys).
+ * unknown keys, e.g. `ERR_JWKS_NO_MATCHING_KEY`).
+ *
+ * @example
+ * ```ts
+ * import { InvalidTokenError, type JwtErrorCode } from 'express-m2m';
+ *
+ * const retryWithNewToken: JwtErrorCode[] = ['ERR_JWT_EXPIRED', 'ERR_JWT_TOO_OLD'];
+ * function shouldRefresh(error: unknown): boolean {
+ *   return error instanceof InvalidTokenError && (retryWithNewToken as string[]).includes(error.code);
+ * }
+ * ```
  */
 export type JwtErrorCode =
   | 'ERR_TOKEN_TOO_LARGE'
@@ -41,7 +61,21 @@ export type JwtErrorCode =
   | 'ERR_JWT_IAT_FUTURE'
   | 'ERR_JWT_TOO_OLD';
 
-/** An event the verifier reports for operators (key-source events are passed through as they are). */
+/**
+ * An event the verifier reports for operators (key-source events are passed through as they are).
+ * Events never carry a token or a secret.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, type VerifierEvent } from 'express-m2m';
+ *
+ * const onEvent = (event: VerifierEvent) => {
+ *   if (event.type === 'verification.rejected') metrics.increment(`jwt.rejected.${event.code}`);
+ *   if (event.type === 'keys.fetch_failed') logger.warn({ uri: event.uri }, event.error.message);
+ * };
+ * const verifier = createVerifier({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', onEvent });
+ * ```
+ */
 export type VerifierEvent =
   | KeySourceEvent
   | { type: 'verification.rejected'; code: string; reason: string }
@@ -50,7 +84,22 @@ export type VerifierEvent =
 
 /**
  * Options of {@link createVerifier}. Exactly one source of keys: `jwksUri` (or the `jwks_uri`
- * discovered from `issuerBaseURL`), `publicKey`, `secret`, or a ready `keySource`.
+ * discovered from `issuerBaseURL`), `publicKey`, `secret`, or a ready `keySource`. An issuer
+ * (`issuer` or `issuerBaseURL`) and an `audience` are required.
+ *
+ * @example
+ * ```ts
+ * import type { VerifierOptions } from 'express-m2m';
+ *
+ * const options: VerifierOptions = {
+ *   issuerBaseURL: 'https://issuer.example/',
+ *   audience: 'https://api.example',
+ *   algorithms: ['RS256'],
+ *   strictTokenType: true,
+ *   scopeClaim: 'scp',
+ *   jwks: { cooldownDuration: 30_000 },
+ * };
+ * ```
  */
 export interface VerifierOptions {
   /**
@@ -117,22 +166,52 @@ export interface VerifierOptions {
   now?: () => number;
 }
 
-/** The options after validation and defaults, as the verifier uses them. */
+/**
+ * The options after validation and defaults, as the verifier uses them (frozen).
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuer: 'https://issuer.example/', audience: 'https://api.example', publicKey: pem });
+ * verifier.options.algorithms; // ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] for an RSA key
+ * ```
+ */
 export interface ResolvedVerifierOptions {
+  /** Expected `iss`; `undefined` until discovery when only `issuerBaseURL` was given. */
   readonly issuer: string | undefined;
+  /** Base URL used for discovery, if any. */
   readonly issuerBaseURL: string | undefined;
+  /** Accepted audiences (the token's `aud` must contain one). */
   readonly audience: readonly string[];
+  /** The `alg` allowlist. */
   readonly algorithms: readonly string[];
+  /** Leeway for time claims, in seconds. */
   readonly clockTolerance: number;
+  /** Largest token age in seconds, or `undefined` for no limit. */
   readonly maxTokenAge: number | undefined;
+  /** Whether `typ` must be `at+jwt`. */
   readonly strictTokenType: boolean;
+  /** Claims required besides `exp`, `iss`, `aud`. */
   readonly requiredClaims: readonly string[];
+  /** Claim the scopes are read from. */
   readonly scopeClaim: string;
+  /** Longest accepted token, in characters. */
   readonly maxTokenLength: number;
+  /** The verified-token cache settings, or `false` when off. */
   readonly verifiedTokenCache: false | { readonly maxEntries: number };
 }
 
-/** A configured verifier: see {@link createVerifier}. */
+/**
+ * A configured verifier: see {@link createVerifier}.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example' });
+ * await verifier.warmUp();
+ * const result = verifier.verify(token);
+ * const auth = result instanceof Promise ? await result : result; // or simply: await verifier.verify(token)
+ * verifier.close();
+ * ```
+ */
 export interface JwtVerifier {
   /**
    * Verifies a compact JWS access token. Returns synchronously when everything it needs is at
