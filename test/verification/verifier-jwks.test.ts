@@ -44,6 +44,25 @@ describe('every asymmetric algorithm verifies from a JWKS found by discovery', (
   });
 });
 
+describe('seed-shaped tokens from the local issuer\'s token endpoint shape verify', () => {
+  test('sub <client_id>@clients, empty scope -> scopes []', async () => {
+    const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUD });
+    const token = await issuer.accessToken({ clientId: 'billing', audience: AUD });
+    const result = await verifier.verify(token);
+    expect(result.payload.sub).toBe('billing@clients');
+    expect(result.payload.scope).toBe('');
+    expect(result.scopes).toEqual([]);
+    verifier.close();
+  });
+
+  test('a scope list and strictTokenType (the local issuer mints typ at+jwt)', async () => {
+    const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUD, strictTokenType: true });
+    const token = await issuer.accessToken({ clientId: 'billing', audience: AUD, scope: 'read:orders write:orders' });
+    expect((await verifier.verify(token)).scopes).toEqual(['read:orders', 'write:orders']);
+    verifier.close();
+  });
+});
+
 describe('discovery: issuerBaseURL gives the expected iss and the jwks_uri', () => {
   test('a token from another issuer (same keys format, other iss) is refused', async () => {
     const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUD });
