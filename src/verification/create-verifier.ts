@@ -98,7 +98,8 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     } catch (error) {
       const cause = error instanceof Error ? error : new Error(String(error));
       emit({ type: 'verification.discovery_failed', issuerBaseURL: base.issuerBaseURL as string, error: cause });
-      throw new KeySourceUnavailableError('the token issuer\'s metadata is temporarily unavailable', 30, { cause });
+      // Discovery remembers a failure for its failure cooldown (5 s) before asking again.
+      throw new KeySourceUnavailableError('the token issuer\'s metadata is temporarily unavailable', 5, { cause });
     }
   };
 
@@ -120,7 +121,13 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   });
 
   const algorithms = resolveAlgorithms(options.algorithms, keySource.algorithms, keySourceKind);
-  const resolved: ResolvedVerifierOptions = Object.freeze({ ...base, algorithms: Object.freeze(algorithms) });
+  const resolved: ResolvedVerifierOptions = Object.freeze({
+    ...base,
+    audience: Object.freeze(base.audience),
+    requiredClaims: Object.freeze(base.requiredClaims),
+    verifiedTokenCache: base.verifiedTokenCache && Object.freeze(base.verifiedTokenCache),
+    algorithms: Object.freeze(algorithms),
+  });
   const allowed = new Map<string, AlgorithmSpec>(algorithms.map((alg) => [alg, ALGORITHMS.get(alg) as AlgorithmSpec]));
   const acceptedTyp = resolved.strictTokenType ? STRICT_TYP : ACCEPTED_TYP;
   const typOptional = !resolved.strictTokenType;
