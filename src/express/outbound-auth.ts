@@ -97,6 +97,18 @@ export interface OutboundAuthMiddleware {
  * A downstream call could not get a token. Carries a status meant for the caller of your API
  * (503 with `Retry-After` for a transient failure, 502 when the authorization server rejected the
  * client), not the authorization server's own status; the {@link TokenRequestError} is its `cause`.
+ *
+ * @example
+ * ```ts
+ * import type { Request, Response, NextFunction } from 'express';
+ * import { OutboundTokenError } from 'express-m2m';
+ *
+ * export function downstreamErrors(error: unknown, _req: Request, res: Response, next: NextFunction) {
+ *   if (!(error instanceof OutboundTokenError)) return next(error);
+ *   console.error(error.service, error.cause.code, error.cause.error);
+ *   res.status(error.status).set(error.headers).json({ error: 'downstream_unavailable' });
+ * }
+ * ```
  */
 export class OutboundTokenError extends Error {
   /** 502 or 503, for Express's error handler. */

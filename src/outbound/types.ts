@@ -13,7 +13,20 @@ export interface GetTokenOptions {
 
 /**
  * Gives access tokens for one client, audience, scope and resource, cached and refreshed ahead of
- * expiry; `fetch` attaches them to requests.
+ * expiry; `fetch` attaches them to requests. Made by `clientCredentials()`; any object with these
+ * methods can be given to `outboundAuth` as a service's `provider`.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type TokenProvider } from 'express-m2m';
+ *
+ * const provider: TokenProvider = clientCredentials({
+ *   tokenEndpoint: 'https://auth.example.com/oauth/token',
+ *   clientId: 'orders-service',
+ *   clientSecret: 'placeholder-secret',
+ * });
+ * const { accessToken, expiresAt } = await provider.getTokenSet();
+ * ```
  */
 export interface TokenProvider {
   /** A valid access token (never one within the expiry margin of its expiry). Rejects with `TokenRequestError`. */
@@ -50,6 +63,17 @@ export interface OutboundEventSubject {
  * - `token.rejected_downstream`: `fetch` got 401 `invalid_token` and (maybe) retried with a new token;
  * - `cache.fallback`: the shared cache failed; the provider works from its own memory for a while;
  * - `cache.recovered`: the shared cache works again.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type OutboundEvent } from 'express-m2m';
+ *
+ * const log = (event: OutboundEvent) => {
+ *   if (event.type === 'token.failed') console.warn(event.clientId, event.error.code, event.cooldown);
+ *   if (event.type === 'cache.fallback') console.warn('token cache down:', event.error.message);
+ * };
+ * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', onEvent: log });
+ * ```
  */
 export type OutboundEvent = OutboundEventSubject & (
   | { type: 'token.fetched'; expiresAt: number; attempts: number }
