@@ -251,7 +251,7 @@ beforeAll(async () => {
       add('signature equal to the modulus', withSignature(valid, bigToBytes(modulus, sig.length)));
     }
   }
-});
+}, 120_000);
 
 function ourVerifier(key: KeyObject, cache: boolean) {
   return createVerifier({
@@ -299,7 +299,7 @@ describe('differential: node:crypto fast path vs jose jwtVerify', () => {
     // The set exercises both outcomes in quantity.
     expect(accepted).toBeGreaterThan(150);
     expect(cases.length - accepted).toBeGreaterThan(700);
-  });
+  }, 120_000);
 
   test('the cached path gives the same outcome as the uncached one for every token', async () => {
     const differences: string[] = [];
@@ -311,5 +311,5 @@ describe('differential: node:crypto fast path vs jose jwtVerify', () => {
       if (first.ok && second.ok && first.value !== second.value) differences.push(`${label}: not the same object`);
     }
     expect(differences).toEqual([]);
-  });
+  }, 120_000);
 });
