@@ -52,6 +52,28 @@ function encodeBody(params: Record<string, string | string[]>, format: 'form' | 
   return form.toString();
 }
 
+/** Largest token endpoint answer read, in bytes; a bigger one is not a token response. */
+const MAX_RESPONSE_BYTES = 1_048_576;
+
+/** The body as text, or undefined when it is larger than `max` bytes (the rest is not read). */
+async function readCapped(response: Response, max: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
@@ -70,7 +92,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
   const { tokenEndpoint, timeoutDuration } = request;
   const signal = AbortSignal.timeout(timeoutDuration);
   let response: Response;
-  let text: string;
+  let text: string | undefined;
   try {
     response = await fetch(tokenEndpoint, {
       method: 'POST',
@@ -83,7 +105,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
       redirect: 'error',
       signal,
     });
-    text = await response.text();
+    text = await readCapped(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (isTimeout(error) || signal.aborted) {
       throw new TokenRequestError(`token endpoint ${tokenEndpoint} did not answer within ${timeoutDuration} ms`, {
@@ -100,6 +122,13 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
   }
 
   const status = response.status;
+  if (text === undefined) {
+    throw new TokenRequestError(`token endpoint ${tokenEndpoint} answered HTTP ${status} with more than ${MAX_RESPONSE_BYTES} bytes`, {
+      code: status >= 500 ? 'ERR_TOKEN_ENDPOINT_FAILED' : 'ERR_TOKEN_RESPONSE_INVALID',
+      status,
+      tokenEndpoint,
+    });
+  }
   const body = parseJsonObject(text);
   if (status >= 200 && status < 300) return parseSuccess(tokenEndpoint, status, body);
 

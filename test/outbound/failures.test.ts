@@ -210,6 +210,13 @@ describe('5xx, timeouts, network errors and garbage retry with bounded exponenti
     expect(events.find((e) => e.type === 'token.retry')).toMatchObject({ error: { code: 'ERR_TOKEN_RESPONSE_INVALID' } });
   });
 
+  it('does not read an answer larger than 1 MiB', async () => {
+    issuer.setFault('token', { status: 200, body: JSON.stringify({ access_token: 'x'.repeat(2_000_000), token_type: 'Bearer' }), times: 1 });
+    const { provider: p, events } = provider();
+    await expect(p.getToken()).resolves.toEqual(expect.any(String));
+    expect(events.find((e) => e.type === 'token.retry')).toMatchObject({ error: { code: 'ERR_TOKEN_RESPONSE_INVALID', message: expect.stringContaining('more than 1048576 bytes') } });
+  });
+
   it('a failed discovery is an error of its own', async () => {
     issuer.setFault('discovery', { status: 500 });
     const { provider: p } = provider({ tokenEndpoint: undefined, issuerBaseURL: issuer.url, maxRetries: 0 });
