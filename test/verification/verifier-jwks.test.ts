@@ -133,6 +133,17 @@ describe('outages: no usable metadata or keys -> 503 KeySourceUnavailableError w
     verifier.close();
   });
 
+  test('warmUp rejects while the issuer is unreachable, and a later warmUp succeeds', async () => {
+    let clock = Date.now();
+    issuer.setFault('discovery', { status: 503, times: 1 });
+    const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUD, now: () => clock });
+    await expect(verifier.warmUp()).rejects.toBeInstanceOf(KeySourceUnavailableError);
+    clock += 6_000; // past discovery's failure cooldown
+    await expect(verifier.warmUp()).resolves.toBeUndefined();
+    expect(verifier.verify(await issuer.sign({ aud: AUD }))).not.toBeInstanceOf(Promise);
+    verifier.close();
+  });
+
   test('metadata without jwks_uri', async () => {
     issuer.setFault('discovery', { body: JSON.stringify({ issuer: issuer.issuer }) });
     const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUD });
