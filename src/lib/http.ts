@@ -19,12 +19,15 @@ export class UpstreamError extends Error {
 /** Largest metadata or key-set document read, in bytes: real ones are a few KiB. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-/** Reads a response body as text, giving up past `limit` bytes without buffering the rest. */
-async function readLimited(response: Response, url: string, limit: number): Promise<string> {
+/**
+ * A response body as text, or `undefined` when it is larger than `limit` bytes: the declared
+ * length is checked first, and an undeclared body is read only up to the limit.
+ */
+export async function readCappedText(response: Response, limit: number): Promise<string | undefined> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > limit) {
     await response.body?.cancel().catch(() => undefined);
-    throw new UpstreamError(`${url} answered with more than ${limit} bytes`, response.status);
+    return undefined;
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
@@ -36,11 +39,20 @@ async function readLimited(response: Response, url: string, limit: number): Prom
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new UpstreamError(`${url} answered with more than ${limit} bytes`, response.status);
+      return undefined;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/**
+ * Whether `error` is fetch's timeout or abort. By name, not `instanceof`: fetch's errors may come
+ * from another realm (e.g. under Jest's VM).
+ */
+export function isAbortError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
 
 /** Fetches `url` and parses a JSON object from it, or throws an {@link UpstreamError}. */
@@ -57,11 +69,8 @@ export async function fetchJsonObject(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    // No `instanceof`: fetch's errors may come from another realm (e.g. under Jest's VM).
-    const name = (error as { name?: unknown } | null)?.name;
-    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new UpstreamError(
-      timedOut ? `${url} did not answer within ${timeoutMs} ms` : `${url} is unreachable`,
+      isAbortError(error) ? `${url} did not answer within ${timeoutMs} ms` : `${url} is unreachable`,
       undefined,
       error,
     );
@@ -72,7 +81,9 @@ export async function fetchJsonObject(
   }
   let body: unknown;
   try {
-    body = JSON.parse(await readLimited(response, url, maxBytes));
+    const text = await readCappedText(response, maxBytes);
+    if (text === undefined) throw new UpstreamError(`${url} answered with more than ${maxBytes} bytes`, response.status);
+    body = JSON.parse(text);
   } catch (error) {
     if (error instanceof UpstreamError) throw error;
     throw new UpstreamError(`${url} did not answer with JSON`, response.status, error);

@@ -3,6 +3,7 @@
  * Every failure becomes a {@link TokenRequestError} that classifies it (rejected, rate limited,
  * server error, timeout, unreachable, invalid response) and never contains the request body.
  */
+import { isAbortError, readCappedText } from '../lib/http.js';
 import { TokenRequestError } from './token-request-error.js';
 
 /** A successful token response (RFC 6749 section 5.1). */
@@ -55,25 +56,6 @@ function encodeBody(params: Record<string, string | string[]>, format: 'form' | 
 /** Largest token endpoint answer read, in bytes; a bigger one is not a token response. */
 const MAX_RESPONSE_BYTES = 1_048_576;
 
-/** The body as text, or undefined when it is larger than `max` bytes (the rest is not read). */
-async function readCapped(response: Response, max: number): Promise<string | undefined> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
@@ -81,10 +63,6 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
 /** Sends one token request; resolves to the token or rejects with a {@link TokenRequestError}. */
@@ -105,9 +83,9 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
       redirect: 'error',
       signal,
     });
-    text = await readCapped(response, MAX_RESPONSE_BYTES);
+    text = await readCappedText(response, MAX_RESPONSE_BYTES);
   } catch (error) {
-    if (isTimeout(error) || signal.aborted) {
+    if (isAbortError(error) || signal.aborted) {
       throw new TokenRequestError(`token endpoint ${tokenEndpoint} did not answer within ${timeoutDuration} ms`, {
         code: 'ERR_TOKEN_TIMEOUT',
         tokenEndpoint,
