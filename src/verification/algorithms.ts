@@ -3,7 +3,7 @@
  * resolved once (digest, padding, signature length, the key type that fits), so no per-request
  * work is spent on looking them up.
  */
-import { constants, type KeyObject } from 'node:crypto';
+import { constants } from 'node:crypto';
 
 /** How one algorithm is checked with `node:crypto`. */
 export interface AlgorithmSpec {
@@ -50,40 +50,8 @@ export function isSymmetric(alg: string): boolean {
   return ALGORITHMS.get(alg)?.family === 'HS';
 }
 
-/** RSA keys shorter than this are refused (as jose and RFC 7518 section 3.3 require). */
-export const MIN_RSA_MODULUS_BITS = 2048;
-
 /** RSA-PSS options for `crypto.verify`: salt length equal to the digest length (RFC 7518 section 3.5). */
 export const PSS_PADDING = Object.freeze({
   padding: constants.RSA_PKCS1_PSS_PADDING,
   saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
 });
-
-/** Why a key cannot verify a token of `spec.alg`, or `undefined` when it fits. */
-export function keyMismatch(spec: AlgorithmSpec, key: KeyObject): string | undefined {
-  switch (spec.family) {
-    case 'HS':
-      if (key.type !== 'secret') return `${spec.alg} needs a shared secret`;
-      if (key.symmetricKeySize === 0) return `${spec.alg} needs a non-empty secret`;
-      return undefined;
-    case 'RS':
-    case 'PS': {
-      // Only plain RSA keys: jose (the reference the differential test holds this path to) cannot
-      // use RSA-PSS-restricted keys on Node 20, and a JWK can never describe one.
-      if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') return `${spec.alg} needs an RSA public key`;
-      const bits = key.asymmetricKeyDetails?.modulusLength;
-      if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) {
-        return `${spec.alg} needs an RSA key of at least ${MIN_RSA_MODULUS_BITS} bits`;
-      }
-      return undefined;
-    }
-    case 'ES':
-      if (key.type !== 'public' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== spec.namedCurve) {
-        return `${spec.alg} needs an EC public key on curve ${spec.namedCurve}`;
-      }
-      return undefined;
-    case 'EdDSA':
-      if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') return `${spec.alg} needs an Ed25519 public key`;
-      return undefined;
-  }
-}

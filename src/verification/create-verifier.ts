@@ -7,10 +7,11 @@ import type { KeyObject } from 'node:crypto';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { BearerError, KeySourceUnavailableError } from '../errors/index.js';
+import { keyMismatch } from '../keys/algorithms.js';
 import { createKeySource } from '../keys/index.js';
 import type { KeySource } from '../keys/types.js';
 import { UpstreamError } from '../lib/http.js';
-import { ALGORITHMS, keyMismatch, type AlgorithmSpec } from './algorithms.js';
+import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
 import { checkClaims, type ClaimsPolicy } from './check-claims.js';
 import { decodeBase64url, decodeJsonObject } from './decode-segments.js';
 import { invalidToken } from './invalid-token.js';
@@ -171,7 +172,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   function checkKeyFits(spec: AlgorithmSpec, key: KeyObject): void {
     const known = fits.get(key);
     if (known?.has(spec)) return;
-    const reason = keyMismatch(spec, key);
+    const reason = keyMismatch(key, spec.alg);
     if (reason !== undefined) throw invalidToken('ERR_JWT_KEY_MISMATCH', `the key for this token cannot verify it: ${reason}`);
     if (known === undefined) fits.set(key, new Set([spec]));
     else known.add(spec);

@@ -165,12 +165,10 @@ describe('a static public key: PEM (SPKI, PKCS#1, certificate), JWK, JWK Set or 
     }
   });
 
-  test('a public KeyObject, including an RSA-PSS key restricted to its hash', () => {
+  test('a public KeyObject; an RSA-PSS-restricted key is refused at construction (the verifier could not use it)', () => {
     expect(createKeySource({ publicKey: createPublicKey(issuer.publicKeyPem(kids.get('EdDSA'))) }).algorithms).toEqual(['EdDSA']);
     const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha384', mgf1HashAlgorithm: 'sha384' });
-    const source = createKeySource({ publicKey: pss.publicKey });
-    expect(source.algorithms).toEqual(['PS384']);
-    expect(() => source.getKey({ alg: 'RS384' })).toThrow(InvalidTokenError);
+    expect(() => createKeySource({ publicKey: pss.publicKey })).toThrow(/"publicKey"/);
   });
 
   test('private keys and secret keys are refused at construction', () => {
