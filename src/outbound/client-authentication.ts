@@ -2,8 +2,9 @@
  * Client authentication at the token endpoint (RFC 6749 section 2.3, RFC 7523 section 2.2):
  * `client_secret_basic`, `client_secret_post` and `private_key_jwt`.
  */
-import { createPrivateKey, randomUUID, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWK } from 'jose';
+import { algorithmsForKey, keyMismatch } from '../keys/algorithms.js';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
@@ -47,47 +48,21 @@ export function importClientPrivateKey(key: ClientPrivateKey, alg?: string): { k
     throw new TypeError('clientCredentials: "privateKey" must be a private key (got a public or secret key)');
   }
   const jwkAlg = typeof key === 'object' && !isKeyObject(key) && typeof key.alg === 'string' ? key.alg : undefined;
-  const chosen = alg ?? jwkAlg ?? defaultAlgorithm(keyObject);
+  // The key/algorithm rules are the verifier's: an assertion our own verifier would refuse is useless.
+  const publicKey = createPublicKey(keyObject);
+  const chosen = alg ?? jwkAlg ?? algorithmsForKey(publicKey)[0];
   if (chosen === undefined) {
-    throw new TypeError('clientCredentials: cannot infer "privateKeyAlg" for this key type; set it (e.g. "RS256", "ES256", "EdDSA")');
+    throw new TypeError('clientCredentials: "privateKey" fits none of the supported algorithms (RSA of 2048 bits or more, EC P-256/384/521, Ed25519)');
   }
-  if (!algorithmFits(chosen, keyObject)) {
-    throw new TypeError(`clientCredentials: "privateKeyAlg" ${JSON.stringify(chosen)} does not fit a ${keyObject.asymmetricKeyType} key`);
+  const mismatch = keyMismatch(publicKey, chosen);
+  if (mismatch !== undefined) {
+    throw new TypeError(`clientCredentials: "privateKeyAlg" ${JSON.stringify(chosen).slice(0, 20)} does not fit the key: ${mismatch}`);
   }
   return { key: keyObject, alg: chosen };
 }
 
 function isKeyObject(value: unknown): value is KeyObject {
   return typeof value === 'object' && value !== null && typeof (value as KeyObject).export === 'function' && 'type' in value;
-}
-
-function defaultAlgorithm(key: KeyObject): string | undefined {
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return 'RS256';
-    case 'rsa-pss':
-      return 'PS256';
-    case 'ed25519':
-      return 'EdDSA';
-    case 'ec': {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === 'prime256v1') return 'ES256';
-      if (curve === 'secp384r1') return 'ES384';
-      if (curve === 'secp521r1') return 'ES512';
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function algorithmFits(alg: string, key: KeyObject): boolean {
-  const type = key.asymmetricKeyType;
-  if (/^RS(256|384|512)$/.test(alg)) return type === 'rsa';
-  if (/^PS(256|384|512)$/.test(alg)) return type === 'rsa' || type === 'rsa-pss';
-  if (/^ES(256|384|512)$/.test(alg)) return type === 'ec' && defaultAlgorithm(key) === alg;
-  if (alg === 'EdDSA' || alg === 'Ed25519') return type === 'ed25519';
-  return false;
 }
 
 /** Options of {@link createClientAuthenticator}. */

@@ -7,6 +7,8 @@ const base: ClientCredentialsOptions = { tokenEndpoint: 'https://auth.example.te
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+const weakRsaPem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+const x25519Pem = generateKeyPairSync('x25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
 describe('clientCredentials: construction-time validation names the option', () => {
   it.each<[string, Partial<Record<keyof ClientCredentialsOptions, unknown>>, RegExp]>([
@@ -22,6 +24,9 @@ describe('clientCredentials: construction-time validation names the option', () 
     ['a public key as privateKey', { clientSecret: undefined, privateKey: publicPem }, /"privateKey"/],
     ['garbage as privateKey', { clientSecret: undefined, privateKey: 'not a key' }, /"privateKey"/],
     ['an alg that does not fit the key', { clientSecret: undefined, privateKey: privatePem, privateKeyAlg: 'RS256' }, /"privateKeyAlg"/],
+    ['a 1024-bit RSA key (the verifiers would refuse its assertions)', { clientSecret: undefined, privateKey: weakRsaPem }, /"privateKey" fits none of the supported algorithms/],
+    ['a 1024-bit RSA key with an explicit alg', { clientSecret: undefined, privateKey: weakRsaPem, privateKeyAlg: 'RS256' }, /"privateKeyAlg" "RS256" does not fit the key: the RSA key has 1024 bits/],
+    ['an X25519 key (cannot sign)', { clientSecret: undefined, privateKey: x25519Pem }, /"privateKey" fits none of the supported algorithms/],
     ['an empty audience', { audience: '' }, /"audience"/],
     ['a bad scope', { scope: [1] }, /"scope"/],
     ['a relative resource', { resource: 'billing' }, /"resource"/],
