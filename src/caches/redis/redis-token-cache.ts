@@ -28,6 +28,14 @@ export interface RedisTokenCacheOptions {
   operationTimeout?: number;
 }
 
+/** `Redis <command> failed: <name>: <message>`, printable and bounded; nothing else of the original error (no args, no cause). */
+function sanitisedRedisError(command: string, error: unknown): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const text = `${name}: ${message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return new Error(`Redis ${command} failed: ${text}`);
+}
+
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 /**
@@ -87,7 +95,7 @@ export class RedisTokenCache implements TokenCache {
 
   async get(key: string): Promise<CachedToken | undefined> {
     const redisKey = this.keyPrefix + key;
-    const stored = await this.bounded(() => this.client.get(redisKey));
+    const stored = await this.bounded('GET', () => this.client.get(redisKey));
     if (stored === null) return undefined;
     const json = this.encryptionKey === undefined ? stored : decryptValue(this.encryptionKey, stored, redisKey);
     if (json === undefined) return undefined;
@@ -111,21 +119,21 @@ export class RedisTokenCache implements TokenCache {
     if (token.scope !== undefined) value.scope = token.scope;
     const json = JSON.stringify(value);
     const stored = this.encryptionKey === undefined ? json : encryptValue(this.encryptionKey, json, redisKey);
-    await this.bounded(() => this.client.set(redisKey, stored, 'PX', milliseconds));
+    await this.bounded('SET', () => this.client.set(redisKey, stored, 'PX', milliseconds));
   }
 
   async delete(key: string): Promise<void> {
-    await this.bounded(() => this.client.del(this.keyPrefix + key));
+    await this.bounded('DEL', () => this.client.del(this.keyPrefix + key));
   }
 
   async lock(key: string, ttl: number): Promise<TokenCacheLock | undefined> {
     const lockKey = `${this.keyPrefix}${key}:lock`;
     const owner = randomBytes(16).toString('hex');
-    const result = await this.bounded(() => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'));
+    const result = await this.bounded('SET', () => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'));
     if (result !== 'OK') return undefined;
     return {
       release: async () => {
-        await this.bounded(() => this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner));
+        await this.bounded('EVAL', () => this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner));
       },
     };
   }
@@ -135,10 +143,15 @@ export class RedisTokenCache implements TokenCache {
     if (this.ownsClient) this.client.disconnect();
   }
 
-  private bounded<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.client.status === 'end') return Promise.reject(new Error('the Redis connection is closed'));
+  /**
+   * Runs one Redis command within `operationTimeout`. A failure rejects with a new error naming only
+   * the command and Redis's own error: ioredis attaches the command's arguments (the key and the
+   * stored value, i.e. the token) to its errors, and those must never reach an event or a log.
+   */
+  private bounded<T>(command: string, operation: () => Promise<T>): Promise<T> {
+    if (this.client.status === 'end') return Promise.reject(new Error(`Redis ${command} failed: the Redis connection is closed`));
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.operationTimeout} ms`)), this.operationTimeout);
+      const timer = setTimeout(() => reject(new Error(`Redis ${command} did not answer within ${this.operationTimeout} ms`)), this.operationTimeout);
       timer.unref();
       operation().then(
         (value) => {
@@ -147,7 +160,7 @@ export class RedisTokenCache implements TokenCache {
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(sanitisedRedisError(command, error));
         },
       );
     });
