@@ -3,6 +3,7 @@
  * it reads a plain description of the request, so any HTTP framework can use it.
  */
 import { InvalidRequestError, MissingTokenError } from '../errors/index.js';
+import { withoutStack } from '../errors/without-stack.js';
 
 /** The parts of an HTTP request that may carry a Bearer token (RFC 6750 section 2). */
 export interface TokenRequest {
@@ -105,17 +106,10 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
 
 /**
  * A request without a token is the most common rejection (scanners, health checks, browsers) and
- * an expected outcome, not a fault: its error is built without capturing a stack trace, which
- * would cost more than the rest of the rejection.
+ * an expected outcome, not a fault: its error carries no stack trace (see `withoutStack`).
  */
 function missingToken(description: string, realm: string | undefined): MissingTokenError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new MissingTokenError(description, { realm });
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return withoutStack(() => new MissingTokenError(description, { realm }));
 }
 
 /**
