@@ -4,7 +4,7 @@
  * server error, timeout, unreachable, invalid response) and never contains the request body.
  */
 import { isAbortError, readCappedText } from '../lib/http.js';
-import { TokenRequestError } from './token-request-error.js';
+import { printable, TokenRequestError } from './token-request-error.js';
 
 /** A successful token response (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -113,7 +113,8 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'), request.now());
   const error = typeof body?.error === 'string' ? body.error : undefined;
   const description = typeof body?.error_description === 'string' ? body.error_description : undefined;
-  const detail = error === undefined ? '' : ` ${error}${description === undefined ? '' : `: ${description}`}`;
+  // the server's text goes into the message only sanitised and bounded (printable ASCII, 200 characters)
+  const detail = error === undefined ? '' : ` ${printable(description === undefined ? error : `${error}: ${description}`) ?? ''}`;
   const code = status === 429 ? 'ERR_TOKEN_RATE_LIMITED'
     : status >= 500 ? 'ERR_TOKEN_ENDPOINT_FAILED'
       : status >= 400 ? 'ERR_TOKEN_REJECTED'

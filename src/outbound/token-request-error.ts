@@ -48,8 +48,11 @@ const RETRYABLE: ReadonlySet<TokenRequestErrorCode> = new Set([
   'ERR_TOKEN_DISCOVERY_FAILED',
 ]);
 
-/** Keeps at most 200 printable characters of server-provided text. */
-function printable(value: unknown): string | undefined {
+/**
+ * Keeps at most 200 printable ASCII characters of server-provided text (anything else becomes `?`),
+ * so a hostile or broken endpoint can neither forge log lines nor flood logs through an error.
+ */
+export function printable(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }

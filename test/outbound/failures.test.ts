@@ -249,3 +249,17 @@ describe('the error never carries the secret, the assertion or a token', () => {
     expect(text).not.toContain(assertion.split('.')[2]);
   });
 });
+
+describe('TokenRequestError.message is built from sanitised, bounded fields (no control characters, no flood)', () => {
+  it('a 20,000-character error_description with newlines does not reach the message as is', async () => {
+    const description = `line1\nFAKE LOG LINE level=info user=admin\r\n\u001b[31m${'x'.repeat(20_000)}`;
+    issuer.setFault('token', { status: 400, body: JSON.stringify({ error: 'invalid_client\nforged', error_description: description }) });
+    const { provider: p } = provider();
+    const error = await rejection(p.getToken());
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(error.message.length).toBeLessThanOrEqual(200 + issuer.tokenEndpoint.length + 100);
+    expect(error.message).toContain('invalid_client?forged');
+    expect(error.message).toContain('line1?FAKE LOG LINE');
+    expect(error.error_description?.length).toBeLessThanOrEqual(200);
+  });
+});
