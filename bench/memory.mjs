@@ -88,7 +88,7 @@ async function measure(issuer, tokens, cache, label) {
     const points = [{ tokens: 0, ...baseline }];
     const started = performance.now();
     for (let c = 1; c <= CHECKPOINTS; c++) {
-      const to = Math.round((COUNT * c) / CHECKPOINTS);
+      const to = Math.round((tokens.length * c) / CHECKPOINTS);
       await drive(url, tokens, points.at(-1).tokens, to, statuses);
       points.push({ tokens: to, ...(await memoryOf(base)) });
     }

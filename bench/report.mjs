@@ -12,6 +12,7 @@ const machine = inbound?.machine ?? results.machine;
 const fx = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(2));
 
 if (inbound) {
+  out.push('### Inbound: requests per second as a ratio of bare Express 5', '');
   const peers = ['express-oauth2-jwt-bearer', 'express-jwt'];
   out.push(`| scenario | ${peers.map((p) => CONTENDER_LABELS[p]).join(' | ')} | **express-m2m** | target | bare Express 5 req/s |`);
   out.push(`|---|${peers.map(() => '---:').join('|')}|---:|---:|---:|`);
@@ -22,24 +23,27 @@ if (inbound) {
     out.push(`| ${s} ${SCENARIOS[s].title} | ${peers.map((p) => `${fx(by[p]?.ratio)}${flag(by[p])}`).join(' | ')} | **${fx(m?.ratio)}**${mark}${flag(m)} | ≥ ${SCENARIOS[s].target} | ${by.bare?.rps ?? 'n/a'} |`);
   }
   out.push('');
-  out.push(`| scenario | contender | req/s | p50 ms | p99 ms |`);
-  out.push(`|---|---|---:|---:|---:|`);
+  out.push('<details><summary>Requests/s, latency and server CPU time per request of every contender</summary>', '');
+  out.push(`| scenario | contender | req/s | p50 ms | p99 ms | server CPU µs/request | CPU ratio |`);
+  out.push(`|---|---|---:|---:|---:|---:|---:|`);
   for (const [s, by] of Object.entries(inbound.summary)) {
-    for (const [c, v] of Object.entries(by)) out.push(`| ${s} | ${CONTENDER_LABELS[c] ?? c} | ${v.rps} | ${v.p50} | ${v.p99} |`);
+    for (const [c, v] of Object.entries(by)) out.push(`| ${s} | ${CONTENDER_LABELS[c] ?? c} | ${v.rps} | ${v.p50} | ${v.p99} | ${v.cpuUsPerRequest ?? 'n/a'} | ${fx(v.cpuRatio)} |`);
   }
-  out.push('');
-  out.push(`Measured ${inbound.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.pinning}; ${inbound.settings.connections} connections, ${inbound.settings.warmupS} s warm-up + ${inbound.settings.durationS} s per cell, ${inbound.settings.rounds} rounds; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd?.join(' / ')} at end.`);
+  out.push('', '</details>', '');
+  out.push(`Measured ${inbound.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.pinning}; ${inbound.settings.connections} connections, ${inbound.settings.warmupS} s warm-up + ${inbound.settings.durationS} s per cell, ${inbound.settings.rounds} round${inbound.settings.rounds === 1 ? '' : 's'}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd?.join(' / ')} at end.`);
   out.push('');
 }
 if (results.verifier?.rows) {
   const v = results.verifier;
+  out.push('### The verifier alone: one thread, no HTTP', '');
   out.push(`| verifier, one thread, no HTTP | verifications/s | µs each | share of the crypto limit |`);
   out.push('|---|---:|---:|---:|');
   for (const r of v.rows) out.push(`| ${r.name} | ${r.perSecond} | ${r.usPerOp} | ${r.ofCryptoLimit === undefined ? '' : r.ofCryptoLimit.toFixed(2)} |`);
   out.push('');
 }
 if (outbound?.rows) {
-  out.push(`| outbound: ${outbound.calls} concurrent token + call, cold | processes | token endpoint hits | total time |`);
+  out.push(`### Outbound: ${outbound.calls} concurrent "get a token + call" on a cold start`, '');
+  out.push(`| client | processes | token endpoint hits | total time |`);
   out.push('|---|---:|---:|---:|');
   for (const r of outbound.rows) {
     out.push(r.skipped ? `| ${r.name} | | skipped: ${r.skipped} | |` : `| ${r.name} | ${r.processes} | ${r.tokenEndpointHits} | ${r.totalMs} ms |`);
@@ -47,10 +51,14 @@ if (outbound?.rows) {
   out.push('');
 }
 if (memory?.runs) {
-  out.push(`| memory: ${memory.tokens.toLocaleString('en')} distinct ${memory.alg} tokens | RSS before → after | heap after GC, before → after | largest heap growth |`);
+  out.push(`### Memory: ${memory.tokens.toLocaleString('en')} distinct tokens through requireAuth`, '');
+  out.push(`| run | RSS before → after | heap after GC, before → after | largest heap growth |`);
   out.push('|---|---:|---:|---:|');
   for (const r of memory.runs) {
-    out.push(`| verified-token cache ${r.verifiedTokenCache} | ${r.baseline.rssMB} → ${r.final.rssMB} MB | ${r.baseline.heapUsedMB} → ${r.final.heapUsedMB} MB | +${r.maxHeapGrowthMB} MB |`);
+    out.push(`| ${r.label ?? `verified-token cache ${r.verifiedTokenCache}`} | ${r.baseline.rssMB} → ${r.final.rssMB} MB | ${r.baseline.heapUsedMB} → ${r.final.heapUsedMB} MB | +${r.maxHeapGrowthMB} MB |`);
+  }
+  if (memory.largeCacheCostMB !== undefined) {
+    out.push('', `The verified-token cache stops growing at its ${memory.cacheMaxEntries.toLocaleString('en')} entries: about ${memory.cacheCostMB} MB of heap with ${memory.tokenLength}-character tokens (${memory.cacheCostPerEntryKB} KB an entry), about ${memory.largeCacheCostMB} MB with ${memory.largeTokenLength}-character tokens (${memory.largeCacheCostPerEntryKB} KB an entry, near the default \`maxTokenLength\` of 8192).`);
   }
   out.push('');
 }

@@ -1,7 +1,8 @@
 // One benchmark contender: an Express 5 app with GET /api/data answering a small JSON, protected
 // (or not, for "bare") by the contender's middleware. Started by run.mjs in its own process;
 // prints "READY <port>" once listening on 127.0.0.1.
-//   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt
+//   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt, or noop (calibration: a
+//   middleware that only reads the header)
 //   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256)
 import express from 'express';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +25,15 @@ async function middlewareFor(name) {
   switch (name) {
     case 'bare':
       return { before: [], after: [] };
+    case 'noop':
+      // Calibration, not a contender: the cost of any middleware that reads the header and sets req.auth.
+      return {
+        before: [(req, res, next) => {
+          req.auth = { token: req.headers.authorization };
+          next();
+        }],
+        after: [],
+      };
     case 'express-m2m': {
       const m2m = await import(pathToFileURL(distPath('index.js')).href);
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');

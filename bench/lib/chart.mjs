@@ -9,7 +9,7 @@ export function renderChart(results) {
   const { summary } = results.inbound;
   const scenarios = Object.keys(summary);
   const contenders = Object.keys(COLORS).filter((c) => scenarios.some((s) => summary[s][c]));
-  const W = 860;
+  const W = 900;
   const H = 430;
   const m = { top: 64, right: 20, bottom: 96, left: 56 };
   const pw = W - m.left - m.right;
@@ -57,11 +57,11 @@ export function renderChart(results) {
   for (const c of contenders) {
     out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${COLORS[c]}"/>`);
     out.push(`<text x="${lx + 17}" y="${ly}">${esc(CONTENDER_LABELS[c])}</text>`);
-    lx += 40 + CONTENDER_LABELS[c].length * 6.6;
+    lx += 32 + CONTENDER_LABELS[c].length * 6.4;
   }
   out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c0392b" stroke-width="2" stroke-dasharray="6 3"/>`);
   out.push(`<text x="${lx + 28}" y="${ly}">express-m2m target</text>`);
-  lx += 150;
+  lx += 165;
   out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#333" stroke-width="1"/>`);
   out.push(`<text x="${lx + 28}" y="${ly}">bare Express 5 = 1.0</text>`);
   out.push('</svg>');

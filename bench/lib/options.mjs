@@ -13,7 +13,8 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --connections <n>     autocannon connections (default 50)
   --tokens <n>          distinct tokens per pool for S2/S3/S4 (default 40000)
   --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5)
-  --contenders <list>   e.g. bare,express-m2m (default bare,express-m2m,express-oauth2-jwt-bearer,express-jwt)
+  --contenders <list>   e.g. bare,express-m2m (default bare,express-m2m,express-oauth2-jwt-bearer,express-jwt);
+                        "noop" adds a calibration app whose middleware only reads the header and calls next()
   --skip <list>         parts to skip: inbound,verifier,outbound,memory
   --profile             also profile express-m2m with --cpu-prof under S1, S2 and S5 and print the top functions
   --no-build            do not run "tsc -p tsconfig.build.json" first
@@ -54,7 +55,7 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const scenarios = list(pick('scenarios', ALL_SCENARIOS.join(',')));
   const contenders = list(pick('contenders', ALL_CONTENDERS.join(',')));
   for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`bench: unknown scenario "${s}"`);
-  for (const c of contenders) if (!ALL_CONTENDERS.includes(c)) throw new Error(`bench: unknown contender "${c}"`);
+  for (const c of contenders) if (!ALL_CONTENDERS.includes(c) && c !== 'noop') throw new Error(`bench: unknown contender "${c}"`);
   if (!contenders.includes('bare')) contenders.unshift('bare'); // ratios need the baseline
   return {
     help: Boolean(values.help),

@@ -15,6 +15,7 @@ export const ISSUE_REFERENCE = {
 
 export const CONTENDER_LABELS = {
   bare: 'bare Express 5',
+  noop: 'no-op middleware (calibration)',
   'express-m2m': 'express-m2m',
   'express-oauth2-jwt-bearer': 'express-oauth2-jwt-bearer',
   'express-jwt': 'express-jwt + jwks-rsa',

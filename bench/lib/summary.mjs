@@ -11,8 +11,8 @@ const r2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
 /** Counts every answer that is not the scenario's expected status, plus errors and timeouts. */
 export function unexpectedCount(cell) {
-  // Bare Express has no guard: it answers 200 in every scenario.
-  const expect = cell.contender === 'bare' ? '200' : String(SCENARIOS[cell.scenario].expect);
+  // Bare Express and the no-op calibration have no guard: they answer 200 in every scenario.
+  const expect = cell.contender === 'bare' || cell.contender === 'noop' ? '200' : String(SCENARIOS[cell.scenario].expect);
   let n = (cell.errors ?? 0) + (cell.timeouts ?? 0);
   for (const [code, count] of Object.entries(cell.statusCodes ?? {})) if (code !== expect) n += count;
   return n;
@@ -70,7 +70,7 @@ export function formatInboundTable(results) {
     const spec = SCENARIOS[scenario];
     for (const [contender, s] of Object.entries(byContender)) {
       const flags = [];
-      if (s.unexpected > 0) flags.push(`!! ${s.unexpected} unexpected (expected ${contender === 'bare' ? 200 : spec.expect})`);
+      if (s.unexpected > 0) flags.push(`!! ${s.unexpected} unexpected (expected ${contender === 'bare' || contender === 'noop' ? 200 : spec.expect})`);
       if (s.serverUtilization !== null && s.serverUtilization < 0.85) flags.push(`server CPU only ${Math.round(s.serverUtilization * 100)}% busy`);
       if (s.tokensWrapped && contender !== 'bare') flags.push('token pool came round again');
       if (contender === 'express-m2m' && s.ratio !== null) flags.push(s.ratio >= spec.target ? 'meets target' : 'BELOW TARGET');
