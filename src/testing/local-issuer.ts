@@ -259,12 +259,12 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
       return;
     }
-    if (tooLarge) {
+    if (parsed === undefined) {
       sendAnswer(res, errorAnswer({ status: 413, error: 'invalid_request', description: `the request body exceeds ${config.maxBodySize} bytes` }));
       return;
     }
     const authorization = headerValue(req.headers.authorization);
-    const answer = await handleTokenRequest(tokenContext, authorization, contentType, body);
+    const answer = await handleTokenRequest(tokenContext, authorization, parsed);
     sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
 

@@ -5,8 +5,7 @@
 import { authenticateClient } from './client-authentication.js';
 import type { ClientAuthenticationContext, OAuthErrorAnswer } from './client-authentication.js';
 import type { RegisteredClient } from './client-registry.js';
-import { parseTokenRequestBody } from './token-request-body.js';
-import type { ParsedParams } from './token-request-body.js';
+import type { BodyParseResult, ParsedParams } from './token-request-body.js';
 
 /** An HTTP answer of the token endpoint. */
 export interface TokenEndpointAnswer {
@@ -82,14 +81,12 @@ function scopeOf(client: RegisteredClient, params: ParsedParams): { ok: true; sc
   return { ok: true, scope: scopes.join(' ') };
 }
 
-/** Handles one token request (already read and size-checked). Never throws. */
+/** Handles one token request (already read, size-checked and parsed). Never throws. */
 export async function handleTokenRequest(
   context: TokenEndpointContext,
   authorization: string | undefined,
-  contentType: string | undefined,
-  body: string,
+  parsed: BodyParseResult,
 ): Promise<TokenEndpointAnswer> {
-  const parsed = parseTokenRequestBody(contentType, body);
   if (!parsed.ok) return fail(400, 'invalid_request', parsed.description);
   const params = parsed.params;
   const authenticated = await authenticateClient(context, authorization, params);
