@@ -4,6 +4,7 @@
  * response `headers` (`WWW-Authenticate`, `Retry-After`), so Express's default error handler
  * already answers with the right status and headers. Messages never contain the token.
  */
+import { quotable } from './quotable.js';
 
 /** The `error` attribute values of RFC 6750 section 3.1. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
@@ -61,11 +62,6 @@ export class BearerError extends Error {
   toJSON(): { error: string; error_description: string } {
     return { error: this.error ?? 'unauthorized', error_description: this.message };
   }
-}
-
-/** RFC 6750 section 3: `error_description` and `scope` may only hold %x20-21 / %x23-5B / %x5D-7E. */
-function quotable(value: string): string {
-  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
 }
 
 /** Builds the `WWW-Authenticate: Bearer ...` challenge. */

@@ -2,6 +2,7 @@
  * Internal: the one place where `requireAuth`'s options are validated and defaulted, environment
  * variables included. The verifier's own options are validated by `createVerifier`.
  */
+import { quotable } from '../errors/quotable.js';
 import type { VerifierEvent, VerifierOptions } from '../verification/index.js';
 
 /** An event `requireAuth` reports (besides the verifier's and key source's, passed through). */
@@ -96,7 +97,7 @@ export function resolveRequireAuthOptions(
   if (allowBodyToken !== undefined && typeof allowBodyToken !== 'boolean') {
     throw new TypeError('requireAuth: "allowBodyToken" must be a boolean');
   }
-  if (realm !== undefined && (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(realm))) {
+  if (realm !== undefined && (typeof realm !== 'string' || quotable(realm) !== realm)) {
     throw new TypeError('requireAuth: "realm" must be a string of printable ASCII without quotes or backslashes');
   }
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('requireAuth: "onEvent" must be a function');

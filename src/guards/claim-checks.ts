@@ -1,13 +1,9 @@
+import { quotable } from '../errors/quotable.js';
 import { InsufficientClaimsError } from './insufficient-claims-error.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
 /** A JSON primitive a claim can be compared with. */
 export type ClaimValue = string | number | boolean | null;
-
-/** RFC 6750 section 3: `error_description` may only hold printable ASCII without `"` and `\`. */
-function describeClaim(claim: string): string {
-  return claim.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
-}
 
 function parseClaimName(claim: unknown, caller: string): string {
   if (typeof claim !== 'string' || claim === '') throw new TypeError(`${caller}: "claim" must be a non-empty string`);
@@ -45,7 +41,7 @@ export function createClaimEqualsCheck(claim: unknown, expected: unknown, caller
   if (!isClaimValue(expected)) {
     throw new TypeError(`${caller}: "expected" must be a string, a finite number, a boolean or null`);
   }
-  const description = `the ${describeClaim(name)} claim does not have the required value`;
+  const description = `the ${quotable(name)} claim does not have the required value`;
   return (token, errorOptions = {}) => {
     if (own(token.payload, name) !== expected) throw new InsufficientClaimsError(description, name, errorOptions);
   };
@@ -78,7 +74,7 @@ export function createClaimIncludesCheck(claim: unknown, expected: readonly unkn
     }
   }
   const required = [...expected] as ClaimValue[];
-  const description = `the ${describeClaim(name)} claim does not include the required values`;
+  const description = `the ${quotable(name)} claim does not include the required values`;
   return (token, errorOptions = {}) => {
     const value = own(token.payload, name);
     const actual: readonly unknown[] | undefined = Array.isArray(value)
