@@ -3,7 +3,15 @@
  * a new token and retries once when the request can be sent again.
  */
 
-/** Gets a token; `rejected` is a token the downstream refused, to be replaced. */
+/** Gets a token for a request. */
+export type TokenGetter = () => Promise<string>;
+
+/**
+ * Gets a token to replace one a downstream refused, or undefined when none should be fetched now
+ * (the refused token was itself a recent replacement: the provider latches that for its failure
+ * cooldown, so a downstream that refuses every token does not cause a token request per call).
+ */
+export type TokenReplacer = (rejected: string) => Promise<string | undefined>;
 export type TokenGetter = (rejected?: string) => Promise<string>;
 
 /** Whether the downstream's answer says the token itself is no good (RFC 6750 section 3.1 `invalid_token`). */
@@ -37,6 +45,7 @@ function withToken(input: string | URL | Request, init: RequestInit | undefined,
 /** Builds the authenticated fetch of a provider. */
 export function createAuthenticatedFetch(
   getToken: TokenGetter,
+  replaceToken: TokenReplacer,
   onRejected: (url: string, retried: boolean) => void,
 ): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
@@ -49,9 +58,13 @@ export function createAuthenticatedFetch(
       onRejected(safeUrl, false);
       return response;
     }
+    const fresh = await replaceToken(token);
+    if (fresh === undefined) {
+      onRejected(safeUrl, false);
+      return response;
+    }
     await response.body?.cancel().catch(() => undefined);
     onRejected(safeUrl, true);
-    const fresh = await getToken(token);
     return fetch(input, withToken(input, init, fresh));
   };
 }

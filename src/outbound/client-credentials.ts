@@ -180,6 +180,8 @@ class ClientCredentialsProvider implements TokenProvider {
   private consecutiveFailures = 0;
   private cacheDownUntil: number | undefined;
   private closed = false;
+  /** The last token obtained to replace one a downstream refused, and when (see {@link replaceRefused}). */
+  private lastReplacement: { accessToken: string; at: number } | undefined;
 
   readonly fetch: TokenProvider['fetch'];
 
@@ -274,7 +276,8 @@ class ClientCredentialsProvider implements TokenProvider {
     this.onEvent = options.onEvent;
 
     this.fetch = createAuthenticatedFetch(
-      (rejected) => this.resolve(rejected !== undefined, rejected).then((token) => token.accessToken),
+      () => this.resolve(false, undefined).then((token) => token.accessToken),
+      (rejected) => this.replaceRefused(rejected),
       (url, retried) => this.emit({ type: 'token.rejected_downstream', url, retried }),
     );
   }
@@ -291,6 +294,25 @@ class ClientCredentialsProvider implements TokenProvider {
   async close(): Promise<void> {
     this.closed = true;
     this.current = undefined;
+  }
+
+  /**
+   * A new token for one a downstream refused (`fetch` on 401 invalid_token), or undefined when the
+   * refused token is itself a replacement obtained this way less than `failureCooldownDuration`
+   * ago: a downstream that refuses every token then costs one token request per cooldown, not one
+   * per call, and `fetch` returns its 401 as is.
+   */
+  private async replaceRefused(rejected: string): Promise<string | undefined> {
+    const last = this.lastReplacement;
+    if (last !== undefined && last.accessToken === rejected && this.now() < last.at + this.failureCooldownDuration) {
+      return undefined;
+    }
+    const token = await this.resolve(true, rejected);
+    if (token.accessToken === rejected) return undefined;
+    if (this.lastReplacement === undefined || this.lastReplacement.accessToken !== token.accessToken) {
+      this.lastReplacement = { accessToken: token.accessToken, at: this.now() };
+    }
+    return token.accessToken;
   }
 
   /** The hot path: the token at hand when usable (starting a background refresh when due), else one obtained now. */

@@ -36,7 +36,10 @@ export interface TokenProvider {
   /**
    * The platform `fetch` with `Authorization: Bearer <token>`. When the answer is 401 with
    * `WWW-Authenticate: Bearer error="invalid_token"`, it gets a new token and retries once, if the
-   * request body can be sent again (not a stream).
+   * request body can be sent again (not a stream). When the token refused is itself such a
+   * replacement, obtained less than `failureCooldownDuration` (5 s) ago, the 401 is returned as is
+   * without a token request: a downstream that refuses every token costs one token request per
+   * cooldown, not one per call.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Stops the provider: later calls reject with `ERR_TOKEN_PROVIDER_CLOSED`. Closes nothing it was given. */

@@ -160,3 +160,50 @@ describe('401 with Bearer error="invalid_token": one forced refresh, one retry, 
     expect(issuer.counts.token).toBe(2);
   });
 });
+
+describe('a downstream that refuses every token does not cause a token request per call (latched for failureCooldownDuration)', () => {
+  it('20 calls -> 2 token requests (the first token and one replacement); one more per cooldown', async () => {
+    alwaysChallenge = 'Bearer error="invalid_token"';
+    let clock = Date.now();
+    const hammered = clientCredentials({
+      tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE, now: () => clock, onEvent: (e) => events.push(e),
+    });
+    try {
+      for (let i = 0; i < 20; i += 1) {
+        const response = await hammered.fetch(`${base}/invoices`);
+        expect(response.status).toBe(401);
+        await response.body?.cancel();
+      }
+      expect(issuer.counts.token).toBe(2);
+      expect(received).toHaveLength(21); // one retry (with the replacement), then the 401 is returned as is
+      expect(events.filter((e) => e.type === 'token.rejected_downstream' && !e.retried)).toHaveLength(19);
+
+      clock += 4999;
+      await (await hammered.fetch(`${base}/invoices`)).body?.cancel();
+      expect(issuer.counts.token).toBe(2);
+      clock += 1; // the replacement was refused 5 s ago: one more try
+      await (await hammered.fetch(`${base}/invoices`)).body?.cancel();
+      expect(issuer.counts.token).toBe(3);
+      await (await hammered.fetch(`${base}/invoices`)).body?.cancel();
+      expect(issuer.counts.token).toBe(3);
+    } finally {
+      await hammered.close();
+    }
+  });
+
+  it('a downstream that refuses one token and accepts its replacement keeps working (refused again later -> refreshed again)', async () => {
+    let clock = Date.now();
+    const p = clientCredentials({ tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE, now: () => clock });
+    try {
+      refused.add(await p.getToken());
+      expect((await p.fetch(`${base}/a`)).status).toBe(200);
+      expect(issuer.counts.token).toBe(2);
+      clock += 10_000;
+      refused.add(await p.getToken()); // the replacement is revoked later too
+      expect((await p.fetch(`${base}/a`)).status).toBe(200);
+      expect(issuer.counts.token).toBe(3);
+    } finally {
+      await p.close();
+    }
+  });
+});
