@@ -12,7 +12,6 @@ export type TokenGetter = () => Promise<string>;
  * cooldown, so a downstream that refuses every token does not cause a token request per call).
  */
 export type TokenReplacer = (rejected: string) => Promise<string | undefined>;
-export type TokenGetter = (rejected?: string) => Promise<string>;
 
 /** Whether the downstream's answer says the token itself is no good (RFC 6750 section 3.1 `invalid_token`). */
 export function isInvalidTokenChallenge(response: Response): boolean {
