@@ -1,5 +1,6 @@
 /** The Express middleware that admits a request only with a valid Bearer access token. */
 import { extractBearerToken, type ExtractionOptions } from '../extraction/index.js';
+import { isPromiseLike } from '../lib/is-promise-like.js';
 import { createVerifier, type JwtVerifier, type VerifiedToken } from '../verification/index.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
 import { rememberRealm } from './request-realm.js';
@@ -16,10 +17,6 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
   warmUp(): Promise<void>;
   /** Stops background key refreshes and drops cached tokens (for tests and graceful shutdown). */
   close(): void;
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
