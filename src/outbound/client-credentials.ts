@@ -145,6 +145,28 @@ function stringList(name: string, value: unknown): string[] {
   return [...new Set(list as string[])];
 }
 
+/**
+ * A discovered `token_endpoint` must be an absolute http(s) URL and must not downgrade an https
+ * issuer to http: the client secret (or assertion) would be sent in clear to whoever answers.
+ */
+function checkDiscoveredEndpoint(issuerBaseURL: string, tokenEndpoint: string): string {
+  const url = URL.canParse(tokenEndpoint) ? new URL(tokenEndpoint) : undefined;
+  const shown = JSON.stringify(tokenEndpoint.slice(0, 200));
+  if (url === undefined || !/^https?:$/.test(url.protocol)) {
+    throw new TokenRequestError(`issuer ${issuerBaseURL} names token_endpoint ${shown}, which is not an absolute http(s) URL`, {
+      code: 'ERR_TOKEN_ENDPOINT_INSECURE',
+      tokenEndpoint: issuerBaseURL,
+    });
+  }
+  if (new URL(issuerBaseURL).protocol === 'https:' && url.protocol !== 'https:') {
+    throw new TokenRequestError(
+      `issuer ${issuerBaseURL} names token_endpoint ${shown}: refused, an https issuer's token endpoint must be https (the client credentials would travel in clear)`,
+      { code: 'ERR_TOKEN_ENDPOINT_INSECURE', tokenEndpoint: issuerBaseURL },
+    );
+  }
+  return tokenEndpoint;
+}
+
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -542,7 +564,7 @@ class ClientCredentialsProvider implements TokenProvider {
           tokenEndpoint: discovery.issuerBaseURL,
         });
       }
-      return metadata.token_endpoint;
+      return checkDiscoveredEndpoint(discovery.issuerBaseURL, metadata.token_endpoint);
     } catch (error) {
       if (error instanceof TokenRequestError) throw error;
       throw new TokenRequestError(`discovery of ${discovery.issuerBaseURL} failed: ${error instanceof Error ? error.message : String(error)}`, {

@@ -19,6 +19,11 @@ export type TokenRequestErrorCode =
   | 'ERR_TOKEN_RESPONSE_INVALID'
   /** `issuerBaseURL` discovery failed or named no `token_endpoint`. */
   | 'ERR_TOKEN_DISCOVERY_FAILED'
+  /**
+   * The discovered `token_endpoint` is not an http(s) URL, or is http while `issuerBaseURL` is https
+   * (the client secret would travel in clear). Not retried.
+   */
+  | 'ERR_TOKEN_ENDPOINT_INSECURE'
   /** The provider was closed. */
   | 'ERR_TOKEN_PROVIDER_CLOSED';
 
