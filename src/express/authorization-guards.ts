@@ -11,19 +11,19 @@ import { createScopeCheck, type ScopeCheckOptions } from '../guards/scope-check.
 import type { JWTPayload } from 'jose';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
 import { realmOf } from './request-realm.js';
+import { toBearerError } from './to-bearer-error.js';
 
 function guard(check: AuthorizationCheck, name: string): AuthRequestHandler {
   return function authorizationGuard(req: AuthRequest, _res: unknown, next: NextFunctionLike): void {
     const auth = req.auth;
-    const realm = realmOf(req);
     if (auth === undefined) {
-      next(new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`, { realm }));
+      next(new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`));
       return;
     }
     try {
-      check(auth, realm === undefined ? undefined : { realm });
+      check(auth);
     } catch (error) {
-      next(error);
+      next(toBearerError(error, realmOf(req)).error);
       return;
     }
     next();

@@ -62,7 +62,6 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
   const extraction: ExtractionOptions = {
     allowQueryToken: resolved.allowQueryToken,
     allowBodyToken: resolved.allowBodyToken,
-    realm: resolved.realm,
   };
   const { realm, onEvent } = resolved;
 

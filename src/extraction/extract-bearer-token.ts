@@ -23,7 +23,7 @@ export interface TokenRequest {
   contentType?: string;
 }
 
-/** Which token transmission methods of RFC 6750 section 2 are accepted, and how errors are labelled. */
+/** Which token transmission methods of RFC 6750 section 2 are accepted. */
 export interface ExtractionOptions {
   /**
    * Accept `access_token` in the query string (RFC 6750 section 2.3). The RFC advises against it
@@ -36,8 +36,6 @@ export interface ExtractionOptions {
    * Default: `false`.
    */
   allowBodyToken?: boolean;
-  /** `realm` attribute of the `WWW-Authenticate` challenge of errors. Default: none. */
-  realm?: string;
 }
 
 /** RFC 6750 section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
@@ -65,19 +63,17 @@ const FORM_URLENCODED = 'application/x-www-form-urlencoded';
  * ```
  */
 export function extractBearerToken(request: TokenRequest, options: ExtractionOptions = {}): string {
-  const realm = options.realm;
-  const fromHeader = tokenFromHeader(request.headers.authorization, realm);
+  const fromHeader = tokenFromHeader(request.headers.authorization);
   // Query and body are read only when their method is enabled, so a disabled method costs nothing.
-  const fromQuery = options.allowQueryToken === true ? parameterToken(request.query, 'query string', realm) : undefined;
+  const fromQuery = options.allowQueryToken === true ? parameterToken(request.query, 'query string') : undefined;
   const fromBody = options.allowBodyToken === true && isFormPost(request)
-    ? parameterToken(request.body, 'request body', realm)
+    ? parameterToken(request.body, 'request body')
     : undefined;
 
   if ((fromHeader !== undefined ? 1 : 0) + (fromQuery !== undefined ? 1 : 0) + (fromBody !== undefined ? 1 : 0) > 1) {
     throw new InvalidRequestError(
       'the access token was sent by more than one method; use exactly one',
       'ERR_TOKEN_MULTIPLE_METHODS',
-      { realm },
     );
   }
   const token = fromHeader ?? fromQuery ?? fromBody;
@@ -85,14 +81,13 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
 
   // No token: explain a token sent by a method that is not enabled (still a 401 without error code).
   if (options.allowQueryToken !== true && hasAccessTokenParameter(request.query)) {
-    throw missingToken('an access_token in the query string is not accepted here; send it in the Authorization header', realm);
+    throw missingToken('an access_token in the query string is not accepted here; send it in the Authorization header');
   }
   if (hasAccessTokenParameter(request.body)) {
     throw missingToken(
       options.allowBodyToken === true
         ? 'an access_token in the request body is accepted only in an application/x-www-form-urlencoded body of a non-GET request'
         : 'an access_token in the request body is not accepted here; send it in the Authorization header',
-      realm,
     );
   }
   const authorization = request.headers.authorization;
@@ -100,7 +95,6 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
     authorization === undefined || authorization === '' || (Array.isArray(authorization) && authorization.length === 0)
       ? 'no access token in the request'
       : 'the Authorization header does not use the Bearer scheme',
-    realm,
   );
 }
 
@@ -108,15 +102,15 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
  * A request without a token is the most common rejection (scanners, health checks, browsers) and
  * an expected outcome, not a fault: its error carries no stack trace (see `withoutStack`).
  */
-function missingToken(description: string, realm: string | undefined): MissingTokenError {
-  return withoutStack(() => new MissingTokenError(description, { realm }));
+function missingToken(description: string): MissingTokenError {
+  return withoutStack(() => new MissingTokenError(description));
 }
 
 /**
  * The token of the `Authorization` header, `undefined` when the header is absent, empty or of
  * another scheme; throws InvalidRequestError when a Bearer credential is malformed.
  */
-function tokenFromHeader(value: string | string[] | undefined, realm: string | undefined): string | undefined {
+function tokenFromHeader(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     if (value.length === 0) return undefined;
@@ -124,7 +118,6 @@ function tokenFromHeader(value: string | string[] | undefined, realm: string | u
       throw new InvalidRequestError(
         'the request has more than one Authorization header',
         'ERR_TOKEN_MULTIPLE_HEADERS',
-        { realm },
       );
     }
     value = value[0] as string;
@@ -140,33 +133,31 @@ function tokenFromHeader(value: string | string[] | undefined, realm: string | u
   while (start < header.length && header.charCodeAt(start) === 32) start++;
   const token = header.slice(start);
   if (token.length === 0) {
-    throw new InvalidRequestError('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY', { realm });
+    throw new InvalidRequestError('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY');
   }
   if (!B64TOKEN.test(token)) {
     throw new InvalidRequestError(
       'the Bearer credentials must be exactly one token of the b64token syntax (RFC 6750 section 2.1)',
       'ERR_TOKEN_MALFORMED_HEADER',
-      { realm },
     );
   }
   return token;
 }
 
 /** The `access_token` parameter of a parsed query or form body, `undefined` when absent. */
-function parameterToken(container: unknown, where: string, realm: string | undefined): string | undefined {
+function parameterToken(container: unknown, where: string): string | undefined {
   if (typeof container !== 'object' || container === null) return undefined;
   if (!Object.prototype.hasOwnProperty.call(container, 'access_token')) return undefined;
   const value = (container as Record<string, unknown>).access_token;
   if (value === undefined) return undefined;
   if (typeof value === 'string') {
     if (value.length === 0) {
-      throw new InvalidRequestError(`the access_token parameter in the ${where} is empty`, 'ERR_TOKEN_EMPTY', { realm });
+      throw new InvalidRequestError(`the access_token parameter in the ${where} is empty`, 'ERR_TOKEN_EMPTY');
     }
     if (!B64TOKEN.test(value)) {
       throw new InvalidRequestError(
         `the access_token parameter in the ${where} is not a single b64token`,
         'ERR_TOKEN_MALFORMED_PARAMETER',
-        { realm },
       );
     }
     return value;
@@ -175,13 +166,11 @@ function parameterToken(container: unknown, where: string, realm: string | undef
     throw new InvalidRequestError(
       `the access_token parameter is repeated in the ${where}`,
       'ERR_TOKEN_REPEATED_PARAMETER',
-      { realm },
     );
   }
   throw new InvalidRequestError(
     `the access_token parameter in the ${where} must be a string`,
     'ERR_TOKEN_MALFORMED_PARAMETER',
-    { realm },
   );
 }
 

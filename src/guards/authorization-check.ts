@@ -6,15 +6,9 @@ export interface CheckedToken {
   readonly scopes: readonly string[];
 }
 
-/** Options every check's error accepts. */
-export interface CheckErrorOptions {
-  /** `realm` attribute of the `WWW-Authenticate` challenge. Default: none. */
-  realm?: string;
-}
-
 /**
  * An authorization check on a verified token: returns when the token may proceed, throws a 403
  * (`InsufficientScopeError`, or its subclass `InsufficientClaimsError`) otherwise. Framework
  * adapters (`requireScopes`, `claimEquals`, ...) wrap these.
  */
-export type AuthorizationCheck = (token: CheckedToken, options?: CheckErrorOptions) => void;
+export type AuthorizationCheck = (token: CheckedToken) => void;

@@ -42,8 +42,8 @@ export function createClaimEqualsCheck(claim: unknown, expected: unknown, caller
     throw new TypeError(`${caller}: "expected" must be a string, a finite number, a boolean or null`);
   }
   const description = `the ${quotable(name)} claim does not have the required value`;
-  return (token, errorOptions = {}) => {
-    if (own(token.payload, name) !== expected) throw new InsufficientClaimsError(description, name, errorOptions);
+  return (token) => {
+    if (own(token.payload, name) !== expected) throw new InsufficientClaimsError(description, name);
   };
 }
 
@@ -75,7 +75,7 @@ export function createClaimIncludesCheck(claim: unknown, expected: readonly unkn
   }
   const required = [...expected] as ClaimValue[];
   const description = `the ${quotable(name)} claim does not include the required values`;
-  return (token, errorOptions = {}) => {
+  return (token) => {
     const value = own(token.payload, name);
     const actual: readonly unknown[] | undefined = Array.isArray(value)
       ? value
@@ -83,7 +83,7 @@ export function createClaimIncludesCheck(claim: unknown, expected: readonly unkn
         ? value.split(' ')
         : undefined;
     if (actual === undefined || !required.every((item) => actual.includes(item))) {
-      throw new InsufficientClaimsError(description, name, errorOptions);
+      throw new InsufficientClaimsError(description, name);
     }
   };
 }
@@ -117,13 +117,13 @@ export function createClaimPredicateCheck(predicate: unknown, description: unkno
   }
   const message = description ?? 'the token\'s claims do not allow this request';
   const check = predicate as (claims: unknown) => unknown;
-  return (token, errorOptions = {}) => {
+  return (token) => {
     let result: unknown;
     try {
       result = check(token.payload);
     } catch (error) {
-      throw new InsufficientClaimsError(message, undefined, { ...errorOptions, cause: error });
+      throw new InsufficientClaimsError(message, undefined, { cause: error });
     }
-    if (result !== true) throw new InsufficientClaimsError(message, undefined, errorOptions);
+    if (result !== true) throw new InsufficientClaimsError(message);
   };
 }

@@ -81,9 +81,9 @@ export function createScopeCheck(scopes: unknown, options: unknown, caller: stri
     : required.length === 1
       ? `the token needs the scope ${required[0]}`
       : `the token needs all of the scopes ${required.join(' ')}`;
-  return (token, errorOptions = {}) => {
+  return (token) => {
     if (!hasScopes(token.scopes, required, match)) {
-      throw new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE', errorOptions);
+      throw new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE');
     }
   };
 }

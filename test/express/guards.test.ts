@@ -37,6 +37,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
     application.get('/roles', auth, claimIncludes('roles', 'admin', 'ops'), ok);
     application.get('/version', auth, claimCheck<{ ver?: number }>((claims) => (claims.ver ?? 0) >= 2, 'token version 2 or later required'), ok);
     application.get('/realm', realmAuth, requireScopes('admin'), ok);
+    application.get('/realm-claim', realmAuth, claimEquals('org_id', 'acme'), ok);
     application.get('/unguarded-scope', requireScopes('read:orders'), ok);
     application.get('/unguarded-claim', claimEquals('org_id', 'acme'), ok);
     application.use(authErrorHandler());
@@ -74,6 +75,14 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       const response = await request(app()).get('/realm').set('Authorization', `Bearer ${await token('read:orders')}`);
       expect(response.status).toBe(403);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
+    });
+
+    it('claim guards carry requireAuth\'s realm too', async () => {
+      const response = await request(app()).get('/realm-claim').set('Authorization', `Bearer ${await token('', { org_id: 'evil' })}`);
+      expect(response.status).toBe(403);
+      expect(response.headers['www-authenticate']).toBe(
+        'Bearer realm="orders", error="insufficient_scope", error_description="the org_id claim does not have the required value"',
+      );
     });
   });
 

@@ -214,6 +214,9 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       const token = await issuer.accessToken({ audience: 'https://another-api.test' });
       const invalid = await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`);
       expect(invalid.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="invalid_token", error_description="/);
+      const malformed = await request(app(middleware)).get('/me').set('Authorization', 'Bearer a b');
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="invalid_request", error_description="/);
     });
 
     it('without authErrorHandler, Express\'s default handler still answers with the error\'s status and headers', async () => {

@@ -1,6 +1,6 @@
 /**
  * What requireAuth does with errors that are not BearerErrors (a bug or an unexpected failure in
- * the core): never a 500 for the client, 503 for unreachable upstreams, and the realm everywhere.
+ * the core): never a 500 for the client; and the realm added to every challenge in one place.
  */
 import { toBearerError, withRealm } from '../../src/express/to-bearer-error.js';
 import { UpstreamError } from '../../src/lib/http.js';
@@ -13,27 +13,24 @@ describe('errors that are not BearerErrors never become a 500', () => {
   it('keeps a BearerError as it is', () => {
     const error = new InvalidTokenError('expired', 'ERR_JWT_EXPIRED');
     expect(toBearerError(error, undefined)).toEqual({ error, unexpected: false });
+    const unavailable = new KeySourceUnavailableError(undefined, 7);
+    expect(toBearerError(unavailable, 'api')).toEqual({ error: unavailable, unexpected: false });
   });
 
   it.each([
     ['UpstreamError', new UpstreamError('https://issuer.test/jwks answered HTTP 500', 500)],
-    ['jwks-rsa JwksError', Object.assign(new Error('Expected 200 OK from the JSON Web Key Set HTTP response'), { name: 'JwksError' })],
-    ['jose ERR_JWKS_TIMEOUT', Object.assign(new Error('request timed out'), { code: 'ERR_JWKS_TIMEOUT' })],
-  ])('an unreachable key source (%s) -> 503 with Retry-After', (_name, thrown) => {
-    const { error, unexpected } = toBearerError(thrown, undefined);
-    expect(error).toBeInstanceOf(KeySourceUnavailableError);
-    expect(error.status).toBe(503);
-    expect(error.headers['Retry-After']).toMatch(/^\d+$/);
-    expect(error.cause).toBe(thrown);
-    expect(unexpected).toBe(false);
-  });
-
-  it('a JOSE error -> 401 invalid_token with its code, and a generic description', () => {
-    const thrown = Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' });
-    const { error, unexpected } = toBearerError(thrown, undefined);
+    ['a jwks-rsa JwksError', Object.assign(new Error('Expected 200 OK from the JSON Web Key Set HTTP response'), { name: 'JwksError' })],
+    ['a jose ERR_JWKS_TIMEOUT', Object.assign(new Error('request timed out'), { code: 'ERR_JWKS_TIMEOUT' })],
+    ['a jose ERR_JWT_EXPIRED', Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' })],
+    ['a jwks-rsa SigningKeyNotFoundError', Object.assign(new Error('no key'), { name: 'SigningKeyNotFoundError' })],
+  ])('the core never lets %s escape (it throws BearerErrors), so one arriving here is unexpected: 401 ERR_TOKEN_UNVERIFIABLE', (_name, thrown) => {
+    const { error, unexpected } = toBearerError(thrown, 'api');
     expect(error).toBeInstanceOf(InvalidTokenError);
-    expect(error.code).toBe('ERR_JWT_EXPIRED');
-    expect(unexpected).toBe(false);
+    expect(error.status).toBe(401);
+    expect(error.code).toBe('ERR_TOKEN_UNVERIFIABLE');
+    expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer realm="api", error="invalid_token"/);
+    expect(error.cause).toBe(thrown);
+    expect(unexpected).toBe(true);
   });
 
   it('anything else -> 401 invalid_token, flagged as unexpected, without its message', () => {
