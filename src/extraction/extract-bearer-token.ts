@@ -71,7 +71,7 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
     : undefined;
 
   if ((fromHeader !== undefined ? 1 : 0) + (fromQuery !== undefined ? 1 : 0) + (fromBody !== undefined ? 1 : 0) > 1) {
-    throw new InvalidRequestError(
+    throw invalidRequest(
       'the access token was sent by more than one method; use exactly one',
       'ERR_TOKEN_MULTIPLE_METHODS',
     );
@@ -98,6 +98,11 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
   );
 }
 
+/** 400 `invalid_request`: an expected rejection, built without a stack trace (see `withoutStack`). */
+function invalidRequest(description: string, code: string): InvalidRequestError {
+  return withoutStack(() => new InvalidRequestError(description, code));
+}
+
 /**
  * A request without a token is the most common rejection (scanners, health checks, browsers) and
  * an expected outcome, not a fault: its error carries no stack trace (see `withoutStack`).
@@ -115,7 +120,7 @@ function tokenFromHeader(value: string | string[] | undefined): string | undefin
   if (typeof value !== 'string') {
     if (value.length === 0) return undefined;
     if (value.length > 1) {
-      throw new InvalidRequestError(
+      throw invalidRequest(
         'the request has more than one Authorization header',
         'ERR_TOKEN_MULTIPLE_HEADERS',
       );
@@ -133,10 +138,10 @@ function tokenFromHeader(value: string | string[] | undefined): string | undefin
   while (start < header.length && header.charCodeAt(start) === 32) start++;
   const token = header.slice(start);
   if (token.length === 0) {
-    throw new InvalidRequestError('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY');
+    throw invalidRequest('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY');
   }
   if (!B64TOKEN.test(token)) {
-    throw new InvalidRequestError(
+    throw invalidRequest(
       'the Bearer credentials must be exactly one token of the b64token syntax (RFC 6750 section 2.1)',
       'ERR_TOKEN_MALFORMED_HEADER',
     );
@@ -152,10 +157,10 @@ function parameterToken(container: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') {
     if (value.length === 0) {
-      throw new InvalidRequestError(`the access_token parameter in the ${where} is empty`, 'ERR_TOKEN_EMPTY');
+      throw invalidRequest(`the access_token parameter in the ${where} is empty`, 'ERR_TOKEN_EMPTY');
     }
     if (!B64TOKEN.test(value)) {
-      throw new InvalidRequestError(
+      throw invalidRequest(
         `the access_token parameter in the ${where} is not a single b64token`,
         'ERR_TOKEN_MALFORMED_PARAMETER',
       );
@@ -163,12 +168,12 @@ function parameterToken(container: unknown, where: string): string | undefined {
     return value;
   }
   if (Array.isArray(value)) {
-    throw new InvalidRequestError(
+    throw invalidRequest(
       `the access_token parameter is repeated in the ${where}`,
       'ERR_TOKEN_REPEATED_PARAMETER',
     );
   }
-  throw new InvalidRequestError(
+  throw invalidRequest(
     `the access_token parameter in the ${where} must be a string`,
     'ERR_TOKEN_MALFORMED_PARAMETER',
   );

@@ -1,4 +1,5 @@
 import { quotable } from '../errors/quotable.js';
+import { withoutStack } from '../errors/without-stack.js';
 import { InsufficientClaimsError } from './insufficient-claims-error.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
@@ -43,7 +44,7 @@ export function createClaimEqualsCheck(claim: unknown, expected: unknown, caller
   }
   const description = `the ${quotable(name)} claim does not have the required value`;
   return (token) => {
-    if (own(token.payload, name) !== expected) throw new InsufficientClaimsError(description, name);
+    if (own(token.payload, name) !== expected) throw withoutStack(() => new InsufficientClaimsError(description, name));
   };
 }
 
@@ -83,7 +84,7 @@ export function createClaimIncludesCheck(claim: unknown, expected: readonly unkn
         ? value.split(' ')
         : undefined;
     if (actual === undefined || !required.every((item) => actual.includes(item))) {
-      throw new InsufficientClaimsError(description, name);
+      throw withoutStack(() => new InsufficientClaimsError(description, name));
     }
   };
 }
@@ -122,8 +123,8 @@ export function createClaimPredicateCheck(predicate: unknown, description: unkno
     try {
       result = check(token.payload);
     } catch (error) {
-      throw new InsufficientClaimsError(message, undefined, { cause: error });
+      throw withoutStack(() => new InsufficientClaimsError(message, undefined, { cause: error }));
     }
-    if (result !== true) throw new InsufficientClaimsError(message);
+    if (result !== true) throw withoutStack(() => new InsufficientClaimsError(message));
   };
 }

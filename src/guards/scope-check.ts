@@ -1,4 +1,5 @@
 import { InsufficientScopeError } from '../errors/index.js';
+import { withoutStack } from '../errors/without-stack.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
 /** How several required scopes combine: the token needs all of them, or at least one. */
@@ -83,7 +84,7 @@ export function createScopeCheck(scopes: unknown, options: unknown, caller: stri
       : `the token needs all of the scopes ${required.join(' ')}`;
   return (token) => {
     if (!hasScopes(token.scopes, required, match)) {
-      throw new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE');
+      throw withoutStack(() => new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE'));
     }
   };
 }

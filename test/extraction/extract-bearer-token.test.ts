@@ -101,6 +101,12 @@ describe('RFC 6750 section 3.1: a request without Bearer credentials gets a bare
     expect(Error.stackTraceLimit).toBe(limit);
   });
 
+  it('builds a 400 invalid_request without capturing a stack either (an expected rejection)', () => {
+    const error = rejection({ headers: { authorization: 'Bearer a b' } });
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.stack).toBe(`InvalidRequestError: ${error.message}`);
+  });
+
   it('builds a challenge without realm (requireAuth adds its realm to every error in one place)', () => {
     expect(rejection({ headers: {} }).headers['WWW-Authenticate']).toBe('Bearer');
   });

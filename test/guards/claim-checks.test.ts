@@ -26,6 +26,11 @@ describe('a failed claim check on a valid token is a 403 (not the 401 of the Aut
     );
     expect(error.message).not.toContain('evil');
   });
+
+  it('builds its 403s without capturing a stack (expected rejections)', () => {
+    const checks = [claimEqualsCheck('org_id', 'acme'), claimIncludesCheck('roles', 'admin'), claimPredicateCheck(() => false)];
+    for (const check of checks) expect(failure(check, {}).stack).toMatch(/^InsufficientClaimsError: [^\n]*$/);
+  });
 });
 
 describe('claimEqualsCheck: strict equality of a JSON primitive', () => {

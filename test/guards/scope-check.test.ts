@@ -67,6 +67,10 @@ describe('RFC 6750 section 3.1: insufficient_scope is a 403 naming the required 
     expect(failure(scopeCheck('read'), token([])).status).toBe(403);
   });
 
+  it('builds its 403 without capturing a stack (an expected rejection)', () => {
+    expect(failure(scopeCheck('read'), token([])).stack?.split('\n')).toHaveLength(1);
+  });
+
   it('builds its challenge without a realm (the Express adapter adds requireAuth\'s)', () => {
     expect(failure(scopeCheck('read'), token([])).headers['WWW-Authenticate']).toMatch(/^Bearer error="insufficient_scope"/);
   });
