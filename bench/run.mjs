@@ -22,7 +22,13 @@ const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const AUDIENCE = 'https://bench.example/api';
 
-const opts = readOptions();
+let opts;
+try {
+  opts = readOptions();
+} catch (err) {
+  console.error(`${err.message}\n\n${HELP}`);
+  process.exit(2);
+}
 if (opts.help) {
   console.log(HELP);
   process.exit(0);

@@ -16,7 +16,7 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --contenders <list>   e.g. bare,express-m2m (default bare,express-m2m,express-oauth2-jwt-bearer,express-jwt);
                         "noop" adds a calibration app whose middleware only reads the header and calls next()
   --skip <list>         parts to skip: inbound,verifier,outbound,memory
-  --profile             also profile express-m2m with --cpu-prof under S1, S2 and S5 and print the top functions
+  --profile             also profile express-m2m (V8 sampling profiler, after warm-up) under S1, S2 and S5
   --no-build            do not run "tsc -p tsconfig.build.json" first
   --out <file>          results JSON (default bench/results/latest.json; the chart goes next to it as chart.svg)
   --help
