@@ -167,8 +167,13 @@ function checkDiscoveredEndpoint(issuerBaseURL: string, tokenEndpoint: string): 
   return tokenEndpoint;
 }
 
+/** A timer that does not keep the process alive (a provider's waits never should). */
 function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function closedError(): TokenRequestError {
+  return new TokenRequestError('the token provider is closed', { code: 'ERR_TOKEN_PROVIDER_CLOSED' });
 }
 
 /** The provider behind {@link clientCredentials}. */
@@ -202,6 +207,8 @@ class ClientCredentialsProvider implements TokenProvider {
   private consecutiveFailures = 0;
   private cacheDownUntil: number | undefined;
   private closed = false;
+  /** Aborted by close(): ends retry delays, lock polls and token requests at once. */
+  private readonly closing = new AbortController();
   /** The last token obtained to replace one a downstream refused, and when (see {@link replaceRefused}). */
   private lastReplacement: { accessToken: string; at: number } | undefined;
 
@@ -316,6 +323,27 @@ class ClientCredentialsProvider implements TokenProvider {
   async close(): Promise<void> {
     this.closed = true;
     this.current = undefined;
+    this.closing.abort();
+  }
+
+  /** Waits `ms` (through the `sleep` seam), or rejects with ERR_TOKEN_PROVIDER_CLOSED as soon as the provider closes. */
+  private pause(ms: number): Promise<void> {
+    const signal = this.closing.signal;
+    if (signal.aborted) return Promise.reject(closedError());
+    return new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(closedError());
+      signal.addEventListener('abort', onClose, { once: true });
+      this.sleep(ms).then(
+        () => {
+          signal.removeEventListener('abort', onClose);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onClose);
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
@@ -340,7 +368,7 @@ class ClientCredentialsProvider implements TokenProvider {
   /** The hot path: the token at hand when usable (starting a background refresh when due), else one obtained now. */
   private resolve(force: boolean, rejected: string | undefined): Promise<CachedToken> {
     if (this.closed) {
-      return Promise.reject(new TokenRequestError('the token provider is closed', { code: 'ERR_TOKEN_PROVIDER_CLOSED' }));
+      return Promise.reject(closedError());
     }
     const now = this.now();
     const current = this.current;
@@ -460,8 +488,8 @@ class ClientCredentialsProvider implements TokenProvider {
             await lock.release().catch((error: unknown) => this.cacheFailed(error));
           }
         }
-        if (this.closed) throw new TokenRequestError('the token provider is closed', { code: 'ERR_TOKEN_PROVIDER_CLOSED' });
-        await this.sleep(LOCK_POLL_INTERVAL / 2 + this.random() * LOCK_POLL_INTERVAL);
+        if (this.closed) throw closedError();
+        await this.pause(LOCK_POLL_INTERVAL / 2 + this.random() * LOCK_POLL_INTERVAL);
         const waited = await this.readShared(mode);
         if (waited !== undefined) return waited;
         if (this.now() >= deadline || polls >= maxPolls) return await this.fetchAndStore(mode, true);
@@ -512,7 +540,7 @@ class ClientCredentialsProvider implements TokenProvider {
 
   private async fetchWithRetry(): Promise<{ token: CachedToken; attempts: number }> {
     for (let attempt = 1; ; attempt += 1) {
-      if (this.closed) throw new TokenRequestError('the token provider is closed', { code: 'ERR_TOKEN_PROVIDER_CLOSED' });
+      if (this.closed) throw closedError();
       try {
         return { token: await this.fetchOnce(), attempts: attempt };
       } catch (caught) {
@@ -524,7 +552,7 @@ class ClientCredentialsProvider implements TokenProvider {
           delay = caught.retryAfter;
         }
         this.emit({ type: 'token.retry', error: caught, attempt, delay });
-        await this.sleep(delay);
+        await this.pause(delay);
       }
     }
   }
@@ -539,6 +567,7 @@ class ClientCredentialsProvider implements TokenProvider {
       bodyFormat: this.bodyFormat,
       timeoutDuration: this.timeoutDuration,
       now: this.now,
+      closeSignal: this.closing.signal,
     });
     const obtainedAt = this.now();
     const expiresAt = tokenExpiry(response, obtainedAt, this.defaultLifetime);

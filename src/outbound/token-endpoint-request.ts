@@ -26,6 +26,8 @@ export interface TokenEndpointRequest {
   timeoutDuration: number;
   /** Clock, to turn an HTTP-date `Retry-After` into a delay. */
   now: () => number;
+  /** Aborts the request when the provider closes; it then rejects with `ERR_TOKEN_PROVIDER_CLOSED`. */
+  closeSignal?: AbortSignal;
 }
 
 /** `Retry-After` (delay-seconds or HTTP-date) in milliseconds, or undefined. */
@@ -68,7 +70,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 /** Sends one token request; resolves to the token or rejects with a {@link TokenRequestError}. */
 export async function requestToken(request: TokenEndpointRequest): Promise<TokenResponse> {
   const { tokenEndpoint, timeoutDuration } = request;
-  const signal = AbortSignal.timeout(timeoutDuration);
+  const timeout = AbortSignal.timeout(timeoutDuration);
+  const signal = request.closeSignal === undefined ? timeout : AbortSignal.any([timeout, request.closeSignal]);
   let response: Response;
   let text: string | undefined;
   try {
@@ -85,6 +88,9 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
     });
     text = await readCappedText(response, MAX_RESPONSE_BYTES);
   } catch (error) {
+    if (request.closeSignal?.aborted === true) {
+      throw new TokenRequestError('the token provider is closed', { code: 'ERR_TOKEN_PROVIDER_CLOSED' });
+    }
     if (isAbortError(error) || signal.aborted) {
       throw new TokenRequestError(`token endpoint ${tokenEndpoint} did not answer within ${timeoutDuration} ms`, {
         code: 'ERR_TOKEN_TIMEOUT',
