@@ -38,6 +38,10 @@ class ExpressTokenRequest implements TokenRequest {
     return this.req.query;
   }
 
+  get url(): string | undefined {
+    return this.req.url;
+  }
+
   get body(): unknown {
     return this.req.body;
   }

@@ -13,8 +13,18 @@ export interface TokenRequest {
    * first in `headers`; see `req.rawHeaders`), so the request is rejected as malformed.
    */
   headers: Record<string, string | string[] | undefined>;
-  /** The parsed query string. Read only when query tokens are allowed, or to explain a rejection. */
+  /**
+   * The parsed query string. Read only when query tokens are allowed (parsing it may cost: Express 5
+   * parses the query string on every access of `req.query`).
+   */
   query?: unknown;
+  /**
+   * The request target as received (path and query string, e.g. node's `req.url`). Read only to
+   * explain a rejection cheaply: when query tokens are off and no token was found, a plain
+   * substring search for `access_token=` tells the client why its query token was ignored,
+   * without parsing the query string.
+   */
+  url?: string;
   /** The parsed request body. Read only when body tokens are allowed, or to explain a rejection. */
   body?: unknown;
   /** HTTP method, e.g. `POST`. Body tokens are never taken from a `GET` request. */
@@ -80,7 +90,7 @@ export function extractBearerToken(request: TokenRequest, options: ExtractionOpt
   if (token !== undefined) return token;
 
   // No token: explain a token sent by a method that is not enabled (still a 401 without error code).
-  if (options.allowQueryToken !== true && hasAccessTokenParameter(request.query)) {
+  if (options.allowQueryToken !== true && request.url !== undefined && hasQueryTokenHint(request.url)) {
     throw missingToken('an access_token in the query string is not accepted here; send it in the Authorization header');
   }
   if (hasAccessTokenParameter(request.body)) {
@@ -177,6 +187,16 @@ function parameterToken(container: unknown, where: string): string | undefined {
     `the access_token parameter in the ${where} must be a string`,
     'ERR_TOKEN_MALFORMED_PARAMETER',
   );
+}
+
+/** The query part of `url` seems to hold an `access_token` parameter (a hint for a message, no parsing). */
+function hasQueryTokenHint(url: string): boolean {
+  const question = url.indexOf('?');
+  if (question === -1) return false;
+  const at = url.indexOf('access_token=', question + 1);
+  if (at === -1) return false;
+  const before = url.charCodeAt(at - 1);
+  return before === 63 /* ? */ || before === 38 /* & */ || before === 59 /* ; */;
 }
 
 function hasAccessTokenParameter(container: unknown): boolean {

@@ -148,6 +148,34 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       expect(response.body.error_description).toMatch(/query string is not accepted/);
     });
 
+    it('never reads req.query on the no-token path when query tokens are off (Express 5 parses it on each access)', async () => {
+      let reads = 0;
+      const counting = (middleware: RequireAuthMiddleware) => {
+        const application = makeApp();
+        application.use((req, _res, next) => {
+          const query = { ...(req.query as object) };
+          Object.defineProperty(req, 'query', { configurable: true, enumerable: true, get: () => { reads++; return query; } });
+          next();
+        });
+        application.use(middleware);
+        application.use(authErrorHandler());
+        return application;
+      };
+      const plain = await request(counting(auth())).get('/me?page=2');
+      expect(plain.status).toBe(401);
+      expect(plain.body.error_description).toBe('no access token in the request');
+      // The explanation for a query token comes from a substring search of req.url, not from parsing.
+      const queryToken = await request(counting(auth())).get('/me?page=2&access_token=abc');
+      expect(queryToken.status).toBe(401);
+      expect(queryToken.body.error_description).toMatch(/query string is not accepted/);
+      const lookalike = await request(counting(auth())).get('/me?not_access_token=abc');
+      expect(lookalike.body.error_description).toBe('no access token in the request');
+      expect(reads).toBe(0);
+      // The counter works: with query tokens on, the query is read.
+      await request(counting(auth({ allowQueryToken: true }))).get('/me?page=2').expect(401);
+      expect(reads).toBeGreaterThan(0);
+    });
+
     it('accepts ?access_token= with allowQueryToken', async () => {
       const token = await issuer.accessToken({ audience: AUDIENCE });
       const response = await request(app(auth({ allowQueryToken: true }))).get(`/me?access_token=${token}`);

@@ -113,10 +113,29 @@ describe('RFC 6750 section 3.1: a request without Bearer credentials gets a bare
 });
 
 describe('RFC 6750 section 2.3: the URI query parameter is off unless enabled', () => {
-  it('ignores access_token in the query by default, and says why in the 401', () => {
-    const error = rejection({ headers: {}, query: { access_token: TOKEN } });
+  it('ignores access_token in the query by default, and says why in the 401 (from the url, without parsing the query)', () => {
+    const error = rejection({
+      headers: {},
+      url: `/orders?page=2&access_token=${TOKEN}`,
+      get query(): unknown {
+        throw new Error('query read');
+      },
+    });
     expect(error).toBeInstanceOf(MissingTokenError);
     expect(error.message).toMatch(/query string is not accepted/);
+  });
+
+  it('does not read the query on the no-token path when the method is off', () => {
+    const request = {
+      headers: {},
+      url: '/orders?page=2',
+      get query(): unknown {
+        throw new Error('query read');
+      },
+    };
+    expect(rejection(request).message).toBe('no access token in the request');
+    expect(rejection({ headers: {}, url: '/orders?my_access_token=x' }).message).toBe('no access token in the request');
+    expect(rejection({ headers: {}, url: '/access_token=x' }).message).toBe('no access token in the request');
   });
 
   it('ignores a malformed access_token query parameter when the method is off', () => {
