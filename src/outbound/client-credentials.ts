@@ -390,8 +390,19 @@ class ClientCredentialsProvider implements TokenProvider {
       });
       flight.catch(() => undefined); // a background refresh may have no one waiting on it
       this.inFlight = flight;
+      return flight;
     }
-    return this.inFlight;
+    if (!mode.rejected || mode.avoid === undefined) return this.inFlight;
+    // Joining a flight started for another reason (e.g. a background refresh that serves the
+    // current token stale when it fails): never hand back the token this caller refused.
+    const refused = mode.avoid;
+    return this.inFlight.then((token) => {
+      if (token.accessToken !== refused) return token;
+      throw this.latch?.error ?? new TokenRequestError('no replacement for the refused token could be obtained', {
+        code: 'ERR_TOKEN_RESPONSE_INVALID',
+        tokenEndpoint: this.subject.endpoint,
+      });
+    });
   }
 
   private refreshInBackground(): void {

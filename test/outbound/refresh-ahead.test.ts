@@ -135,3 +135,28 @@ describe('callers never wait on a refresh, and an outage while the token is vali
     expect(next).not.toBe(first);
   });
 });
+
+describe('getToken({ forceRefresh: true }) never returns the token it asked to replace', () => {
+  it('joining a background refresh that fails -> an error, not the refused token', async () => {
+    const { provider } = observed({ maxRetries: 0, sleep: async () => undefined });
+    const first = await provider.getToken();
+    clock += 0.95 * (3600_000 - MARGIN); // past the refresh point, still usable
+    issuer.setFault('token', { status: 500 });
+    expect(await provider.getToken()).toBe(first); // starts the background refresh
+    const forced = await provider.getToken({ forceRefresh: true }).then((token) => token, (error: unknown) => error);
+    expect(forced).not.toBe(first);
+    expect(forced).toMatchObject({ code: 'ERR_TOKEN_ENDPOINT_FAILED', status: 500 });
+    expect(await provider.getToken()).toBe(first); // plain callers keep the still-valid token
+    clock += 3600_000; // let later tests start from a fresh token
+  });
+
+  it('joining a background refresh that succeeds -> the new token', async () => {
+    const { provider } = observed();
+    const first = await provider.getToken();
+    clock += 0.95 * (3600_000 - MARGIN);
+    expect(await provider.getToken()).toBe(first);
+    const forced = await provider.getToken({ forceRefresh: true });
+    expect(forced).not.toBe(first);
+    clock += 3600_000;
+  });
+});
