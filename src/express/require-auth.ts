@@ -53,10 +53,8 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
   try {
     verifier = createVerifier(resolved.verifier);
   } catch (error) {
-    if (error instanceof TypeError) {
-      const message = error.message.replace(/^createVerifier: /, '');
-      throw new TypeError(`requireAuth: ${message}`, { cause: error });
-    }
+    // createVerifier's messages name the option without a prefix: say whose option it is.
+    if (error instanceof TypeError) throw new TypeError(`requireAuth: ${error.message}`, { cause: error });
     throw error;
   }
   const extraction: ExtractionOptions = {
