@@ -31,7 +31,13 @@ export type RequireAuthEvent =
  * source: `issuerBaseURL`, `jwksUri`, `publicKey`, `secret` or `keySource`), `ISSUER` -> `issuer`
  * (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience`. Explicit options win.
  */
-export interface RequireAuthOptions extends Omit<VerifierOptions, 'onEvent'> {
+export interface RequireAuthOptions extends Omit<VerifierOptions, 'onEvent' | 'audience'> {
+  /**
+   * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
+   * Optional here only because the `AUDIENCE` environment variable can give it; one of the two is
+   * required (`createVerifier` requires it).
+   */
+  audience?: string | string[];
   /** Accept `access_token` in the query string (RFC 6750 section 2.3; discouraged). Default `false`. */
   allowQueryToken?: boolean;
   /**
@@ -104,7 +110,9 @@ export function resolveRequireAuthOptions(
 
   const hasKeySource = verifier.issuerBaseURL !== undefined || verifier.jwksUri !== undefined
     || verifier.publicKey !== undefined || verifier.secret !== undefined || verifier.keySource !== undefined;
-  const merged: VerifierOptions = { ...verifier };
+  // `audience` may still be missing here (no option, no AUDIENCE): createVerifier rejects that
+  // with a message naming the option, so the type says what createVerifier is given, not checked.
+  const merged = { ...verifier } as VerifierOptions;
   if (!hasKeySource) {
     const issuerBaseURL = fromEnv(env, 'ISSUER_BASE_URL');
     const jwksUri = fromEnv(env, 'JWKS_URI');

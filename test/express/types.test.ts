@@ -11,7 +11,7 @@ import request from 'supertest';
 import {
   authErrorHandler, claimCheck, claimEquals, claimIncludes, getAuth, requireAuth, requireScopes,
 } from 'express-m2m';
-import type { AuthResult, RequireAuthMiddleware } from 'express-m2m';
+import type { AuthResult, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
 
 interface OrderClaims {
   org_id: string;
@@ -82,6 +82,11 @@ export function compileOnlyChecks(): void {
   claimCheck<OrderClaims>((claims) => claims.org_id === 42);
   // @ts-expect-error getAuth's claims are typed: no such claim
   getAuth<OrderClaims>({}).payload.org_id.toFixed();
+  // audience may come from the AUDIENCE environment variable: optional for requireAuth, whatever
+  // createVerifier requires.
+  const fromEnv: RequireAuthOptions = { issuerBaseURL: 'https://issuer.example/' };
+  assertType<Equal<RequireAuthOptions['audience'], string | string[] | undefined>>();
+  void fromEnv;
 }
 
 describe('types: the adapters type-check against both Express 4 and 5 and run on both', () => {
