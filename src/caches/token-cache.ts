@@ -17,6 +17,22 @@ export interface CachedToken {
   scope?: string;
 }
 
+/**
+ * What a process that failed to get a token shares with the others through the cache (issue 3:
+ * N replicas against a failing endpoint make the requests of one). Never a secret, never a token,
+ * never the server's free text: a stable code, the HTTP status and the OAuth `error` only.
+ */
+export interface SharedTokenFailure {
+  /** The `TokenRequestError` code, e.g. `ERR_TOKEN_REJECTED`. */
+  code: string;
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  status?: number;
+  /** OAuth `error` (e.g. `invalid_client`), when there was one. */
+  error?: string;
+  /** Until when other processes should not try (milliseconds since the epoch). */
+  until: number;
+}
+
 /** A held lock of {@link TokenCache.lock}. */
 export interface TokenCacheLock {
   /** Releases the lock if this holder still owns it (a lock that expired and was taken by another is left alone). */
@@ -58,6 +74,13 @@ export interface TokenCache {
    * process only (memory) leave it out: the provider's own single-flight covers them.
    */
   lock?(key: string, ttl: number): Promise<TokenCacheLock | undefined>;
+  /**
+   * Optional, with `lock`: shares a failure under `key` for `ttl` milliseconds (the holder's
+   * failure cooldown), so the processes waiting on the lock latch on it instead of trying themselves.
+   */
+  setFailure?(key: string, failure: SharedTokenFailure, ttl: number): Promise<void>;
+  /** Optional, with `setFailure`: the failure shared under `key`, if any. */
+  getFailure?(key: string): Promise<SharedTokenFailure | undefined>;
   /** Releases connections the store opened itself. */
   close?(): Promise<void>;
 }

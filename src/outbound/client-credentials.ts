@@ -8,7 +8,7 @@
 import { MetadataDiscovery } from '../discovery/index.js';
 import { UpstreamError } from '../lib/http.js';
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
-import type { CachedToken, TokenCache } from '../caches/token-cache.js';
+import type { CachedToken, SharedTokenFailure, TokenCache } from '../caches/token-cache.js';
 import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import {
   createClientAuthenticator,
@@ -20,7 +20,7 @@ import {
 import { tokenCacheKey } from './token-cache-key.js';
 import { requestToken } from './token-endpoint-request.js';
 import { effectiveMargin, isCachedToken, isUsable, refreshPoint, tokenExpiry } from './token-lifetime.js';
-import { TokenRequestError } from './token-request-error.js';
+import { TokenRequestError, type TokenRequestErrorCode } from './token-request-error.js';
 import type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './types.js';
 
 /** Options of {@link clientCredentials}. Durations are in milliseconds. */
@@ -85,7 +85,13 @@ export interface ClientCredentialsOptions {
    * each consecutive failure up to 5 minutes, and is never shorter than a `Retry-After`. Default 5000.
    */
   failureCooldownDuration?: number;
-  /** Lifetime of the cross-process lock of a shared cache, and the longest a process waits for another's token. Default 15000. */
+  /**
+   * Shortest lifetime of the cross-process lock of a shared cache (Redis). The lock always lives at
+   * least its holder's worst case, `timeoutDuration x (maxRetries + 1) + retryMaxDelay x maxRetries`
+   * (+ `2 x timeoutDuration` for discovery with `issuerBaseURL`) + 1 s: 41 s with the defaults, so a
+   * slow endpoint never makes the waiting processes fetch too. Waiting processes keep competing for
+   * the lock; a lock that outlives twice its lifetime (not one of ours) is ignored. Default: that worst case.
+   */
   lockDuration?: number;
   /** How long the shared cache is left alone after it failed (the provider uses its own memory meanwhile). Default 10000. */
   cacheRetryDuration?: number;
@@ -101,6 +107,12 @@ export interface ClientCredentialsOptions {
 
 const MAX_FAILURE_COOLDOWN = 300_000;
 const LOCK_POLL_INTERVAL = 50;
+/** Time a lock holder may need beyond its token requests (cache reads and writes). */
+const LOCK_SLACK = 1000;
+const KNOWN_CODES: ReadonlySet<string> = new Set<TokenRequestErrorCode>([
+  'ERR_TOKEN_REJECTED', 'ERR_TOKEN_RATE_LIMITED', 'ERR_TOKEN_ENDPOINT_FAILED', 'ERR_TOKEN_TIMEOUT',
+  'ERR_TOKEN_ENDPOINT_UNREACHABLE', 'ERR_TOKEN_RESPONSE_INVALID', 'ERR_TOKEN_DISCOVERY_FAILED', 'ERR_TOKEN_ENDPOINT_INSECURE',
+]);
 const ASSERTION_LIFETIME_SECONDS = 60;
 
 type EventWithoutSubject = OutboundEvent extends infer E ? (E extends OutboundEvent ? Omit<E, keyof OutboundEventSubject> : never) : never;
@@ -299,7 +311,9 @@ class ClientCredentialsProvider implements TokenProvider {
     this.retryBaseDelay = checkDuration('retryBaseDelay', options.retryBaseDelay, 250, true);
     this.retryMaxDelay = checkDuration('retryMaxDelay', options.retryMaxDelay, 5000, true);
     this.failureCooldownDuration = checkDuration('failureCooldownDuration', options.failureCooldownDuration, 5000, true);
-    this.lockDuration = checkDuration('lockDuration', options.lockDuration, 15_000);
+    const holderWorstCase = this.timeoutDuration * (this.maxRetries + 1) + this.retryMaxDelay * this.maxRetries
+      + (this.discovery === undefined ? 0 : 2 * this.timeoutDuration) + LOCK_SLACK;
+    this.lockDuration = Math.max(checkDuration('lockDuration', options.lockDuration, holderWorstCase), holderWorstCase);
     this.cacheRetryDuration = checkDuration('cacheRetryDuration', options.cacheRetryDuration, 10_000, true);
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') fail('"onEvent" must be a function');
     this.onEvent = options.onEvent;
@@ -431,8 +445,7 @@ class ClientCredentialsProvider implements TokenProvider {
         : new TokenRequestError('getting a token failed', { code: 'ERR_TOKEN_RESPONSE_INVALID', tokenEndpoint: this.subject.endpoint, cause: caught });
       if (error.code === 'ERR_TOKEN_PROVIDER_CLOSED') throw error;
       this.consecutiveFailures += 1;
-      const backoff = Math.min(this.failureCooldownDuration * 2 ** (this.consecutiveFailures - 1), MAX_FAILURE_COOLDOWN);
-      const cooldown = Math.max(error.retryAfter ?? 0, backoff);
+      const cooldown = this.cooldownFor(error, this.consecutiveFailures);
       this.latch = { error, until: this.now() + cooldown };
       this.emit({ type: 'token.failed', error, background: mode.background, cooldown });
       const stale = this.servable(mode);
@@ -442,6 +455,48 @@ class ClientCredentialsProvider implements TokenProvider {
       }
       throw error;
     }
+  }
+
+  /** How long a failure is latched: the failure cooldown doubled per consecutive failure (5 min at most), never less than `Retry-After`. */
+  private cooldownFor(error: TokenRequestError, consecutiveFailures: number): number {
+    const backoff = Math.min(this.failureCooldownDuration * 2 ** (consecutiveFailures - 1), MAX_FAILURE_COOLDOWN);
+    return Math.max(error.retryAfter ?? 0, backoff);
+  }
+
+  /** Shares this process's failure with the others waiting on the lock (code, status, OAuth error; nothing secret). */
+  private async shareFailure(caught: unknown): Promise<void> {
+    const cache = this.cache;
+    if (!(caught instanceof TokenRequestError) || caught.code === 'ERR_TOKEN_PROVIDER_CLOSED' || cache.setFailure === undefined) return;
+    const cooldown = this.cooldownFor(caught, this.consecutiveFailures + 1);
+    if (!(cooldown > 0)) return;
+    const failure: SharedTokenFailure = { code: caught.code, until: this.now() + cooldown };
+    if (caught.status !== undefined) failure.status = caught.status;
+    if (caught.error !== undefined) failure.error = caught.error;
+    try {
+      await this.cacheCall(() => (cache.setFailure as NonNullable<TokenCache['setFailure']>).call(cache, this.key, failure, cooldown));
+    } catch (error) {
+      this.cacheFailed(error);
+    }
+  }
+
+  /** Throws the failure another process shared, while it lasts. */
+  private async throwSharedFailure(): Promise<void> {
+    const cache = this.cache;
+    if (cache.getFailure === undefined) return;
+    const failure = await this.cacheCall(() => (cache.getFailure as NonNullable<TokenCache['getFailure']>).call(cache, this.key));
+    if (failure === undefined) return;
+    const remaining = failure.until - this.now();
+    if (!(remaining > 0)) return;
+    const code = (KNOWN_CODES.has(failure.code) ? failure.code : 'ERR_TOKEN_ENDPOINT_FAILED') as TokenRequestErrorCode;
+    const status = typeof failure.status === 'number' ? ` HTTP ${failure.status}` : '';
+    const error = typeof failure.error === 'string' ? ` ${failure.error}` : '';
+    throw new TokenRequestError(`token endpoint ${this.subject.endpoint} failed for another process (${code}${status}${error}); not retried for ${Math.ceil(remaining)} ms`, {
+      code,
+      status: failure.status,
+      error: failure.error,
+      retryAfter: remaining,
+      tokenEndpoint: this.subject.endpoint,
+    });
   }
 
   /** The token at hand if it may still be given to callers in this mode. */
@@ -485,16 +540,25 @@ class ClientCredentialsProvider implements TokenProvider {
       const shared = await this.readShared(mode);
       if (shared !== undefined) return shared;
       if (cache.lock === undefined) return await this.fetchAndStore(mode, true);
-      const deadline = this.now() + this.lockDuration;
-      // Bounded by the clock and by a count of polls (a frozen test clock must not wait forever).
-      const maxPolls = Math.ceil(this.lockDuration / (LOCK_POLL_INTERVAL / 2));
+      await this.throwSharedFailure();
+      // The lock lives the holder's worst case, so waiters keep competing for it rather than fetch
+      // without it. Only a lock that outlives twice that (not one of ours) is given up on; bounded
+      // by a count of polls too (a frozen test clock must not wait forever).
+      const giveUpAt = this.now() + 2 * this.lockDuration;
+      const maxPolls = Math.ceil((2 * this.lockDuration) / (LOCK_POLL_INTERVAL / 2));
       for (let polls = 1; ; polls += 1) {
         const lock = await this.cacheCall(() => (cache.lock as NonNullable<TokenCache['lock']>).call(cache, this.key, this.lockDuration));
         if (lock !== undefined) {
           try {
             const again = await this.readShared(mode);
             if (again !== undefined) return again;
-            return await this.fetchAndStore(mode, true);
+            await this.throwSharedFailure();
+            try {
+              return await this.fetchAndStore(mode, true);
+            } catch (error) {
+              await this.shareFailure(error); // before the lock is released, so the next holder sees it
+              throw error;
+            }
           } finally {
             await lock.release().catch((error: unknown) => this.cacheFailed(error));
           }
@@ -503,7 +567,8 @@ class ClientCredentialsProvider implements TokenProvider {
         await this.pause(LOCK_POLL_INTERVAL / 2 + this.random() * LOCK_POLL_INTERVAL);
         const waited = await this.readShared(mode);
         if (waited !== undefined) return waited;
-        if (this.now() >= deadline || polls >= maxPolls) return await this.fetchAndStore(mode, true);
+        await this.throwSharedFailure();
+        if (this.now() >= giveUpAt || polls >= maxPolls) return await this.fetchAndStore(mode, true);
       }
     } catch (error) {
       if (!(error instanceof CacheFailure)) throw error;

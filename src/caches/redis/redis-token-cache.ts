@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { CachedToken, TokenCache, TokenCacheLock } from '../token-cache.js';
+import type { CachedToken, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
 import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
 
 /** Options of {@link redisTokenCache}. Give `client` or `url`. */
@@ -136,6 +136,32 @@ export class RedisTokenCache implements TokenCache {
         await this.bounded('EVAL', () => this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner));
       },
     };
+  }
+
+  /** Stores a failure marker (`<key>:failed`, plain JSON: code, status, OAuth error, until; nothing secret) for `ttl` ms. */
+  async setFailure(key: string, failure: SharedTokenFailure, ttl: number): Promise<void> {
+    const milliseconds = Math.floor(ttl);
+    if (milliseconds < 1) return;
+    const value: SharedTokenFailure = { code: failure.code, until: failure.until };
+    if (failure.status !== undefined) value.status = failure.status;
+    if (failure.error !== undefined) value.error = failure.error;
+    await this.bounded('SET', () => this.client.set(`${this.keyPrefix}${key}:failed`, JSON.stringify(value), 'PX', milliseconds));
+  }
+
+  /** The failure marker under `key`, if one is stored and well-formed. */
+  async getFailure(key: string): Promise<SharedTokenFailure | undefined> {
+    const stored = await this.bounded('GET', () => this.client.get(`${this.keyPrefix}${key}:failed`));
+    if (stored === null) return undefined;
+    try {
+      const value = JSON.parse(stored) as Partial<SharedTokenFailure>;
+      if (typeof value.code !== 'string' || typeof value.until !== 'number') return undefined;
+      const failure: SharedTokenFailure = { code: value.code, until: value.until };
+      if (typeof value.status === 'number') failure.status = value.status;
+      if (typeof value.error === 'string') failure.error = value.error;
+      return failure;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Closes the connection if this cache opened it. */
