@@ -4,7 +4,17 @@
  */
 import { fetchJsonObject, UpstreamError } from '../lib/http.js';
 
-/** The metadata fields express-m2m reads; the rest of the document is kept as-is. */
+/**
+ * The metadata fields express-m2m reads; the rest of the document is kept as-is.
+ *
+ * @example
+ * ```ts
+ * import { MetadataDiscovery, type AuthorizationServerMetadata } from 'express-m2m';
+ *
+ * const metadata: AuthorizationServerMetadata = await new MetadataDiscovery('https://issuer.example/').get();
+ * console.log(metadata.issuer, metadata.jwks_uri, metadata.token_endpoint);
+ * ```
+ */
 export interface AuthorizationServerMetadata {
   issuer: string;
   jwks_uri?: string;
@@ -13,7 +23,17 @@ export interface AuthorizationServerMetadata {
   [field: string]: unknown;
 }
 
-/** Options of {@link MetadataDiscovery}. */
+/**
+ * Options of {@link MetadataDiscovery}.
+ *
+ * @example
+ * ```ts
+ * import { MetadataDiscovery, type DiscoveryOptions } from 'express-m2m';
+ *
+ * const options: DiscoveryOptions = { timeoutMs: 2000, cacheMaxAgeMs: 10 * 60_000, maxStaleMs: 60 * 60_000 };
+ * const discovery = new MetadataDiscovery('https://issuer.example/', options);
+ * ```
+ */
 export interface DiscoveryOptions {
   /** Timeout of one metadata request, in milliseconds. Default 5000. */
   timeoutMs?: number;
@@ -34,7 +54,18 @@ function trimSlash(url: string): string {
   return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
-/** The metadata URLs to try for an issuer, in order: OIDC first, then RFC 8414. */
+/**
+ * The metadata URLs to try for an issuer, in order: OIDC first, then RFC 8414.
+ *
+ * @example
+ * ```ts
+ * import { discoveryUrls } from 'express-m2m';
+ *
+ * discoveryUrls('https://issuer.example/tenant');
+ * // ['https://issuer.example/tenant/.well-known/openid-configuration',
+ * //  'https://issuer.example/.well-known/oauth-authorization-server/tenant']
+ * ```
+ */
 export function discoveryUrls(issuerBaseURL: string): string[] {
   if (issuerBaseURL.includes('/.well-known/')) return [issuerBaseURL];
   const base = new URL(issuerBaseURL);
@@ -49,6 +80,15 @@ export function discoveryUrls(issuerBaseURL: string): string[] {
  * Fetches and caches an issuer's metadata: one request in flight at a time (concurrent callers
  * share it), the last good document served through outages for a bounded time, and a failure
  * remembered for a short cooldown so a burst of requests cannot become a burst of fetches.
+ *
+ * @example
+ * ```ts
+ * import { MetadataDiscovery } from 'express-m2m';
+ *
+ * const discovery = new MetadataDiscovery('https://issuer.example/');
+ * const { issuer, jwks_uri, token_endpoint } = await discovery.get(); // fetched once, then cached
+ * await discovery.get(); // no request: served from the cache for cacheMaxAgeMs
+ * ```
  */
 export class MetadataDiscovery {
   readonly issuerBaseURL: string;

@@ -6,10 +6,32 @@
  */
 import { quotable } from './quotable.js';
 
-/** The `error` attribute values of RFC 6750 section 3.1. */
+/**
+ * The `error` attribute values of RFC 6750 section 3.1.
+ *
+ * @example
+ * ```ts
+ * import { BearerError, type BearerErrorCode } from 'express-m2m';
+ *
+ * app.use((err, req, res, next) => {
+ *   const code: BearerErrorCode | undefined = err instanceof BearerError ? err.error : undefined;
+ *   if (code === 'insufficient_scope') metrics.increment('auth.forbidden');
+ *   next(err);
+ * });
+ * ```
+ */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
-/** Options every inbound error accepts. */
+/**
+ * Options every inbound error accepts.
+ *
+ * @example
+ * ```ts
+ * import { InvalidTokenError } from 'express-m2m';
+ *
+ * throw new InvalidTokenError('the token was revoked', 'ERR_TOKEN_REVOKED', { realm: 'orders', cause: lookupError });
+ * ```
+ */
 export interface BearerErrorOptions {
   /** Value of the `realm` attribute of `WWW-Authenticate`, when the application sets one. */
   realm?: string;
@@ -21,6 +43,16 @@ export interface BearerErrorOptions {
  * Base class of every rejection of an inbound request. `message` is the `error_description`
  * sent to the client: it helps a developer (e.g. `unexpected "aud" claim value`) and never echoes
  * the token or a secret.
+ *
+ * @example
+ * ```ts
+ * import { BearerError } from 'express-m2m';
+ *
+ * app.use((err, req, res, next) => {
+ *   if (!(err instanceof BearerError)) return next(err);
+ *   res.status(err.status).set(err.headers).json({ ...err.toJSON(), code: err.code });
+ * });
+ * ```
  */
 export class BearerError extends Error {
   /** HTTP status of the response. */
@@ -64,7 +96,17 @@ export class BearerError extends Error {
   }
 }
 
-/** Builds the `WWW-Authenticate: Bearer ...` challenge. */
+/**
+ * Builds the `WWW-Authenticate: Bearer ...` challenge.
+ *
+ * @example
+ * ```ts
+ * import { bearerChallenge } from 'express-m2m';
+ *
+ * bearerChallenge({ realm: 'orders', error: 'invalid_token', description: 'the token has expired' });
+ * // 'Bearer realm="orders", error="invalid_token", error_description="the token has expired"'
+ * ```
+ */
 export function bearerChallenge(attributes: {
   realm?: string;
   error?: BearerErrorCode;
@@ -79,7 +121,20 @@ export function bearerChallenge(attributes: {
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
 }
 
-/** 401 with a bare `WWW-Authenticate: Bearer` challenge: the request carried no token (RFC 6750 section 3.1). */
+/**
+ * 401 with a bare `WWW-Authenticate: Bearer` challenge: the request carried no token (RFC 6750 section 3.1).
+ *
+ * @example
+ * ```ts
+ * import { MissingTokenError } from 'express-m2m';
+ *
+ * app.get('/me', (req, res, next) => {
+ *   if (req.auth === undefined) return next(new MissingTokenError());
+ *   res.json(req.auth.payload);
+ * });
+ * // 401, WWW-Authenticate: Bearer, body { "error": "unauthorized", "error_description": "no access token in the request" }
+ * ```
+ */
 export class MissingTokenError extends BearerError {
   constructor(description = 'no access token in the request', options: BearerErrorOptions = {}) {
     super(401, 'ERR_TOKEN_MISSING', undefined, description, {
@@ -92,7 +147,17 @@ export class MissingTokenError extends BearerError {
   }
 }
 
-/** 400 `invalid_request`: malformed request, e.g. a token sent by more than one method. */
+/**
+ * 400 `invalid_request`: malformed request, e.g. a token sent by more than one method.
+ *
+ * @example
+ * ```ts
+ * import { InvalidRequestError } from 'express-m2m';
+ *
+ * const error = new InvalidRequestError('the request has more than one Authorization header', 'ERR_TOKEN_MULTIPLE_HEADERS');
+ * // error.status === 400, error.headers['WWW-Authenticate'] === 'Bearer error="invalid_request", error_description="..."'
+ * ```
+ */
 export class InvalidRequestError extends BearerError {
   constructor(description: string, code = 'ERR_INVALID_REQUEST', options: BearerErrorOptions = {}) {
     super(400, code, 'invalid_request', description, {
@@ -101,7 +166,17 @@ export class InvalidRequestError extends BearerError {
   }
 }
 
-/** 401 `invalid_token`: expired, revoked, malformed or otherwise invalid access token. */
+/**
+ * 401 `invalid_token`: expired, revoked, malformed or otherwise invalid access token.
+ *
+ * @example
+ * ```ts
+ * import { InvalidTokenError } from 'express-m2m';
+ *
+ * if (await denylist.has(req.auth.payload.jti)) throw new InvalidTokenError('the token was revoked', 'ERR_TOKEN_REVOKED');
+ * // 401, WWW-Authenticate: Bearer error="invalid_token", error_description="the token was revoked"
+ * ```
+ */
 export class InvalidTokenError extends BearerError {
   constructor(description: string, code = 'ERR_INVALID_TOKEN', options: BearerErrorOptions = {}) {
     super(401, code, 'invalid_token', description, {
@@ -110,7 +185,17 @@ export class InvalidTokenError extends BearerError {
   }
 }
 
-/** 403 `insufficient_scope`: a valid token without the privileges the route needs. */
+/**
+ * 403 `insufficient_scope`: a valid token without the privileges the route needs.
+ *
+ * @example
+ * ```ts
+ * import { InsufficientScopeError } from 'express-m2m';
+ *
+ * if (!req.auth.scopes.includes('admin')) throw new InsufficientScopeError(['admin'], 'the token needs the scope admin');
+ * // 403, WWW-Authenticate: Bearer error="insufficient_scope", error_description="...", scope="admin"
+ * ```
+ */
 export class InsufficientScopeError extends BearerError {
   /** The scopes the route requires (rendered as the `scope` attribute), if any. */
   readonly requiredScopes: readonly string[];
@@ -136,6 +221,16 @@ export class InsufficientScopeError extends BearerError {
 /**
  * 503 with `Retry-After`: no key could be had to verify the token because the issuer's JWKS or
  * discovery endpoint is unreachable, slow or answers garbage. The client did nothing wrong.
+ *
+ * @example
+ * ```ts
+ * import { KeySourceUnavailableError } from 'express-m2m';
+ *
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof KeySourceUnavailableError) logger.warn({ cause: err.cause, retryAfter: err.retryAfter }, 'issuer keys unavailable');
+ *   next(err);
+ * });
+ * ```
  */
 export class KeySourceUnavailableError extends BearerError {
   /** Seconds after which the client may retry (also in the `Retry-After` header). */

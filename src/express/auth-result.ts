@@ -10,6 +10,16 @@ import type { VerifiedToken } from '../verification/index.js';
  * The verified access token of a request (`req.auth`): the token as presented, its protected
  * header, its claims and the scopes it grants. Deeply frozen. `Claims` types your own claims
  * (see {@link getAuth}).
+ *
+ * @example
+ * ```ts
+ * import type { AuthResult } from 'express-m2m';
+ *
+ * app.get('/orders', (req, res) => {
+ *   const auth: AuthResult | undefined = req.auth; // set by requireAuth()
+ *   res.json({ client: auth?.payload.sub, scopes: auth?.scopes });
+ * });
+ * ```
  */
 export type AuthResult<Claims = JWTPayload> = VerifiedToken<Claims>;
 

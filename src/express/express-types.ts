@@ -6,7 +6,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult } from './auth-result.js';
 
-/** A request as the adapters see it: node's `IncomingMessage` plus what Express adds. */
+/**
+ * A request as the adapters see it: node's `IncomingMessage` plus what Express adds.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth, type AuthRequest } from 'express-m2m';
+ * import { createServer } from 'node:http';
+ *
+ * // requireAuth() works with plain node:http too: it reads only what AuthRequest declares.
+ * const auth = requireAuth({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example' });
+ * createServer((req: AuthRequest, res) => {
+ *   auth(req, res, (error) => {
+ *     res.statusCode = error === undefined ? 200 : (error as { status: number }).status;
+ *     res.end(error === undefined ? req.auth?.payload.sub : undefined);
+ *   });
+ * }).listen(3000);
+ * ```
+ */
 export interface AuthRequest extends IncomingMessage {
   /** Parsed query string (Express). */
   query?: unknown;
@@ -16,11 +33,43 @@ export interface AuthRequest extends IncomingMessage {
   auth?: AuthResult | undefined;
 }
 
-/** Express's `next`: `next()` continues, `next(error)` goes to the error handlers. */
+/**
+ * Express's `next`: `next()` continues, `next(error)` goes to the error handlers.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth, type NextFunctionLike } from 'express-m2m';
+ *
+ * const next: NextFunctionLike = (error) => {
+ *   if (error !== undefined) console.error('rejected', error);
+ * };
+ * requireAuth()(req, res, next);
+ * ```
+ */
 export type NextFunctionLike = (error?: unknown) => void;
 
-/** A request handler: `(req, res, next) => void`. */
+/**
+ * A request handler: `(req, res, next) => void`.
+ *
+ * @example
+ * ```ts
+ * import { requireScopes, type AuthRequestHandler } from 'express-m2m';
+ *
+ * const guard: AuthRequestHandler = requireScopes('read:orders');
+ * app.get('/orders', guard, (req, res) => { res.json([]); });
+ * ```
+ */
 export type AuthRequestHandler = (req: AuthRequest, res: ServerResponse, next: NextFunctionLike) => void;
 
-/** An error handler: `(err, req, res, next) => void`. */
+/**
+ * An error handler: `(err, req, res, next) => void`.
+ *
+ * @example
+ * ```ts
+ * import { authErrorHandler, type AuthErrorRequestHandler } from 'express-m2m';
+ *
+ * const handler: AuthErrorRequestHandler = authErrorHandler();
+ * app.use(handler);
+ * ```
+ */
 export type AuthErrorRequestHandler = (error: unknown, req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void;

@@ -5,7 +5,24 @@
 import { quotable } from '../errors/quotable.js';
 import type { VerifierEvent, VerifierOptions } from '../verification/index.js';
 
-/** An event `requireAuth` reports (besides the verifier's and key source's, passed through). */
+/**
+ * An event `requireAuth` reports (besides the verifier's and key source's, passed through).
+ *
+ * @example
+ * ```ts
+ * import { requireAuth } from 'express-m2m';
+ *
+ * app.use(requireAuth({
+ *   issuerBaseURL: 'https://issuer.example/',
+ *   audience: 'https://api.example',
+ *   onEvent: (event) => {
+ *     if (event.type === 'auth.rejected') metrics.increment(`auth.rejected.${event.status}`, { code: event.code });
+ *     else if (event.type === 'auth.unexpected_error') logger.error({ err: event.error }, 'token verification failed unexpectedly');
+ *     else if (event.type === 'keys.fetch_failed') logger.warn({ uri: event.uri, err: event.error }, 'JWKS fetch failed');
+ *   },
+ * }));
+ * ```
+ */
 export type RequireAuthEvent =
   | VerifierEvent
   | {
@@ -30,6 +47,21 @@ export type RequireAuthEvent =
  * `ISSUER_BASE_URL` -> `issuerBaseURL` and `JWKS_URI` -> `jwksUri` (only when you pass no key
  * source: `issuerBaseURL`, `jwksUri`, `publicKey`, `secret` or `keySource`), `ISSUER` -> `issuer`
  * (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience`. Explicit options win.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth, type RequireAuthOptions } from 'express-m2m';
+ *
+ * const options: RequireAuthOptions = {
+ *   issuerBaseURL: 'https://issuer.example/', // or ISSUER_BASE_URL
+ *   audience: 'https://api.example', // or AUDIENCE
+ *   scopeClaim: 'permissions', // Auth0 RBAC
+ *   allowQueryToken: false,
+ *   realm: 'orders',
+ *   onEvent: (event) => logger.debug(event),
+ * };
+ * app.use(requireAuth(options));
+ * ```
  */
 export interface RequireAuthOptions extends Omit<VerifierOptions, 'onEvent' | 'audience'> {
   /**

@@ -8,7 +8,20 @@ import { resolveRequireAuthOptions, type RequireAuthOptions } from './require-au
 import { tokenRequestOf } from './token-request.js';
 import { toBearerError } from './to-bearer-error.js';
 
-/** The middleware `requireAuth()` returns: an Express request handler with start-up and shutdown hooks. */
+/**
+ * The middleware `requireAuth()` returns: an Express request handler with start-up and shutdown hooks.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth } from 'express-m2m';
+ *
+ * const auth = requireAuth({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example' });
+ * app.use(auth);
+ * await auth.warmUp().catch((error) => logger.warn({ err: error }, 'issuer not reachable yet'));
+ * const server = app.listen(3000);
+ * process.on('SIGTERM', () => server.close(() => auth.close()));
+ * ```
+ */
 export interface RequireAuthMiddleware extends AuthRequestHandler {
   /**
    * Runs discovery and fetches the keys now (call it at start-up so the first request does not

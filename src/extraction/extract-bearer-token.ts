@@ -5,7 +5,18 @@
 import { InvalidRequestError, MissingTokenError } from '../errors/index.js';
 import { withoutStack } from '../errors/without-stack.js';
 
-/** The parts of an HTTP request that may carry a Bearer token (RFC 6750 section 2). */
+/**
+ * The parts of an HTTP request that may carry a Bearer token (RFC 6750 section 2).
+ *
+ * @example
+ * ```ts
+ * import { extractBearerToken, type TokenRequest } from 'express-m2m';
+ *
+ * // A plain node:http request: headers are all extraction needs for the Authorization header.
+ * const request: TokenRequest = { headers: req.headers, url: req.url, method: req.method };
+ * const token = extractBearerToken(request);
+ * ```
+ */
 export interface TokenRequest {
   /**
    * Request headers with lower-case names, as node's `IncomingMessage.headers`. When the request
@@ -33,7 +44,20 @@ export interface TokenRequest {
   contentType?: string;
 }
 
-/** Which token transmission methods of RFC 6750 section 2 are accepted. */
+/**
+ * Which token transmission methods of RFC 6750 section 2 are accepted.
+ *
+ * @example
+ * ```ts
+ * import { extractBearerToken, type ExtractionOptions } from 'express-m2m';
+ *
+ * const options: ExtractionOptions = { allowBodyToken: true };
+ * const token = extractBearerToken(
+ *   { headers: req.headers, body: req.body, method: req.method, contentType: req.headers['content-type'] },
+ *   options,
+ * );
+ * ```
+ */
 export interface ExtractionOptions {
   /**
    * Accept `access_token` in the query string (RFC 6750 section 2.3). The RFC advises against it

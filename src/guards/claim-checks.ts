@@ -3,7 +3,17 @@ import { withoutStack } from '../errors/without-stack.js';
 import { InsufficientClaimsError } from './insufficient-claims-error.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
-/** A JSON primitive a claim can be compared with. */
+/**
+ * A JSON primitive a claim can be compared with.
+ *
+ * @example
+ * ```ts
+ * import { claimEqualsCheck, type ClaimValue } from 'express-m2m';
+ *
+ * const expected: ClaimValue = true;
+ * const verifiedEmail = claimEqualsCheck('email_verified', expected);
+ * ```
+ */
 export type ClaimValue = string | number | boolean | null;
 
 function parseClaimName(claim: unknown, caller: string): string {

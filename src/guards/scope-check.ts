@@ -2,10 +2,30 @@ import { InsufficientScopeError } from '../errors/index.js';
 import { withoutStack } from '../errors/without-stack.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
-/** How several required scopes combine: the token needs all of them, or at least one. */
+/**
+ * How several required scopes combine: the token needs all of them, or at least one.
+ *
+ * @example
+ * ```ts
+ * import { hasScopes, type ScopeMatch } from 'express-m2m';
+ *
+ * const match: ScopeMatch = 'any';
+ * hasScopes(['read:orders'], ['admin', 'read:orders'], match); // true
+ * ```
+ */
 export type ScopeMatch = 'all' | 'any';
 
-/** Options of {@link scopeCheck} and `requireScopes`. */
+/**
+ * Options of {@link scopeCheck} and `requireScopes`.
+ *
+ * @example
+ * ```ts
+ * import { requireScopes, type ScopeCheckOptions } from 'express-m2m';
+ *
+ * const anyOf: ScopeCheckOptions = { match: 'any' };
+ * app.delete('/orders/:id', requireScopes(['admin', 'delete:orders'], anyOf), handler);
+ * ```
+ */
 export interface ScopeCheckOptions {
   /** `'all'`: every listed scope is required; `'any'`: one of them is enough. Default: `'all'`. */
   match?: ScopeMatch;
