@@ -252,7 +252,7 @@ async function main() {
   }
   if (!opts.skip.has('memory')) {
     log('memory benchmark...');
-    results.memory = await runPart('memory.mjs', 900_000);
+    results.memory = await runPart('memory.mjs', 1_800_000);
   }
   if (opts.profile) results.profile = await runProfiles(tmp);
   machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
