@@ -112,7 +112,7 @@ describe('README "Protecting routes (inbound)" examples type-check (strict) and 
   const blocks = files(section('Protecting routes (inbound)'));
 
   it('has the examples this test expects', () => {
-    expect([...blocks.keys()].sort()).toEqual(['observed.ts', 'routes.ts', 'typed-claims.ts']);
+    expect([...blocks.keys()].sort()).toEqual(['observed.ts', 'routes.ts', 'typed-claims.ts', 'verify-token.ts']);
   });
 
   it('type-checks them under strict, module nodenext', async () => {
@@ -125,10 +125,41 @@ describe('README "Protecting routes (inbound)" examples type-check (strict) and 
     await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir })).resolves.toBeDefined();
   }, 60_000);
 
-  it.each(['routes.ts', 'typed-claims.ts', 'observed.ts'])('%s runs', async (name) => {
+  it.each(['routes.ts', 'typed-claims.ts', 'observed.ts', 'verify-token.ts'])('%s runs', async (name) => {
     writeFileSync(join(dir, name), blocks.get(name)!);
     const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
     const { stderr } = await run(process.execPath, [tsx, name], { cwd: dir });
     expect(stderr).toBe('');
+  }, 30_000);
+});
+
+describe('README "Verifying without Express": createVerifier verifies a token from a real issuer as written', () => {
+  it('authenticate() returns the client and its scopes for a good token and rejects a bad one', async () => {
+    const { createLocalIssuer } = await import('express-m2m/testing');
+    const issuer = await createLocalIssuer();
+    try {
+      const blocks = files(section('Protecting routes (inbound)'));
+      writeFileSync(join(dir, 'verify-token.ts'), blocks.get('verify-token.ts')!);
+      const token = await issuer.accessToken({ clientId: 'billing', audience: 'https://orders.example.com', scope: 'read:orders write:orders' });
+      const wrongAudience = await issuer.accessToken({ audience: 'https://other.example.com' });
+      writeFileSync(join(dir, 'drive-verify.mts'), [
+        "import { authenticate, verifier } from './verify-token.ts';",
+        'console.log(await authenticate(process.env.TOKEN!));',
+        'await authenticate(process.env.BAD_TOKEN!).catch((error) => console.log(`${error.name} ${error.status} ${error.code}`));',
+        'verifier.close();',
+      ].join('\n'));
+      const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+      const { stdout, stderr } = await run(process.execPath, [tsx, 'drive-verify.mts'], {
+        cwd: dir,
+        env: { ...process.env, ISSUER_BASE_URL: issuer.url, TOKEN: token, BAD_TOKEN: wrongAudience },
+      });
+      expect(stderr).toBe('');
+      expect(stdout.trim().split('\n')).toEqual([
+        'billing@clients may read:orders, write:orders',
+        'InvalidTokenError 401 ERR_JWT_AUDIENCE',
+      ]);
+    } finally {
+      await issuer.close();
+    }
   }, 30_000);
 });
