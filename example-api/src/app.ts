@@ -120,7 +120,7 @@ export function createApp(options: AppOptions): ExampleApp {
 
   // The body is parsed only after the token and the scope are checked: an anonymous client never
   // gets its body parsed, and a malformed body from an authorized one is a JSON 400.
-  app.post('/api/orders', auth, requireScopes('write:orders'), express.json({ limit: MAX_BODY }), (req, res) => {
+  app.post('/api/orders', auth, requireScopes('write:orders'), express.json({ limit: MAX_BODY, strict: false }), (req, res) => {
     const parsed = parseNewOrder(req.body);
     if (!parsed.ok) {
       res.status(400).json(errorBody('invalid_order', parsed.problem));

@@ -192,12 +192,13 @@ export function describeApiContract(ctx: () => ContractContext): void {
       });
     }
 
-    it('a JSON string or number at the top level: 400 invalid_json (JSON bodies must be objects or arrays)', async () => {
-      for (const body of ['"widget"', '42']) {
+    it('valid JSON that is not an object (string, number, null): 400 invalid_order, not "invalid JSON"', async () => {
+      for (const body of ['"widget"', '42', 'null']) {
         const answer = await call(`${ctx().url}/api/orders`, {
           method: 'POST', token: ctx().fullToken, body, headers: { 'content-type': 'application/json' },
         });
-        expectJsonError(answer, 400, 'invalid_json');
+        expectJsonError(answer, 400, 'invalid_order');
+        expect(JSON.stringify(answer.body)).toContain('must be a JSON object');
       }
     });
 
