@@ -93,6 +93,14 @@ export interface ClientCredentialsOptions {
    * the lock; a lock that outlives twice its lifetime (not one of ours) is ignored. Default: that worst case.
    */
   lockDuration?: number;
+  /**
+   * Longest a caller of `getToken()`, `getTokenSet()` or `fetch` waits for a token. Past it the
+   * caller gets `ERR_TOKEN_TIMEOUT`; the request in flight goes on and its token serves later callers.
+   * Default: the worst case of one token request with its retries,
+   * `timeoutDuration x (maxRetries + 1) + retryMaxDelay x maxRetries` (+ `2 x timeoutDuration` for
+   * discovery) + 1 s: 41 s with the defaults. Lower it for request handlers (e.g. 5000).
+   */
+  deadlineDuration?: number;
   /** How long the shared cache is left alone after it failed (the provider uses its own memory meanwhile). Default 10000. */
   cacheRetryDuration?: number;
   /** Receives {@link OutboundEvent}s (never secrets or tokens). */
@@ -207,6 +215,7 @@ class ClientCredentialsProvider implements TokenProvider {
   private readonly retryMaxDelay: number;
   private readonly failureCooldownDuration: number;
   private readonly lockDuration: number;
+  private readonly deadlineDuration: number;
   private readonly cacheRetryDuration: number;
   private readonly onEvent: ((event: OutboundEvent) => void) | undefined;
   private readonly now: () => number;
@@ -314,6 +323,7 @@ class ClientCredentialsProvider implements TokenProvider {
     const holderWorstCase = this.timeoutDuration * (this.maxRetries + 1) + this.retryMaxDelay * this.maxRetries
       + (this.discovery === undefined ? 0 : 2 * this.timeoutDuration) + LOCK_SLACK;
     this.lockDuration = Math.max(checkDuration('lockDuration', options.lockDuration, holderWorstCase), holderWorstCase);
+    this.deadlineDuration = checkDuration('deadlineDuration', options.deadlineDuration, holderWorstCase);
     this.cacheRetryDuration = checkDuration('cacheRetryDuration', options.cacheRetryDuration, 10_000, true);
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') fail('"onEvent" must be a function');
     this.onEvent = options.onEvent;
@@ -392,9 +402,30 @@ class ClientCredentialsProvider implements TokenProvider {
         if (now >= current.refreshAt) this.refreshInBackground();
         return Promise.resolve(current.token);
       }
-      return this.singleFlight({ background: false, avoid: current.token.accessToken, rejected: true });
+      return this.withDeadline(this.singleFlight({ background: false, avoid: current.token.accessToken, rejected: true }));
     }
-    return this.singleFlight({ background: false, avoid: force ? rejected : undefined, rejected: force });
+    return this.withDeadline(this.singleFlight({ background: false, avoid: force ? rejected : undefined, rejected: force }));
+  }
+
+  /** The caller's view of a flight: it waits at most `deadlineDuration` (the flight itself goes on). */
+  private withDeadline(flight: Promise<CachedToken>): Promise<CachedToken> {
+    return new Promise<CachedToken>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TokenRequestError(
+        `no token from ${this.subject.endpoint} within deadlineDuration ${this.deadlineDuration} ms (the request goes on; later callers get its token)`,
+        { code: 'ERR_TOKEN_TIMEOUT', tokenEndpoint: this.subject.endpoint },
+      )), this.deadlineDuration);
+      timer.unref();
+      flight.then(
+        (token) => {
+          clearTimeout(timer);
+          resolve(token);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private singleFlight(mode: Mode): Promise<CachedToken> {

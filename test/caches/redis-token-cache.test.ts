@@ -228,7 +228,7 @@ describeRedis('Redis token cache (REDIS_URL)', () => {
       await redis.set(`${valueKey}:lock`, 'stuck-owner', 'PX', 60_000);
 
       // lock lifetime = the holder's worst case: 100 ms x 1 attempt + 1 s slack; given up after twice that
-      const { provider } = providerWith(cacheFor(), { timeoutDuration: 100, maxRetries: 0 });
+      const { provider } = providerWith(cacheFor(), { timeoutDuration: 100, maxRetries: 0, deadlineDuration: 10_000 });
       await expect(provider.getToken()).resolves.toEqual(expect.any(String));
       expect(issuer.counts.token).toBe(1);
       expect(await redis.get(`${valueKey}:lock`)).toBe('stuck-owner'); // never released someone else's lock

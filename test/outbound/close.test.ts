@@ -70,3 +70,28 @@ describe('close() cancels pending waits: callers are answered at once, nothing k
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   }, 30_000);
 });
+
+describe('deadlineDuration: a caller never waits longer than its deadline for a token', () => {
+  it('a hanging endpoint (60 s request timeout) -> getToken rejects with ERR_TOKEN_TIMEOUT at the 200 ms deadline; the request goes on', async () => {
+    issuer.setFault('token', { hang: true });
+    const provider = clientCredentials({
+      tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE,
+      timeoutDuration: 60_000, deadlineDuration: 200, sleep: async () => undefined,
+    });
+    try {
+      const error = await provider.getToken().then(() => undefined, (caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TokenRequestError);
+      expect(error).toMatchObject({ code: 'ERR_TOKEN_TIMEOUT', retryable: true });
+      expect((error as Error).message).toContain('deadlineDuration');
+      // the request in flight is joined, not repeated
+      await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_TIMEOUT' });
+      expect(issuer.counts.token).toBe(1);
+    } finally {
+      await provider.close();
+    }
+  }, 10_000);
+
+  it('a bad deadlineDuration fails at construction, naming the option', () => {
+    expect(() => clientCredentials({ tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, deadlineDuration: -1 })).toThrow(/"deadlineDuration"/);
+  });
+});
