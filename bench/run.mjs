@@ -240,6 +240,7 @@ async function main() {
     verifier: previous.verifier ?? null,
     memory: previous.memory ?? null,
     profile: previous.profile ?? null,
+    calibration: previous.calibration ?? null,
   };
   if (!opts.skip.has('inbound')) results.inbound = await runInbound(tmp);
   if (!opts.skip.has('verifier')) {
