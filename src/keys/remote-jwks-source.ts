@@ -17,6 +17,9 @@
  *   without a single usable key counts as a failed fetch, like HTML or a 500.
  * - An expired set with no outage known (an idle service) makes the next request wait for the
  *   refresh, so a key removed from the JWKS is not used again after its lifetime.
+ * - `freshUntil` says until when `getKey` keeps answering the same without fetching (the start of
+ *   the refresh-ahead window, or the end of a failure cooldown), so the verified-token cache
+ *   sends every token back through `getKey` then: refresh-ahead and expiry apply to cached tokens.
  */
 import type { KeyObject } from 'node:crypto';
 import { KeySourceUnavailableError } from '../errors/index.js';
@@ -56,6 +59,8 @@ export class RemoteJwksKeySource implements KeySource {
   private refreshAt = 0;
   private expiresAt = 0;
   private usableUntil = 0;
+  /** See {@link KeySource.freshUntil}: never later than `usableUntil`. */
+  private fresh = Number.NEGATIVE_INFINITY;
   private currentGeneration = 0;
   private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
   /** The latest fetch failed (cleared by a success). */
@@ -80,6 +85,10 @@ export class RemoteJwksKeySource implements KeySource {
     // what was verified with them.
     if (this.keySet !== undefined && this.now() >= this.usableUntil) this.dropKeySet();
     return this.currentGeneration;
+  }
+
+  get freshUntil(): number {
+    return this.fresh;
   }
 
   getKey(selector: KeySelector): KeyObject | Promise<KeyObject> {
@@ -220,7 +229,12 @@ export class RemoteJwksKeySource implements KeySource {
       this.emit({ type: 'keys.fetched', uri, keyCount: entries.length });
     } catch (caught) {
       const error = caught instanceof Error ? caught : new UpstreamError(`${this.uri} could not be fetched`, undefined, caught);
-      this.failure = { error, at: this.now() };
+      const at = this.now();
+      this.failure = { error, at };
+      // Nothing changes for a key that is found until the cooldown ends (no new fetch before).
+      if (this.keySet !== undefined) {
+        this.fresh = Math.min(this.usableUntil, Math.max(this.refreshAt, at + this.options.cooldownDuration));
+      }
       this.emit({ type: 'keys.fetch_failed', uri: this.uri, error });
       throw error;
     }
@@ -242,11 +256,13 @@ export class RemoteJwksKeySource implements KeySource {
     this.expiresAt = now + lifetime;
     this.refreshAt = this.expiresAt - Math.min(refreshAheadDuration, lifetime / 2);
     this.usableUntil = this.expiresAt + maxStale;
+    this.fresh = this.refreshAt;
     this.failure = undefined;
   }
 
   private dropKeySet(): void {
     this.keySet = undefined;
+    this.fresh = Number.NEGATIVE_INFINITY;
     this.currentGeneration += 1;
     this.unknownKids.clear();
   }

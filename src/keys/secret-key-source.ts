@@ -13,6 +13,7 @@ export class SecretKeySource implements KeySource {
   readonly kind = 'secret' as const;
   readonly algorithms: readonly string[];
   readonly generation = 1;
+  readonly freshUntil = Number.POSITIVE_INFINITY;
   private readonly key: KeyObject;
 
   constructor(secret: string | Uint8Array) {

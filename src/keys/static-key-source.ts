@@ -16,6 +16,7 @@ export class StaticKeySource implements KeySource {
   readonly kind = 'publicKey' as const;
   readonly algorithms: readonly string[];
   readonly generation = 1;
+  readonly freshUntil = Number.POSITIVE_INFINITY;
   private readonly keySet: KeySet;
   private readonly accepted: ReadonlySet<string>;
 

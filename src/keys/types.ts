@@ -37,6 +37,13 @@ export interface KeySource {
    * verified tokens can drop entries verified with keys that are gone.
    */
   readonly generation: number;
+  /**
+   * Until when (epoch milliseconds) the current keys stay fresh: before then, `getKey` gives the
+   * same answer for the same token without fetching anything. Caches of verified tokens must not
+   * serve an entry past it, so that refresh-ahead, expiry and removal of keys apply to cached
+   * tokens too. Absent means `Infinity` (keys that never change, like a static key).
+   */
+  readonly freshUntil?: number;
   /** Fetches whatever must be fetched (discovery, JWKS) now, so the first request doesn't wait. */
   warmUp(): Promise<void>;
   /** Stops background refresh timers. */

@@ -18,7 +18,7 @@ import { invalidToken } from './invalid-token.js';
 import { parseScopes } from './parse-scopes.js';
 import { resolveAlgorithms, resolveVerifierOptions } from './resolve-options.js';
 import type { JwtVerifier, ResolvedVerifierOptions, VerifiedToken, VerifierEvent, VerifierOptions } from './types.js';
-import { tokenHash, VerifiedTokenCache } from './verified-token-cache.js';
+import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
 import { verifySignature } from './verify-signature.js';
 
 /** A protected header that passed every header check, with what the key lookup and signature need. */
@@ -199,12 +199,13 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     }
     const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot)) as JWTPayload | undefined;
     if (payload === undefined) malformed('the token payload is not a base64url-encoded JSON object');
-    const nowSeconds = Math.floor(now() / 1000);
-    const window = checkClaims(payload, policy, issuer, nowSeconds);
+    const nowMs = now();
+    const window = checkClaims(payload, policy, issuer, Math.floor(nowMs / 1000));
     const scopes = Object.freeze(parseScopes(payload[scopeClaim], scopeClaim));
     const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
     if (cache !== undefined && hash !== undefined && keySource.generation === generation && cache.generation === generation) {
-      cache.set(hash, value, window);
+      // Capped at the keys' freshness: a cached token goes back through getKey when they may have changed.
+      cache.set(hash, value, validityInterval(window, keySource.freshUntil ?? Number.POSITIVE_INFINITY), nowMs);
     }
     return value;
   }
@@ -238,7 +239,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
         if (entries > 0) emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
       }
       hash = tokenHash(token);
-      const hit = cache.get(hash, Math.floor(now() / 1000));
+      const hit = cache.get(hash, now());
       if (hit !== undefined) return hit;
     }
     const firstDot = token.indexOf('.');

@@ -7,17 +7,32 @@
 import * as nodeCrypto from 'node:crypto';
 import type { VerifiedToken } from './types.js';
 
-/** One cached verification and the window (epoch seconds) in which it may be served. */
+/** One cached verification and the interval (epoch milliseconds) in which it may be served. */
 export interface CachedVerification {
   readonly value: VerifiedToken;
-  /** Served only while `now >= notBefore` (from `nbf` and `iat`, minus the tolerance). */
-  readonly notBefore: number;
-  /** Served only while `now < expiresBefore` (from `exp` plus the tolerance). */
-  readonly expiresBefore: number;
-  /** Served only while `now <= maxAgeUntil` (from `iat + maxTokenAge` plus the tolerance). */
-  readonly maxAgeUntil: number;
+  /** Served only while `nowMs >= validFrom`. */
+  readonly validFrom: number;
+  /** Served only while `nowMs < validUntil`. */
+  readonly validUntil: number;
   /** Insertion order, for the approximate LRU. */
   seq: number;
+}
+
+/**
+ * The interval (epoch milliseconds) in which the claim checks pass, from the window in whole
+ * seconds that `checkClaims` returns (the checks compare `floor(nowMs / 1000)`), capped at
+ * `freshUntil`: the time the key source's keys stop being fresh.
+ */
+export function validityInterval(
+  window: { notBefore: number; expiresBefore: number; maxAgeUntil: number },
+  freshUntil: number,
+): { validFrom: number; validUntil: number } {
+  // floor(ms/1000) >= nb  <=>  ms >= ceil(nb) * 1000;  floor(ms/1000) < eb  <=>  ms < ceil(eb) * 1000;
+  // floor(ms/1000) <= ma  <=>  ms < (floor(ma) + 1) * 1000.
+  return {
+    validFrom: Math.ceil(window.notBefore) * 1000,
+    validUntil: Math.min(Math.ceil(window.expiresBefore) * 1000, (Math.floor(window.maxAgeUntil) + 1) * 1000, freshUntil),
+  };
 }
 
 type HashFunction = (algorithm: string, data: string, encoding: 'base64') => string;
@@ -43,13 +58,13 @@ export class VerifiedTokenCache {
   }
 
   /**
-   * The cached verification for `hash` if it may be served at `nowSeconds`. An entry outside its
-   * window is dropped (the caller then verifies in full, which reports the precise reason).
+   * The cached verification for `hash` if it may be served at `nowMs`. An entry outside its
+   * interval is dropped (the caller then verifies in full, which reports the precise reason).
    */
-  get(hash: string, nowSeconds: number): VerifiedToken | undefined {
+  get(hash: string, nowMs: number): VerifiedToken | undefined {
     const entry = this.entries.get(hash);
     if (entry === undefined) return undefined;
-    if (nowSeconds < entry.notBefore || nowSeconds >= entry.expiresBefore || nowSeconds > entry.maxAgeUntil) {
+    if (nowMs < entry.validFrom || nowMs >= entry.validUntil) {
       this.entries.delete(hash);
       return undefined;
     }
@@ -64,7 +79,8 @@ export class VerifiedTokenCache {
   }
 
   /** Stores a verification that passed every check; evicts the least recently used entry when full. */
-  set(hash: string, value: VerifiedToken, window: { notBefore: number; expiresBefore: number; maxAgeUntil: number }): void {
+  set(hash: string, value: VerifiedToken, interval: { validFrom: number; validUntil: number }, nowMs: number): void {
+    if (nowMs >= interval.validUntil) return;
     if (this.entries.has(hash)) this.entries.delete(hash);
     else if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
@@ -72,9 +88,8 @@ export class VerifiedTokenCache {
     }
     this.entries.set(hash, {
       value,
-      notBefore: window.notBefore,
-      expiresBefore: window.expiresBefore,
-      maxAgeUntil: window.maxAgeUntil,
+      validFrom: interval.validFrom,
+      validUntil: interval.validUntil,
       seq: ++this.seq,
     });
   }
