@@ -39,7 +39,7 @@ if (results.verifier?.rows) {
   out.push(`| verifier, one thread, no HTTP | verifications/s | µs each | share of the crypto limit |`);
   out.push('|---|---:|---:|---:|');
   for (const r of v.rows) out.push(`| ${r.name} | ${r.perSecond} | ${r.usPerOp} | ${r.ofCryptoLimit === undefined ? '' : r.ofCryptoLimit.toFixed(2)} |`);
-  out.push('');
+  out.push('', `Measured ${v.date.slice(0, 16).replace('T', ' ')} UTC, pinned to CPU 0: ${v.rounds} rounds of ${v.sliceMs} ms per mode, medians; the share of the crypto limit is taken per round against \`node:crypto\` in the same round. Pools of ${v.pool.toLocaleString('en')} tokens, express-m2m's verified-token cache set to ${v.cacheEntries.toLocaleString('en')} entries so that the distinct-token modes miss it.`, '');
 }
 if (outbound?.rows) {
   out.push(`### Outbound: ${outbound.calls} concurrent "get a token + call" on a cold start`, '');
@@ -48,7 +48,7 @@ if (outbound?.rows) {
   for (const r of outbound.rows) {
     out.push(r.skipped ? `| ${r.name} | | skipped: ${r.skipped} | |` : `| ${r.name} | ${r.processes} | ${r.tokenEndpointHits} | ${r.totalMs} ms |`);
   }
-  out.push('');
+  out.push('', `Measured ${outbound.date.slice(0, 16).replace('T', ' ')} UTC. Each client runs in fresh processes with a client of its own registered at the local issuer; all ${outbound.calls} calls start at once and each gets a token, then calls a local downstream server.`, '');
 }
 if (memory?.runs) {
   out.push(`### Memory: ${memory.tokens.toLocaleString('en')} distinct tokens through requireAuth`, '');
@@ -57,6 +57,7 @@ if (memory?.runs) {
   for (const r of memory.runs) {
     out.push(`| ${r.label ?? `verified-token cache ${r.verifiedTokenCache}`} | ${r.baseline.rssMB} → ${r.final.rssMB} MB | ${r.baseline.heapUsedMB} → ${r.final.heapUsedMB} MB | +${r.maxHeapGrowthMB} MB |`);
   }
+  out.push('', `Measured ${memory.date.slice(0, 16).replace('T', ' ')} UTC: tokens sent through \`requireAuth\` over 32 keep-alive connections, in a server process of its own (\`--expose-gc\`), memory read after full collections at ten checkpoints.`);
   if (memory.largeCacheCostMB !== undefined) {
     out.push('', `The verified-token cache stops growing at its ${memory.cacheMaxEntries.toLocaleString('en')} entries: about ${memory.cacheCostMB} MB of heap with ${memory.tokenLength}-character tokens (${memory.cacheCostPerEntryKB} KB an entry), about ${memory.largeCacheCostMB} MB with ${memory.largeTokenLength}-character tokens (${memory.largeCacheCostPerEntryKB} KB an entry, near the default \`maxTokenLength\` of 8192).`);
   }
