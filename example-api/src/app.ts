@@ -5,6 +5,7 @@
 import express, { type Express, type Response } from 'express';
 import {
   authErrorHandler,
+  getOutbound,
   outboundAuth,
   OutboundTokenError,
   requireAuth,
@@ -78,7 +79,7 @@ export function createApp(options: AppOptions): ExampleApp {
   const auth: RequireAuthMiddleware = requireAuth(options.auth);
   const orders = new OrderStore();
   const downstream = options.downstream;
-  // One outbound client, built once: `req.outbound.fetch(DOWNSTREAM, path)` attaches its token.
+  // One outbound client, built once: `getOutbound(req).fetch(DOWNSTREAM, path)` attaches its token.
   const target = downstream === undefined ? undefined : new URL(downstream.url);
   const outbound: OutboundAuthMiddleware | undefined = downstream === undefined || target === undefined ? undefined : outboundAuth({
     // The service's base URL is DOWNSTREAM_URL's origin; its path and query are what the route fetches.
@@ -133,7 +134,7 @@ export function createApp(options: AppOptions): ExampleApp {
   if (outbound !== undefined && target !== undefined && downstream !== undefined) {
     const path = `${target.pathname}${target.search}`;
     app.get('/api/downstream', auth, outbound, async (req, res) => {
-      await callDownstream(res, () => req.outbound.fetch(DOWNSTREAM, path, {
+      await callDownstream(res, () => getOutbound(req).fetch(DOWNSTREAM, path, {
         headers: { accept: 'application/json' },
         redirect: 'error',
         signal: AbortSignal.timeout(downstream.timeoutDuration ?? 10_000),

@@ -1,6 +1,6 @@
 /**
  * `outboundAuth()`: Express middleware that gives every route handler authenticated clients for the
- * downstream services it calls (`req.outbound.fetch('billing', '/invoices')`). Token providers are
+ * downstream services it calls (`getOutbound(req).fetch('billing', '/invoices')`). Token providers are
  * built once, when the middleware is created, never per request. Works with Express 4 and 5.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -78,10 +78,42 @@ export type OutboundClients = {
 declare global {
   namespace Express {
     interface Request {
-      /** Authenticated clients of downstream services, set by `outboundAuth()` (express-m2m). */
-      outbound: OutboundClients;
+      /**
+       * Authenticated clients of downstream services, set by `outboundAuth()` (express-m2m). Undefined
+       * on routes the middleware does not run for: read it with `getOutbound(req)`, which throws a
+       * clear error there instead.
+       */
+      outbound?: OutboundClients;
     }
   }
+}
+
+/**
+ * The downstream clients `outboundAuth()` put on this request (`req.outbound`), typed; throws a
+ * `TypeError` naming the cause when the middleware did not run for this route (a setup mistake).
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { getOutbound, outboundAuth } from 'express-m2m';
+ *
+ * const app = express();
+ * app.use(outboundAuth({
+ *   defaults: { tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'orders', clientSecret: 'placeholder' },
+ *   services: { billing: { baseUrl: 'https://billing.example.com', audience: 'https://billing.example.com' } },
+ * }));
+ * app.get('/invoices', async (req, res) => {
+ *   const response = await getOutbound(req).fetch('billing', '/invoices');
+ *   res.status(response.status).json(await response.json());
+ * });
+ * ```
+ */
+export function getOutbound(req: { outbound?: OutboundClients }): OutboundClients {
+  const outbound = req.outbound;
+  if (outbound === undefined) {
+    throw new TypeError('getOutbound: req.outbound is not set: mount outboundAuth() before this route');
+  }
+  return outbound;
 }
 
 /** The middleware returned by {@link outboundAuth}, with the clients for use outside requests. */
@@ -165,7 +197,7 @@ function wrapTokenError(service: string, error: unknown): never {
  * @example
  * ```ts
  * import express from 'express';
- * import { outboundAuth } from 'express-m2m';
+ * import { getOutbound, outboundAuth } from 'express-m2m';
  *
  * const app = express();
  * app.use(outboundAuth({
@@ -179,7 +211,7 @@ function wrapTokenError(service: string, error: unknown): never {
  *   },
  * }));
  * app.get('/orders/:id/invoice', async (req, res) => {
- *   const response = await req.outbound.fetch('billing', `/invoices?order=${encodeURIComponent(req.params.id)}`);
+ *   const response = await getOutbound(req).fetch('billing', `/invoices?order=${encodeURIComponent(req.params.id)}`);
  *   res.status(response.status).json(await response.json());
  * });
  * ```

