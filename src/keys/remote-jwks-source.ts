@@ -46,7 +46,6 @@ export interface RemoteJwksSourceOptions {
 }
 
 export class RemoteJwksKeySource implements KeySource {
-  readonly kind = 'jwks' as const;
   readonly algorithms: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
   private readonly jwksUri: string | (() => Promise<string>);

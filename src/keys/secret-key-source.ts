@@ -10,7 +10,6 @@ import type { KeySelector, KeySource } from './types.js';
 const MIN_SECRET_BYTES = MIN_HMAC_KEY_BYTES.HS256!;
 
 export class SecretKeySource implements KeySource {
-  readonly kind = 'secret' as const;
   readonly algorithms: readonly string[];
   readonly generation = 1;
   readonly freshUntil = Number.POSITIVE_INFINITY;

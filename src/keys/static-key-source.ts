@@ -13,7 +13,6 @@ import type { KeySelector, KeySource } from './types.js';
 const WHERE = 'the configured public key(s)';
 
 export class StaticKeySource implements KeySource {
-  readonly kind = 'publicKey' as const;
   readonly algorithms: readonly string[];
   readonly generation = 1;
   readonly freshUntil = Number.POSITIVE_INFINITY;

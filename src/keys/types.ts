@@ -48,6 +48,4 @@ export interface KeySource {
   warmUp(): Promise<void>;
   /** Stops background refresh timers. */
   close?(): void;
-  /** What kind of source this is (informational; absent on third-party sources). */
-  readonly kind?: 'jwks' | 'publicKey' | 'secret';
 }

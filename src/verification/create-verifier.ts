@@ -143,7 +143,15 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   let expectedIssuer = resolved.issuer;
   const cache = resolved.verifiedTokenCache === false
     ? undefined
-    : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, keySource.generation);
+    : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, (entries) => {
+      emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
+    });
+  /**
+   * Built-in key sources answer from the key set current when the key is handed over, so a
+   * verification belongs to the generation read then (the first token after a key-set change is
+   * cached). A custom source promises nothing: its generation must not change during the lookup.
+   */
+  const generationAtKey = options.keySource === undefined;
   const headers = new Map<string, CheckedHeader>();
   const fits = new WeakMap<KeyObject, Set<AlgorithmSpec>>();
 
@@ -203,9 +211,9 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     const window = checkClaims(payload, policy, issuer, Math.floor(nowMs / 1000));
     const scopes = Object.freeze(parseScopes(payload[scopeClaim], scopeClaim));
     const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
-    if (cache !== undefined && hash !== undefined && keySource.generation === generation && cache.generation === generation) {
+    if (cache !== undefined && hash !== undefined && (generationAtKey || keySource.generation === generation)) {
       // Capped at the keys' freshness: a cached token goes back through getKey when they may have changed.
-      cache.set(hash, value, validityInterval(window, keySource.freshUntil ?? Number.POSITIVE_INFINITY), nowMs);
+      cache.set(hash, value, validityInterval(window, keySource.freshUntil ?? Number.POSITIVE_INFINITY), nowMs, generation);
     }
     return value;
   }
@@ -219,12 +227,18 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     hash: string | undefined,
     generation: number,
   ): Promise<VerifiedToken> {
+    let keyGeneration = generation;
     // Both awaited together: a key lookup that fails while discovery is pending is never left unhandled.
     const [issuer, resolvedKey] = await Promise.all([
       expectedIssuer ?? discover().then((metadata) => (expectedIssuer = metadata.issuer)),
-      key,
+      isPromiseLike(key) && generationAtKey
+        ? key.then((value) => {
+          keyGeneration = keySource.generation;
+          return value;
+        })
+        : key,
     ]);
-    return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, generation);
+    return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, keyGeneration);
   }
 
   function verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
@@ -232,22 +246,17 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     if (token.length > maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${maxTokenLength} characters`);
     let hash: string | undefined;
     if (cache !== undefined) {
-      const generation = keySource.generation;
-      if (cache.generation !== generation) {
-        const entries = cache.clear();
-        cache.generation = generation;
-        if (entries > 0) emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
-      }
       hash = tokenHash(token);
-      const hit = cache.get(hash, now());
+      const hit = cache.get(hash, now(), keySource.generation);
       if (hit !== undefined) return hit;
     }
     const firstDot = token.indexOf('.');
     const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1);
     if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
     const checked = checkHeader(token.slice(0, firstDot));
-    const generation = keySource.generation;
+    const before = keySource.generation;
     const key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid });
+    const generation = generationAtKey ? keySource.generation : before;
     if (expectedIssuer === undefined || isPromiseLike(key)) {
       return finishLater(token, firstDot, secondDot, checked, key, hash, generation);
     }

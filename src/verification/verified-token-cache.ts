@@ -1,8 +1,9 @@
 /**
  * Internal: the verified-token cache. Bounded (approximate LRU over a `Map`), keyed by the SHA-256
  * of the token (never the token itself), holding only tokens that passed every check, each with
- * the time window in which the uncached checks would pass too. Flushed when the key source's
- * `generation` changes.
+ * the time interval in which the uncached checks would pass too. It owns the key-source
+ * generation its entries were verified under: a lookup or store under another generation drops
+ * every entry first.
  */
 import * as nodeCrypto from 'node:crypto';
 import type { VerifiedToken } from './types.js';
@@ -47,21 +48,31 @@ export class VerifiedTokenCache {
   private readonly entries = new Map<string, CachedVerification>();
   private seq = 0;
   /** The key-source generation the entries were verified under. */
-  generation: number;
+  private generation: number | undefined;
 
-  constructor(readonly maxEntries: number, generation: number) {
+  /** `onFlush` is told how many entries a generation change dropped (when there were any). */
+  constructor(
+    private readonly maxEntries: number,
+    private readonly onFlush: (entries: number) => void,
+  ) {}
+
+  /** Drops every entry when `generation` is not the one they were verified under. */
+  private adopt(generation: number): void {
+    if (generation === this.generation) return;
     this.generation = generation;
-  }
-
-  get size(): number {
-    return this.entries.size;
+    const entries = this.clear();
+    if (entries > 0) this.onFlush(entries);
   }
 
   /**
    * The cached verification for `hash` if it may be served at `nowMs`. An entry outside its
    * interval is dropped (the caller then verifies in full, which reports the precise reason).
    */
-  get(hash: string, nowMs: number): VerifiedToken | undefined {
+  get(hash: string, nowMs: number, generation: number): VerifiedToken | undefined {
+    if (generation !== this.generation) {
+      this.adopt(generation);
+      return undefined;
+    }
     const entry = this.entries.get(hash);
     if (entry === undefined) return undefined;
     if (nowMs < entry.validFrom || nowMs >= entry.validUntil) {
@@ -78,9 +89,19 @@ export class VerifiedTokenCache {
     return entry.value;
   }
 
-  /** Stores a verification that passed every check; evicts the least recently used entry when full. */
-  set(hash: string, value: VerifiedToken, interval: { validFrom: number; validUntil: number }, nowMs: number): void {
+  /**
+   * Stores a verification that passed every check with a key of key-source `generation`; evicts
+   * the least recently used entry when full.
+   */
+  set(
+    hash: string,
+    value: VerifiedToken,
+    interval: { validFrom: number; validUntil: number },
+    nowMs: number,
+    generation: number,
+  ): void {
     if (nowMs >= interval.validUntil) return;
+    this.adopt(generation);
     if (this.entries.has(hash)) this.entries.delete(hash);
     else if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();

@@ -84,7 +84,8 @@ describe('jwks durations', () => {
 
   test('valid options construct without any request', () => {
     const source = createKeySource({ jwksUri: JWKS_URI, jwks: { cooldownDuration: 0, maxStale: 0 } });
-    expect(source.kind).toBe('jwks');
+    expect(source.algorithms).toContain('RS256');
     expect(source.generation).toBe(0);
+    expect(source.freshUntil).toBe(Number.NEGATIVE_INFINITY);
   });
 });

@@ -113,3 +113,26 @@ describe('cached tokens never outlive the freshness of the keys that verified th
     }
   });
 });
+
+describe('the first token verified after a key-set change is cached (C10)', () => {
+  test('the token whose verification fetched the JWKS, and the first one after a rotation, are served from the cache next', async () => {
+    let clock = Date.now();
+    const issuer = await createLocalIssuer({ now: () => clock });
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUD, jwksUri: issuer.jwksUri, now: () => clock });
+    try {
+      const token = await issuer.accessToken({ clientId: 'c', audience: AUD });
+      const first = await verifier.verify(token);
+      expect(verifier.verify(token)).toBe(first);
+
+      issuer.rotateKeys({ keepPrevious: false });
+      clock += 31_000; // past the unknown-kid cooldown
+      const rotated = await issuer.accessToken({ clientId: 'c', audience: AUD });
+      const afterRotation = await verifier.verify(rotated); // unknown kid -> refetch -> new key set
+      expect(verifier.verify(rotated)).toBe(afterRotation);
+      expect(issuer.counts.jwks).toBe(2);
+    } finally {
+      verifier.close();
+      await issuer.close();
+    }
+  });
+});
