@@ -1,7 +1,17 @@
 /** The default token cache: a bounded least-recently-used map in this process. */
 import type { CachedToken, TokenCache } from './token-cache.js';
 
-/** Options of {@link MemoryTokenCache}. */
+/**
+ * Options of {@link MemoryTokenCache}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTokenCache, type MemoryTokenCacheOptions } from 'express-m2m';
+ *
+ * const options: MemoryTokenCacheOptions = { maxEntries: 100 };
+ * const cache = new MemoryTokenCache(options);
+ * ```
+ */
 export interface MemoryTokenCacheOptions {
   /** Most tokens kept; the least recently used goes first. Default 1000. */
   maxEntries?: number;

@@ -3,7 +3,17 @@
  * of token sets under opaque keys, with optional lock primitives for a cross-process single-flight.
  */
 
-/** What a token cache stores: one access token and when it stops being valid. Never the client secret. */
+/**
+ * What a token cache stores: one access token and when it stops being valid. Never the client secret.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTokenCache, type CachedToken } from 'express-m2m';
+ *
+ * const token: CachedToken = { accessToken: 'eyJ...', tokenType: 'Bearer', obtainedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
+ * await new MemoryTokenCache().set('key', token, 3_540_000);
+ * ```
+ */
 export interface CachedToken {
   /** The access token. A secret: never log it. */
   accessToken: string;
@@ -21,6 +31,14 @@ export interface CachedToken {
  * What a process that failed to get a token shares with the others through the cache (issue 3:
  * N replicas against a failing endpoint make the requests of one). Never a secret, never a token,
  * never the server's free text: a stable code, the HTTP status and the OAuth `error` only.
+ *
+ * @example
+ * ```ts
+ * import type { SharedTokenFailure } from 'express-m2m';
+ *
+ * // what a Redis store holds under `<key>:failed` for the failure cooldown
+ * const failure: SharedTokenFailure = { code: 'ERR_TOKEN_REJECTED', status: 401, error: 'invalid_client', until: Date.now() + 5000 };
+ * ```
  */
 export interface SharedTokenFailure {
   /** The `TokenRequestError` code, e.g. `ERR_TOKEN_REJECTED`. */
@@ -33,7 +51,24 @@ export interface SharedTokenFailure {
   until: number;
 }
 
-/** A held lock of {@link TokenCache.lock}. */
+/**
+ * A held lock of {@link TokenCache.lock}.
+ *
+ * @example
+ * ```ts
+ * import { RedisTokenCache } from 'express-m2m/redis';
+ *
+ * const cache = new RedisTokenCache({ url: 'redis://127.0.0.1:6379' });
+ * const lock = await cache.lock('some-key', 30_000);
+ * if (lock !== undefined) {
+ *   try {
+ *     // fetch the token and store it
+ *   } finally {
+ *     await lock.release();
+ *   }
+ * }
+ * ```
+ */
 export interface TokenCacheLock {
   /** Releases the lock if this holder still owns it (a lock that expired and was taken by another is left alone). */
   release(): Promise<void>;

@@ -10,22 +10,46 @@ import { TokenRequestError } from '../outbound/token-request-error.js';
 import type { TokenProvider } from '../outbound/types.js';
 
 /**
- * Augment this interface to type the service names (`req.outbound.billing`, `req.outbound.fetch('billing', ...)`):
+ * Augment this interface to type the service names (`getOutbound(req).billing`,
+ * `getOutbound(req).fetch('billing', ...)`). Left empty, any string is accepted and unknown names
+ * throw at run time.
  *
+ * @example
  * ```ts
  * declare module 'express-m2m' {
  *   interface OutboundServiceRegistry { billing: true; ledger: true }
  * }
  * ```
- * Left empty, any string is accepted and unknown names throw at run time.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface OutboundServiceRegistry {}
 
-/** A service name: the keys of {@link OutboundServiceRegistry}, or any string when it is empty. */
+/**
+ * A service name: the keys of {@link OutboundServiceRegistry}, or any string when it is empty.
+ *
+ * @example
+ * ```ts
+ * import type { OutboundServiceName } from 'express-m2m';
+ *
+ * const service: OutboundServiceName = 'billing'; // checked against OutboundServiceRegistry when it is augmented
+ * ```
+ */
 export type OutboundServiceName = [keyof OutboundServiceRegistry] extends [never] ? string : keyof OutboundServiceRegistry & string;
 
-/** One downstream service: where it is, and how to get tokens for it. */
+/**
+ * One downstream service: where it is, and how to get tokens for it.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type OutboundServiceOptions } from 'express-m2m';
+ *
+ * const billing: OutboundServiceOptions = { baseUrl: 'https://billing.example.com/api', audience: 'https://billing.example.com', scope: 'invoices:read' };
+ * const ledger: OutboundServiceOptions = {
+ *   baseUrl: 'https://ledger.example.com',
+ *   provider: clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder' }),
+ * };
+ * ```
+ */
 export interface OutboundServiceOptions extends Partial<ClientCredentialsOptions> {
   /** Base URL the service's paths are resolved against, e.g. `https://billing.internal/api`. Required. */
   baseUrl: string;
@@ -36,7 +60,20 @@ export interface OutboundServiceOptions extends Partial<ClientCredentialsOptions
   provider?: TokenProvider;
 }
 
-/** Options of {@link outboundAuth}. */
+/**
+ * Options of {@link outboundAuth}.
+ *
+ * @example
+ * ```ts
+ * import { outboundAuth, type OutboundAuthOptions } from 'express-m2m';
+ *
+ * const options: OutboundAuthOptions = {
+ *   defaults: { tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'orders', clientSecret: 'placeholder' },
+ *   services: { billing: { baseUrl: 'https://billing.example.com', audience: 'https://billing.example.com' } },
+ * };
+ * const outbound = outboundAuth(options);
+ * ```
+ */
 export interface OutboundAuthOptions {
   /** The downstream services by name. Required, at least one. */
   services: Record<string, OutboundServiceOptions>;
@@ -49,7 +86,20 @@ export interface OutboundAuthOptions {
   defaults?: Partial<ClientCredentialsOptions>;
 }
 
-/** An authenticated client for one downstream service. */
+/**
+ * An authenticated client for one downstream service.
+ *
+ * @example
+ * ```ts
+ * import { getOutbound, type OutboundServiceClient } from 'express-m2m';
+ * import type { Request } from 'express';
+ *
+ * async function invoices(req: Request): Promise<unknown> {
+ *   const billing: OutboundServiceClient = getOutbound(req).service('billing');
+ *   return (await billing.fetch('/invoices')).json();
+ * }
+ * ```
+ */
 export interface OutboundServiceClient {
   /** The service name. */
   readonly name: string;
@@ -67,7 +117,18 @@ export interface OutboundServiceClient {
   getToken(): Promise<string>;
 }
 
-/** What `req.outbound` holds: a `fetch` by service name, and the clients by name. */
+/**
+ * What `req.outbound` holds: a `fetch` by service name, and the clients by name.
+ *
+ * @example
+ * ```ts
+ * import { getOutbound, type OutboundClients } from 'express-m2m';
+ * import type { Request } from 'express';
+ *
+ * const clientsOf = (req: Request): OutboundClients => getOutbound(req);
+ * // clientsOf(req).fetch('billing', '/invoices'), clientsOf(req).service('billing').getToken()
+ * ```
+ */
 export type OutboundClients = {
   /** `req.outbound.fetch('billing', '/invoices')`: fetch a path of a named service with its token. */
   fetch(service: OutboundServiceName, path: string, init?: RequestInit): Promise<Response>;
@@ -116,7 +177,21 @@ export function getOutbound(req: { outbound?: OutboundClients }): OutboundClient
   return outbound;
 }
 
-/** The middleware returned by {@link outboundAuth}, with the clients for use outside requests. */
+/**
+ * The middleware returned by {@link outboundAuth}, with the clients for use outside requests.
+ *
+ * @example
+ * ```ts
+ * import { outboundAuth } from 'express-m2m';
+ *
+ * const outbound = outboundAuth({
+ *   defaults: { tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'orders', clientSecret: 'placeholder' },
+ *   services: { billing: { baseUrl: 'https://billing.example.com' } },
+ * });
+ * await outbound.clients.service('billing').getToken(); // e.g. a start-up check, outside any request
+ * process.on('SIGTERM', () => void outbound.close());
+ * ```
+ */
 export interface OutboundAuthMiddleware {
   (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   /** The same object handlers get as `req.outbound` (for jobs and start-up checks). */

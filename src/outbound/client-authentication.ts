@@ -6,10 +6,31 @@ import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey as NodeJ
 import { SignJWT, type JWK } from 'jose';
 import { algorithmsForKey, keyMismatch } from '../keys/algorithms.js';
 
-/** How the client authenticates at the token endpoint. */
+/**
+ * How the client authenticates at the token endpoint.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type ClientAuthMethod } from 'express-m2m';
+ *
+ * const authMethod: ClientAuthMethod = 'client_secret_post';
+ * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', authMethod });
+ * ```
+ */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
-/** A private key for `private_key_jwt`: a PKCS#8 PEM string, a private JWK or a node `KeyObject`. */
+/**
+ * A private key for `private_key_jwt`: a PKCS#8 PEM string, a private JWK or a node `KeyObject`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { clientCredentials, type ClientPrivateKey } from 'express-m2m';
+ *
+ * const privateKey: ClientPrivateKey = readFileSync('client-key.pem', 'utf8'); // PKCS#8 PEM
+ * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', privateKey, privateKeyKid: 'key-1' });
+ * ```
+ */
 export type ClientPrivateKey = string | JWK | KeyObject;
 
 /** The headers and body parameters that authenticate one token request. */

@@ -23,7 +23,25 @@ import { effectiveMargin, isCachedToken, isUsable, refreshPoint, tokenExpiry } f
 import { TokenRequestError, type TokenRequestErrorCode } from './token-request-error.js';
 import type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './types.js';
 
-/** Options of {@link clientCredentials}. Durations are in milliseconds. */
+/**
+ * Options of {@link clientCredentials}. Durations are in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type ClientCredentialsOptions } from 'express-m2m';
+ *
+ * const options: ClientCredentialsOptions = {
+ *   issuerBaseURL: 'https://auth.example.com/', // or tokenEndpoint
+ *   clientId: 'orders-service',
+ *   clientSecret: process.env.ORDERS_CLIENT_SECRET ?? 'placeholder',
+ *   audience: 'https://billing.example.com',
+ *   scope: ['invoices:read'],
+ *   deadlineDuration: 5000, // a request handler waits at most 5 s for a token
+ *   onEvent: (event) => console.log(event.type),
+ * };
+ * const billing = clientCredentials(options);
+ * ```
+ */
 export interface ClientCredentialsOptions {
   /** Token endpoint URL. Give this or `issuerBaseURL`. */
   tokenEndpoint?: string;

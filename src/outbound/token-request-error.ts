@@ -3,7 +3,19 @@
  * HTTP status, a stable `code`) and never carries the client secret, the client assertion or a token.
  */
 
-/** Stable codes of {@link TokenRequestError}, to branch on. */
+/**
+ * Stable codes of {@link TokenRequestError}, to branch on.
+ *
+ * @example
+ * ```ts
+ * import { TokenRequestError } from 'express-m2m';
+ *
+ * function isRetryLater(error: unknown): boolean {
+ *   return error instanceof TokenRequestError
+ *     && (error.code === 'ERR_TOKEN_RATE_LIMITED' || error.code === 'ERR_TOKEN_ENDPOINT_FAILED' || error.code === 'ERR_TOKEN_TIMEOUT');
+ * }
+ * ```
+ */
 export type TokenRequestErrorCode =
   /** The authorization server answered 4xx with an OAuth error (e.g. `invalid_client`). Not retried. */
   | 'ERR_TOKEN_REJECTED'
@@ -27,7 +39,18 @@ export type TokenRequestErrorCode =
   /** The provider was closed. */
   | 'ERR_TOKEN_PROVIDER_CLOSED';
 
-/** Fields of a {@link TokenRequestError}. */
+/**
+ * Fields of a {@link TokenRequestError}.
+ *
+ * @example
+ * ```ts
+ * import { TokenRequestError, type TokenRequestErrorDetails } from 'express-m2m';
+ *
+ * // e.g. in a custom TokenProvider or a test double
+ * const details: TokenRequestErrorDetails = { code: 'ERR_TOKEN_REJECTED', error: 'invalid_client', status: 401 };
+ * const error = new TokenRequestError('token endpoint answered HTTP 401 invalid_client', details);
+ * ```
+ */
 export interface TokenRequestErrorDetails {
   code: TokenRequestErrorCode;
   /** OAuth `error` from the response body (RFC 6749 section 5.2), when there was one. */

@@ -2,10 +2,32 @@
 import type { CachedToken } from '../caches/token-cache.js';
 import type { TokenRequestError } from './token-request-error.js';
 
-/** A token with its expiry, as {@link TokenProvider.getTokenSet} returns it. */
+/**
+ * A token with its expiry, as {@link TokenProvider.getTokenSet} returns it.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type TokenSet } from 'express-m2m';
+ *
+ * const provider = clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder' });
+ * const set: TokenSet = await provider.getTokenSet();
+ * console.log(set.tokenType, new Date(set.expiresAt).toISOString(), set.scope);
+ * ```
+ */
 export type TokenSet = Readonly<CachedToken>;
 
-/** Options of {@link TokenProvider.getToken}. */
+/**
+ * Options of {@link TokenProvider.getToken}.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type GetTokenOptions } from 'express-m2m';
+ *
+ * const provider = clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder' });
+ * const options: GetTokenOptions = { forceRefresh: true }; // e.g. after a downstream refused the token
+ * const token = await provider.getToken(options);
+ * ```
+ */
 export interface GetTokenOptions {
   /** Ignore the token at hand and get a new one (joins a request already in flight). Default false. */
   forceRefresh?: boolean;
@@ -46,7 +68,17 @@ export interface TokenProvider {
   close(): Promise<void>;
 }
 
-/** Fields every {@link OutboundEvent} carries: which token it is about (never the secret or the token). */
+/**
+ * Fields every {@link OutboundEvent} carries: which token it is about (never the secret or the token).
+ *
+ * @example
+ * ```ts
+ * import type { OutboundEvent, OutboundEventSubject } from 'express-m2m';
+ *
+ * const label = ({ clientId, audience, endpoint }: OutboundEventSubject) => `${clientId} -> ${audience ?? '-'} @ ${endpoint}`;
+ * const onEvent = (event: OutboundEvent) => console.log(event.type, label(event));
+ * ```
+ */
 export interface OutboundEventSubject {
   clientId: string;
   audience: string | undefined;

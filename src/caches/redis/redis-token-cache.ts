@@ -10,7 +10,22 @@ import { Redis } from 'ioredis';
 import type { CachedToken, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
 import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
 
-/** Options of {@link redisTokenCache}. Give `client` or `url`. */
+/**
+ * Options of {@link redisTokenCache}. Give `client` or `url`.
+ *
+ * @example
+ * ```ts
+ * import { redisTokenCache, type RedisTokenCacheOptions } from 'express-m2m/redis';
+ *
+ * const options: RedisTokenCacheOptions = {
+ *   url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+ *   keyPrefix: 'orders:token:',
+ *   encryptionKey: process.env.TOKEN_CACHE_KEY ?? 'a placeholder passphrase of 32+ characters',
+ *   operationTimeout: 500,
+ * };
+ * const cache = redisTokenCache(options);
+ * ```
+ */
 export interface RedisTokenCacheOptions {
   /** An ioredis client to use (it is not closed by `close()`). */
   client?: Redis;

@@ -8,7 +8,18 @@ const PREFIX = 'enc1.';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** A key for {@link encryptValue}: 32 random bytes, or a passphrase of at least 32 characters (stretched with HKDF-SHA256). */
+/**
+ * A key for {@link encryptValue}: 32 random bytes, or a passphrase of at least 32 characters (stretched with HKDF-SHA256).
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from 'node:crypto';
+ * import { redisTokenCache, type EncryptionKey } from 'express-m2m/redis';
+ *
+ * const encryptionKey: EncryptionKey = process.env.TOKEN_CACHE_KEY ?? randomBytes(32); // share it between replicas
+ * const cache = redisTokenCache({ url: 'redis://127.0.0.1:6379', encryptionKey });
+ * ```
+ */
 export type EncryptionKey = string | Uint8Array;
 
 /** Turns the `encryptionKey` option into 32 key bytes. Throws a TypeError naming the option. */
