@@ -79,10 +79,11 @@ export class RemoteJwksKeySource implements KeySource {
     this.uri = typeof options.jwksUri === 'string' ? options.jwksUri : UNRESOLVED_URI;
   }
 
+  /**
+   * A plain read. Keys past their stale window are dropped (and the generation bumped) by the
+   * lookup that finds them so; caches never serve past `freshUntil`, which is never later.
+   */
   get generation(): number {
-    // Keys past their stale window are no longer trusted: caches keyed by generation must drop
-    // what was verified with them.
-    if (this.keySet !== undefined && this.now() >= this.usableUntil) this.dropKeySet();
     return this.currentGeneration;
   }
 
@@ -90,10 +91,10 @@ export class RemoteJwksKeySource implements KeySource {
     return this.fresh;
   }
 
-  getKey(selector: KeySelector): KeyObject | Promise<KeyObject> {
+  getKey(selector: KeySelector, now?: number): KeyObject | Promise<KeyObject> {
     const { alg } = selector;
     if (!ALGORITHMS.has(alg)) throw algNotSupported(alg, this.algorithms, WHERE);
-    return this.resolve(selector, this.now(), true);
+    return this.resolve(selector, now ?? this.now(), true);
   }
 
   warmUp(): Promise<void> {

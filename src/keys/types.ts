@@ -30,11 +30,14 @@ export interface KeySource {
    * The key for a token, already imported and checked against `alg` (the key type must fit the
    * algorithm). Throws (or rejects with) `InvalidTokenError` when no key fits the token, and
    * `KeySourceUnavailableError` when keys cannot be had because the issuer is unreachable.
+   * `now` (epoch milliseconds) is the caller's clock reading for this request, so the clock is read
+   * once per verification; a source may ignore it.
    */
-  getKey(selector: KeySelector): KeyObject | Promise<KeyObject>;
+  getKey(selector: KeySelector, now?: number): KeyObject | Promise<KeyObject>;
   /**
-   * Changes whenever the set of keys changes (rotation, refetch with different keys), so caches of
-   * verified tokens can drop entries verified with keys that are gone.
+   * Changes whenever the set of keys changes (rotation, refetch with different keys, keys dropped
+   * past their stale window), so caches of verified tokens can drop entries verified with keys
+   * that are gone. Read on every request: a plain field read, no clock, no side effect.
    */
   readonly generation: number;
   /**

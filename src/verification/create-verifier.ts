@@ -7,12 +7,12 @@ import type { KeyObject } from 'node:crypto';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { BearerError, KeySourceUnavailableError } from '../errors/index.js';
-import { keyMismatch } from '../keys/algorithms.js';
 import { createKeySource } from '../keys/index.js';
 import type { KeySource } from '../keys/types.js';
 import { UpstreamError } from '../lib/http.js';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
 import { checkClaims, type ClaimsPolicy } from './check-claims.js';
+import { checkedKeySource } from './checked-key-source.js';
 import { decodeBase64url, decodeJsonObject } from './decode-segments.js';
 import { invalidToken } from './invalid-token.js';
 import { parseScopes } from './parse-scopes.js';
@@ -104,7 +104,8 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     }
   };
 
-  const keySource: KeySource = options.keySource ?? createKeySource({
+  // A custom source is wrapped once with the key/alg fit check; built-in sources guarantee the fit.
+  const keySource: KeySource = options.keySource !== undefined ? checkedKeySource(options.keySource) : createKeySource({
     jwksUri: keySourceKind !== 'jwks'
       ? undefined
       : options.jwksUri ?? (async () => {
@@ -153,7 +154,6 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
    */
   const generationAtKey = options.keySource === undefined;
   const headers = new Map<string, CheckedHeader>();
-  const fits = new WeakMap<KeyObject, Set<AlgorithmSpec>>();
 
   function checkHeader(segment: string): CheckedHeader {
     const known = headers.get(segment);
@@ -177,16 +177,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     return checked;
   }
 
-  function checkKeyFits(spec: AlgorithmSpec, key: KeyObject): void {
-    const known = fits.get(key);
-    if (known?.has(spec)) return;
-    const reason = keyMismatch(key, spec.alg);
-    if (reason !== undefined) throw invalidToken('ERR_JWT_KEY_MISMATCH', `the key for this token cannot verify it: ${reason}`);
-    if (known === undefined) fits.set(key, new Set([spec]));
-    else known.add(spec);
-  }
-
-  /** Signature, claims and scopes; `hash` is the cache key (undefined without a cache). */
+  /** Signature, claims and scopes at `nowMs`; `hash` is the cache key (undefined without a cache). */
   function finish(
     token: string,
     firstDot: number,
@@ -196,8 +187,8 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     issuer: string,
     hash: string | undefined,
     generation: number,
+    nowMs: number,
   ): VerifiedToken {
-    checkKeyFits(checked.spec, key);
     const signature = decodeBase64url(token.slice(secondDot + 1));
     if (
       signature === undefined
@@ -207,7 +198,6 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     }
     const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot)) as JWTPayload | undefined;
     if (payload === undefined) malformed('the token payload is not a base64url-encoded JSON object');
-    const nowMs = now();
     const window = checkClaims(payload, policy, issuer, Math.floor(nowMs / 1000));
     const scopes = Object.freeze(parseScopes(payload[scopeClaim], scopeClaim));
     const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
@@ -238,16 +228,18 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
         })
         : key,
     ]);
-    return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, keyGeneration);
+    // The claims are checked at the time the answer is given (a fetch may have taken a while).
+    return finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, keyGeneration, now());
   }
 
   function verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
     if (typeof token !== 'string' || token === '') malformed('the token is empty');
     if (token.length > maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${maxTokenLength} characters`);
+    const nowMs = now();
     let hash: string | undefined;
     if (cache !== undefined) {
       hash = tokenHash(token);
-      const hit = cache.get(hash, now(), keySource.generation);
+      const hit = cache.get(hash, nowMs, keySource.generation);
       if (hit !== undefined) return hit;
     }
     const firstDot = token.indexOf('.');
@@ -255,12 +247,12 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
     const checked = checkHeader(token.slice(0, firstDot));
     const before = keySource.generation;
-    const key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid });
+    const key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid }, nowMs);
     const generation = generationAtKey ? keySource.generation : before;
     if (expectedIssuer === undefined || isPromiseLike(key)) {
       return finishLater(token, firstDot, secondDot, checked, key, hash, generation);
     }
-    return finish(token, firstDot, secondDot, checked, key, expectedIssuer, hash, generation);
+    return finish(token, firstDot, secondDot, checked, key, expectedIssuer, hash, generation, nowMs);
   }
 
   const reportRejection = (error: unknown): never => {

@@ -61,12 +61,14 @@ describe('outage: keys already fetched keep working for the bounded stale window
     expect(issuer.counts.jwks).toBe(3);
     expect(events.of('keys.fetch_failed')).toHaveLength(2);
 
-    // The end of the stale window: keys no longer trusted, generation changes, 503.
+    // The end of the stale window: keys no longer trusted (caches were told so by freshUntil),
+    // the lookup that finds them so drops them: generation changes, 503.
     clock.advance(600_000 + 3_600_000 - 630_000);
-    expect(source.generation).toBeGreaterThan(generation);
+    expect(source.freshUntil).toBeLessThanOrEqual(clock.now());
     const { error } = await settle(source, selector());
     expect(error).toBeInstanceOf(KeySourceUnavailableError);
     expect(error?.status).toBe(503);
+    expect(source.generation).toBeGreaterThan(generation);
 
     // Recovery: after the cooldown the next request fetches again.
     issuer.clearFaults();
