@@ -3,7 +3,7 @@
  * JWK says about itself (`use`, `key_ops`, `alg`). Parsed once per fetch, never per request.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ASYMMETRIC_ALGORITHMS, algorithmsForKey, keyMismatch } from './algorithms.js';
+import { ASYMMETRIC_ALGORITHMS, algorithmsForKey, explanatoryAlgorithm, keyMismatch } from './algorithms.js';
 
 /** A usable verification key. */
 export interface KeyEntry {
@@ -61,17 +61,7 @@ export function importJwk(jwk: unknown): JwkImport {
     const mismatch = keyMismatch(key, declaredAlg);
     if (mismatch !== undefined) return fail(`its "alg" ${declaredAlg} does not fit the key: ${mismatch}`);
   } else if (algorithms.length === 0) {
-    return fail(`it fits no supported algorithm: ${keyMismatch(key, guessAlg(key))}`);
+    return fail(`it fits no supported algorithm: ${keyMismatch(key, explanatoryAlgorithm(key))}`);
   }
   return { ok: true, entry: { kid, key, algorithms: new Set(algorithms), declaredAlg } };
-}
-
-/** The algorithm to explain a key's rejection against (RSA -> RS256, EC -> by curve, else EdDSA). */
-function guessAlg(key: KeyObject): string {
-  switch (key.asymmetricKeyType) {
-    case 'rsa': return 'RS256';
-    case 'rsa-pss': return 'PS256';
-    case 'ec': return 'ES256';
-    default: return 'EdDSA';
-  }
 }

@@ -3,7 +3,7 @@
  * imported once, at construction; a key that cannot be used fails there, naming the option.
  */
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
-import { algorithmsForKey, keyMismatch } from './algorithms.js';
+import { algorithmsForKey, explanatoryAlgorithm, keyMismatch } from './algorithms.js';
 import { importJwk, type KeyEntry } from './import-jwk.js';
 import { algNotSupported, keyAlgMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
 import { KeySet } from './key-set.js';
@@ -96,8 +96,7 @@ function keyObjectEntry(key: KeyObject, option: string): KeyEntry {
   if (key.type === 'secret') throw new TypeError(`"${option}" is a secret key: use the "secret" option for HS256/384/512`);
   const algorithms = algorithmsForKey(key);
   if (algorithms.length === 0) {
-    const probe = key.asymmetricKeyType === 'ec' ? 'ES256' : key.asymmetricKeyType?.startsWith('rsa') ? 'PS256' : 'EdDSA';
-    throw new TypeError(`"${option}" cannot be used to verify tokens: ${keyMismatch(key, probe)}`);
+    throw new TypeError(`"${option}" cannot be used to verify tokens: ${keyMismatch(key, explanatoryAlgorithm(key))}`);
   }
   return { kid: undefined, key, algorithms: new Set(algorithms), declaredAlg: undefined };
 }
