@@ -95,7 +95,8 @@ export class MetadataDiscovery {
   private readonly timeoutMs: number;
   private readonly cacheMaxAgeMs: number;
   private readonly maxStaleMs: number;
-  private readonly failureCooldownMs: number;
+  /** After a failed fetch, how long callers get that failure without a new request, in milliseconds. */
+  readonly failureCooldownMs: number;
   private readonly now: () => number;
   private cached: { metadata: AuthorizationServerMetadata; fetchedAt: number } | undefined;
   private failure: { error: UpstreamError; at: number } | undefined;

@@ -93,14 +93,20 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     && (base.issuer === undefined || (keySourceKind === 'jwks' && options.jwksUri === undefined));
   const discovery = needsDiscovery ? new MetadataDiscovery(base.issuerBaseURL as string, { now }) : undefined;
 
+  // Discovery remembers a failure for its failure cooldown before asking again: that is when to retry.
+  const discoveryRetryAfter = discovery === undefined ? 1 : Math.max(1, Math.ceil(discovery.failureCooldownMs / 1000));
+  /** The failure last reported: discovery hands the same error to every caller until it fetches again. */
+  let reportedDiscoveryFailure: unknown;
   const discover = async () => {
     try {
       return await (discovery as MetadataDiscovery).get();
     } catch (error) {
       const cause = error instanceof Error ? error : new Error(String(error));
-      emit({ type: 'verification.discovery_failed', issuerBaseURL: base.issuerBaseURL as string, error: cause });
-      // Discovery remembers a failure for its failure cooldown (5 s) before asking again.
-      throw new KeySourceUnavailableError('the token issuer\'s metadata is temporarily unavailable', 5, { cause });
+      if (error !== reportedDiscoveryFailure) {
+        reportedDiscoveryFailure = error;
+        emit({ type: 'verification.discovery_failed', issuerBaseURL: base.issuerBaseURL as string, error: cause });
+      }
+      throw new KeySourceUnavailableError('the token issuer\'s metadata is temporarily unavailable', discoveryRetryAfter, { cause });
     }
   };
 

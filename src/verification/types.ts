@@ -79,6 +79,7 @@ export type JwtErrorCode =
 export type VerifierEvent =
   | KeySourceEvent
   | { type: 'verification.rejected'; code: string; reason: string }
+  /** Discovery failed: once per failed metadata fetch (requests during its failure cooldown do not repeat it). */
   | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
   | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number };
 
