@@ -144,7 +144,13 @@ export class RedisTokenCache implements TokenCache {
   async lock(key: string, ttl: number): Promise<TokenCacheLock | undefined> {
     const lockKey = `${this.keyPrefix}${key}:lock`;
     const owner = randomBytes(16).toString('hex');
-    const result = await this.bounded('SET', () => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'));
+    const result = await this.bounded('SET', () => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'))
+      .catch((error: unknown) => {
+        // A SET whose answer timed out here may still have taken the lock in Redis; left alone, it
+        // would make every other process wait its whole lifetime. Release it (only if it is ours).
+        this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner).catch(() => undefined);
+        throw error;
+      });
     if (result !== 'OK') return undefined;
     return {
       release: async () => {
