@@ -1,8 +1,10 @@
 /**
  * Internal: the `invalid_token` rejections a key source produces, each with a stable `code`.
  * Descriptions name at most the token's `alg` and a truncated, sanitised `kid`; never key material.
+ * Built without a stack trace (`withoutStack`): an unknown-kid flood must stay cheap.
  */
 import { InvalidTokenError } from '../errors/index.js';
+import { withoutStack } from '../errors/without-stack.js';
 
 /**
  * Stable codes of key-selection failures (the `code` of the `InvalidTokenError` a key source throws).
@@ -44,29 +46,29 @@ export function eventKid(kid: string | undefined): string | undefined {
 
 export function algNotSupported(alg: string, accepted: readonly string[], what: string): InvalidTokenError {
   const shown = displayKid(alg);
-  return new InvalidTokenError(
+  return withoutStack(() => new InvalidTokenError(
     `alg ${shown} cannot be verified with ${what} (it accepts ${accepted.join(', ')})`,
     KEY_ERROR_CODES.algNotSupported,
-  );
+  ));
 }
 
 export function noMatchingKey(kid: string | undefined, alg: string, where: string): InvalidTokenError {
-  return new InvalidTokenError(
+  return withoutStack(() => new InvalidTokenError(
     kid === undefined
       ? `the token has no kid and no key in ${where} fits alg ${displayKid(alg)}`
       : `no key in ${where} matches kid '${displayKid(kid)}'`,
     KEY_ERROR_CODES.noMatchingKey,
-  );
+  ));
 }
 
 export function multipleMatchingKeys(alg: string, where: string): InvalidTokenError {
-  return new InvalidTokenError(
+  return withoutStack(() => new InvalidTokenError(
     `the token has no kid and several keys in ${where} fit alg ${displayKid(alg)}`,
     KEY_ERROR_CODES.multipleMatchingKeys,
-  );
+  ));
 }
 
 export function keyAlgMismatch(kid: string | undefined, alg: string, reason: string): InvalidTokenError {
   const which = kid === undefined ? 'the key' : `the key with kid '${displayKid(kid)}'`;
-  return new InvalidTokenError(`${which} cannot verify alg ${displayKid(alg)}: ${reason}`, KEY_ERROR_CODES.keyAlgMismatch);
+  return withoutStack(() => new InvalidTokenError(`${which} cannot verify alg ${displayKid(alg)}: ${reason}`, KEY_ERROR_CODES.keyAlgMismatch));
 }

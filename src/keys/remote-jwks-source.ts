@@ -23,6 +23,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { KeySourceUnavailableError } from '../errors/index.js';
+import { withoutStack } from '../errors/without-stack.js';
 import { UpstreamError } from '../lib/http.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { freshnessLifetime } from './cache-control.js';
@@ -294,6 +295,7 @@ export class RemoteJwksKeySource implements KeySource {
     const failure = this.failure;
     const remaining = failure === undefined ? 0 : failure.at + this.options.cooldownDuration - now;
     const retryAfter = Math.max(1, Math.ceil(remaining / 1000));
-    return new KeySourceUnavailableError(undefined, retryAfter, failure === undefined ? {} : { cause: failure.error });
+    // No stack trace: during an outage every request that needs a fetch gets one of these.
+    return withoutStack(() => new KeySourceUnavailableError(undefined, retryAfter, failure === undefined ? {} : { cause: failure.error }));
   }
 }
