@@ -5,6 +5,7 @@
  */
 export { createVerifier } from './create-verifier.js';
 export type {
+  DeepReadonly,
   JwtErrorCode,
   JwtVerifier,
   ResolvedVerifierOptions,

@@ -2,6 +2,7 @@
  * Internal: the one place where `createVerifier`'s options are validated and defaulted. Every bad
  * or contradictory option fails here, at construction, with a message naming the option.
  */
+import type { JwsAlgorithm } from '../keys/algorithms.js';
 import { ALGORITHMS, isSymmetric } from './algorithms.js';
 import type { ResolvedVerifierOptions, VerifierOptions } from './types.js';
 
@@ -147,17 +148,22 @@ export function resolveVerifierOptions(options: VerifierOptions): {
  * The allowlist: the `algorithms` option checked against what the key source can serve, or by
  * default everything the key source serves that the verifier supports.
  */
-export function resolveAlgorithms(requested: string[] | undefined, served: readonly string[], keySourceKind: KeySourceKind): string[] {
+export function resolveAlgorithms(
+  requested: readonly string[] | undefined,
+  served: readonly string[],
+  keySourceKind: KeySourceKind,
+): JwsAlgorithm[] {
   if (requested !== undefined) {
     for (const alg of requested) {
       if (!served.includes(alg)) {
         fail(`"algorithms" contains ${alg}, which the key source cannot verify (it serves ${served.join(', ') || 'nothing'})`);
       }
     }
-    return [...new Set(requested)];
+    // Every name was checked against the table by resolveVerifierOptions.
+    return [...new Set(requested)] as JwsAlgorithm[];
   }
   const algorithms = served.filter(
-    (alg) => ALGORITHMS.has(alg) && (keySourceKind === 'secret' || keySourceKind === 'keySource' || !isSymmetric(alg)),
+    (alg): alg is JwsAlgorithm => ALGORITHMS.has(alg) && (keySourceKind === 'secret' || keySourceKind === 'keySource' || !isSymmetric(alg)),
   );
   if (algorithms.length === 0) fail('"algorithms": the key source serves no algorithm the verifier supports');
   return algorithms;

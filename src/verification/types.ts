@@ -1,7 +1,28 @@
 /** Public types of the JWT verification core (`createVerifier`). */
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import type { JwsAlgorithm } from '../keys/algorithms.js';
 import type { JwksOptions, KeySourceOptions } from '../keys/options.js';
 import type { KeySource, KeySourceEvent } from '../keys/types.js';
+
+/**
+ * `T` read-only all the way down (objects and arrays): the type of what the verifier deep-freezes.
+ *
+ * @example
+ * ```ts
+ * import type { DeepReadonly } from 'express-m2m';
+ *
+ * type Claims = DeepReadonly<{ roles: string[] }>;
+ * const claims: Claims = { roles: ['admin'] };
+ * // claims.roles.push('x'); // type error: the verified payload is frozen
+ * ```
+ */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer Item)[]
+    ? readonly DeepReadonly<Item>[]
+    : T extends object
+      ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+      : T;
 
 /**
  * The result of a successful verification. The object (with its `header`, `payload` and `scopes`)
@@ -21,10 +42,10 @@ import type { KeySource, KeySourceEvent } from '../keys/types.js';
 export interface VerifiedToken<Claims = JWTPayload> {
   /** The token as presented (compact JWS). */
   readonly token: string;
-  /** The token's protected header. */
-  readonly header: JWTHeaderParameters;
-  /** The token's claims. */
-  readonly payload: Claims & JWTPayload;
+  /** The token's protected header (deeply frozen). */
+  readonly header: DeepReadonly<JWTHeaderParameters>;
+  /** The token's claims (deeply frozen). */
+  readonly payload: DeepReadonly<Claims & JWTPayload>;
   /** The scopes granted by the token, from the `scopeClaim` claim (empty when absent or `''`). */
   readonly scopes: readonly string[];
 }
@@ -135,7 +156,7 @@ export interface VerifierOptions {
    * Allowed `alg` values. Default: every algorithm the key source can serve (asymmetric ones for a
    * JWKS or public key; HS256/384/512 for a secret). Never `none`; HS* only with `secret`.
    */
-  algorithms?: string[];
+  algorithms?: readonly JwsAlgorithm[];
   /** Leeway for `exp`, `nbf`, `iat` and `maxTokenAge`, in seconds. Default 5. */
   clockTolerance?: number;
   /** Largest accepted token age (`now - iat`), in seconds; makes `iat` required. Default: no limit. */
@@ -156,9 +177,9 @@ export interface VerifierOptions {
   maxTokenLength?: number;
   /**
    * Cache of verified tokens (keyed by the token's SHA-256): a token seen again costs one hash and
-   * one lookup until it expires. `false` turns it off. Default `{ maxEntries: 10000 }`.
+   * one lookup until it expires. `false` turns it off; `true` is the default. Default `{ maxEntries: 10000 }`.
    */
-  verifiedTokenCache?: false | { maxEntries?: number };
+  verifiedTokenCache?: boolean | { maxEntries?: number };
   /** Options of the remote JWKS key source (timeouts, cache, cooldown), passed through. */
   jwks?: JwksOptions;
   /** Receives verification and key-source events. Default: none. */
@@ -184,7 +205,7 @@ export interface ResolvedVerifierOptions {
   /** Accepted audiences (the token's `aud` must contain one). */
   readonly audience: readonly string[];
   /** The `alg` allowlist. */
-  readonly algorithms: readonly string[];
+  readonly algorithms: readonly JwsAlgorithm[];
   /** Leeway for time claims, in seconds. */
   readonly clockTolerance: number;
   /** Largest token age in seconds, or `undefined` for no limit. */

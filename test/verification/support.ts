@@ -17,6 +17,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { KeySource, KeySelector } from '../../src/keys/types.js';
+import type { JwsAlgorithm } from '../../src/keys/algorithms.js';
 import { InvalidTokenError } from '../../src/errors/index.js';
 
 export interface KeyPair {
@@ -42,7 +43,7 @@ export function secretKey(bytes: number): KeyObject {
   return createSecretKey(randomBytes(bytes));
 }
 
-export const ALL_ALGORITHMS = [
+export const ALL_ALGORITHMS: JwsAlgorithm[] = [
   'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ];
 
