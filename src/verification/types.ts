@@ -137,7 +137,7 @@ export interface VerifierOptions {
    * Required: a resource server that accepts tokens minted for any audience accepts tokens meant
    * for other APIs.
    */
-  audience?: string | string[];
+  audience: string | string[];
   /** URL of the issuer's JWK Set. Default: the `jwks_uri` from discovery. */
   jwksUri?: string;
   /**

@@ -35,6 +35,12 @@ describe('types match the runtime (D1, D4)', () => {
     }).toThrow(TypeError);
   });
 
+  test('audience is required (D3): a verifier without one would accept tokens minted for any API', () => {
+    // @ts-expect-error "audience" is missing
+    const options: VerifierOptions = { issuer: ISS, secret: 'x'.repeat(32) };
+    expect(() => createVerifier(options)).toThrow(/"audience" is required/);
+  });
+
   test('algorithms is a list of supported names', () => {
     const algorithms: JwsAlgorithm[] = ['RS256', 'EdDSA'];
     const good: Partial<VerifierOptions> = { algorithms };
