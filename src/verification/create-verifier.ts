@@ -150,7 +150,7 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   let expectedIssuer = resolved.issuer;
   const cache = resolved.verifiedTokenCache === false
     ? undefined
-    : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, (entries) => {
+    : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, resolved.verifiedTokenCache.maxBytes, (entries) => {
       emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
     });
   /**

@@ -12,6 +12,7 @@ export const VERIFIER_DEFAULTS = Object.freeze({
   scopeClaim: 'scope',
   maxTokenLength: 8192,
   cacheMaxEntries: 10_000,
+  cacheMaxBytes: 32 * 1024 * 1024,
 });
 
 /** Which kind of key source the options describe. */
@@ -118,11 +119,15 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   let verifiedTokenCache: ResolvedVerifierOptions['verifiedTokenCache'];
   const cacheOption = options.verifiedTokenCache as unknown;
   if (cacheOption === false) verifiedTokenCache = false;
-  else if (cacheOption === undefined || cacheOption === true) verifiedTokenCache = { maxEntries: VERIFIER_DEFAULTS.cacheMaxEntries };
-  else if (typeof cacheOption === 'object' && cacheOption !== null) {
-    const { maxEntries } = cacheOption as { maxEntries?: unknown };
-    verifiedTokenCache = { maxEntries: positiveInteger('verifiedTokenCache.maxEntries', maxEntries, VERIFIER_DEFAULTS.cacheMaxEntries) };
-  } else fail('"verifiedTokenCache" must be false or an object like { maxEntries: 10000 }');
+  else if (cacheOption === undefined || cacheOption === true) {
+    verifiedTokenCache = { maxEntries: VERIFIER_DEFAULTS.cacheMaxEntries, maxBytes: VERIFIER_DEFAULTS.cacheMaxBytes };
+  } else if (typeof cacheOption === 'object' && cacheOption !== null) {
+    const { maxEntries, maxBytes } = cacheOption as { maxEntries?: unknown; maxBytes?: unknown };
+    verifiedTokenCache = {
+      maxEntries: positiveInteger('verifiedTokenCache.maxEntries', maxEntries, VERIFIER_DEFAULTS.cacheMaxEntries),
+      maxBytes: positiveInteger('verifiedTokenCache.maxBytes', maxBytes, VERIFIER_DEFAULTS.cacheMaxBytes),
+    };
+  } else fail('"verifiedTokenCache" must be a boolean or an object like { maxEntries: 10000, maxBytes: 33554432 }');
 
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') fail('"onEvent" must be a function');
   if (options.now !== undefined && typeof options.now !== 'function') fail('"now" must be a function returning milliseconds');

@@ -177,9 +177,12 @@ export interface VerifierOptions {
   maxTokenLength?: number;
   /**
    * Cache of verified tokens (keyed by the token's SHA-256): a token seen again costs one hash and
-   * one lookup until it expires. `false` turns it off; `true` is the default. Default `{ maxEntries: 10000 }`.
+   * one lookup until it expires, or until the keys that verified it stop being fresh. `false`
+   * turns it off; `true` is the default. Bounded by `maxEntries` (default 10000) and by
+   * `maxBytes`, an estimate of the memory held (2 bytes per token character plus 256 per entry;
+   * default 33554432, 32 MiB), least recently used first out. Worst case about `maxBytes`.
    */
-  verifiedTokenCache?: boolean | { maxEntries?: number };
+  verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
   /** Options of the remote JWKS key source (timeouts, cache, cooldown), passed through. */
   jwks?: JwksOptions;
   /** Receives verification and key-source events. Default: none. */
@@ -219,7 +222,7 @@ export interface ResolvedVerifierOptions {
   /** Longest accepted token, in characters. */
   readonly maxTokenLength: number;
   /** The verified-token cache settings, or `false` when off. */
-  readonly verifiedTokenCache: false | { readonly maxEntries: number };
+  readonly verifiedTokenCache: false | { readonly maxEntries: number; readonly maxBytes: number };
 }
 
 /**

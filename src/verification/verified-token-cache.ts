@@ -1,5 +1,6 @@
 /**
- * Internal: the verified-token cache. Bounded (approximate LRU over a `Map`), keyed by the SHA-256
+ * Internal: the verified-token cache. Bounded by entries and by estimated bytes (approximate LRU
+ * over a `Map`), keyed by the SHA-256
  * of the token (never the token itself), holding only tokens that passed every check, each with
  * the time interval in which the uncached checks would pass too. It owns the key-source
  * generation its entries were verified under: a lookup or store under another generation drops
@@ -15,8 +16,21 @@ export interface CachedVerification {
   readonly validFrom: number;
   /** Served only while `nowMs < validUntil`. */
   readonly validUntil: number;
+  /** Estimated memory held by the entry, in bytes (see {@link entryBytes}). */
+  readonly bytes: number;
   /** Insertion order, for the approximate LRU. */
   seq: number;
+}
+
+/** Fixed per-entry cost estimate: the map slot, the hash key, the entry and result objects. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * Estimated memory of a cached verification of `token`: the token string, plus its parsed header
+ * and payload (about as large again), plus a fixed overhead. An estimate, used for the byte budget.
+ */
+export function entryBytes(token: string): number {
+  return 2 * token.length + ENTRY_OVERHEAD_BYTES;
 }
 
 /**
@@ -47,12 +61,14 @@ export const tokenHash: (token: string) => string = typeof oneShotHash === 'func
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, CachedVerification>();
   private seq = 0;
+  private bytes = 0;
   /** The key-source generation the entries were verified under. */
   private generation: number | undefined;
 
   /** `onFlush` is told how many entries a generation change dropped (when there were any). */
   constructor(
     private readonly maxEntries: number,
+    private readonly maxBytes: number,
     private readonly onFlush: (entries: number) => void,
   ) {}
 
@@ -77,6 +93,7 @@ export class VerifiedTokenCache {
     if (entry === undefined) return undefined;
     if (nowMs < entry.validFrom || nowMs >= entry.validUntil) {
       this.entries.delete(hash);
+      this.bytes -= entry.bytes;
       return undefined;
     }
     // Approximate LRU: an entry is moved to the young end only once it has aged past half the
@@ -101,24 +118,35 @@ export class VerifiedTokenCache {
     generation: number,
   ): void {
     if (nowMs >= interval.validUntil) return;
+    const bytes = entryBytes(value.token);
+    if (bytes > this.maxBytes) return;
     this.adopt(generation);
-    if (this.entries.has(hash)) this.entries.delete(hash);
-    else if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    const existing = this.entries.get(hash);
+    if (existing !== undefined) {
+      this.entries.delete(hash);
+      this.bytes -= existing.bytes;
+    }
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + bytes > this.maxBytes)) {
+      const oldest = this.entries.entries().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value[0]);
+      this.bytes -= oldest.value[1].bytes;
     }
     this.entries.set(hash, {
       value,
       validFrom: interval.validFrom,
       validUntil: interval.validUntil,
+      bytes,
       seq: ++this.seq,
     });
+    this.bytes += bytes;
   }
 
   /** Drops every entry; returns how many there were. */
   clear(): number {
     const count = this.entries.size;
     this.entries.clear();
+    this.bytes = 0;
     return count;
   }
 }

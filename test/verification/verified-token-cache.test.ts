@@ -192,3 +192,32 @@ describe('failures are never cached, and cannot evict good entries', () => {
     expect(keySource.calls).toHaveLength(3);
   });
 });
+
+describe('cache memory is bounded by bytes too (maxBytes), not only by entries', () => {
+  test('large tokens evict older entries once their estimated size passes maxBytes', () => {
+    // Each token is ~3.4 KB: an estimate of 2 bytes per character + 256 per entry; room for two.
+    const tokens = [1, 2, 3].map((n) => token({ jti: String(n), pad: 'x'.repeat(2200) }));
+    const perEntry = 2 * (tokens[0] as string).length + 256;
+    const { verifier, keySource } = setup({ verifiedTokenCache: { maxEntries: 100, maxBytes: 2 * perEntry + 100 } });
+    for (const t of tokens) verifier.verify(t);
+    expect(keySource.calls).toHaveLength(3);
+    verifier.verify(tokens[2] as string);
+    verifier.verify(tokens[1] as string);
+    expect(keySource.calls).toHaveLength(3);
+    verifier.verify(tokens[0] as string); // evicted by the third
+    expect(keySource.calls).toHaveLength(4);
+  });
+
+  test('a token larger than maxBytes is verified but never cached', () => {
+    const { verifier, keySource } = setup({ verifiedTokenCache: { maxBytes: 1000 } });
+    const t = token({ pad: 'x'.repeat(600) });
+    verifier.verify(t);
+    verifier.verify(t);
+    expect(keySource.calls).toHaveLength(2);
+  });
+
+  test('default: 32 MiB', () => {
+    const { verifier } = setup();
+    expect(verifier.options.verifiedTokenCache).toEqual({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 });
+  });
+});

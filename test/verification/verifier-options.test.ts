@@ -30,7 +30,7 @@ describe('defaults', () => {
       requiredClaims: [],
       scopeClaim: 'scope',
       maxTokenLength: 8192,
-      verifiedTokenCache: { maxEntries: 10_000 },
+      verifiedTokenCache: { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 },
     });
     expect(Object.isFrozen(verifier.options)).toBe(true);
     verifier.close();
@@ -77,7 +77,8 @@ describe('invalid options name the option', () => {
     ['scopeClaim empty', { scopeClaim: '' }, /"scopeClaim" must be a non-empty string/],
     ['maxTokenLength zero', { maxTokenLength: 0 }, /"maxTokenLength" must be a positive integer/],
     ['maxTokenLength fractional', { maxTokenLength: 10.5 }, /"maxTokenLength"/],
-    ['verifiedTokenCache a number', { verifiedTokenCache: 100 }, /"verifiedTokenCache" must be false or an object/],
+    ['verifiedTokenCache a number', { verifiedTokenCache: 100 }, /"verifiedTokenCache" must be a boolean or an object/],
+    ['verifiedTokenCache.maxBytes zero', { verifiedTokenCache: { maxBytes: 0 } }, /"verifiedTokenCache.maxBytes" must be a positive integer/],
     ['verifiedTokenCache.maxEntries zero', { verifiedTokenCache: { maxEntries: 0 } }, /"verifiedTokenCache.maxEntries" must be a positive integer/],
     ['onEvent not a function', { onEvent: 'log' }, /"onEvent" must be a function/],
     ['now not a function', { now: 5 }, /"now" must be a function/],
