@@ -40,7 +40,7 @@ function buildExpress5(auth: RequireAuthMiddleware): express.Express {
   app.get('/typed', claimIncludes('roles', 'admin'), claimCheck<OrderClaims>((claims) => claims.org_id === 'acme'), (req, res) => {
     const { payload } = getAuth<OrderClaims>(req);
     const org: string = payload.org_id;
-    assertType<Equal<typeof payload.roles, string[] | undefined>>();
+    assertType<Equal<typeof payload.roles, readonly string[] | undefined>>();
     res.json({ org });
   });
   app.get('/explicit', (req: Request, res: Response, next: NextFunction) => {
