@@ -2,7 +2,7 @@
  * `createKeySource`: where verification keys come from (remote JWKS, static public key or shared
  * secret), behind the one {@link KeySource} contract that verification uses.
  */
-import { keyMaterial, resolveJwksOptions, type KeySourceOptions } from './options.js';
+import { JWKS_DEFAULTS, keyMaterial, resolveJwksOptions, type KeyMaterial, type KeySourceOptions, type ResolvedJwksOptions } from './options.js';
 import { RemoteJwksKeySource } from './remote-jwks-source.js';
 import { SecretKeySource } from './secret-key-source.js';
 import { StaticKeySource } from './static-key-source.js';
@@ -38,28 +38,39 @@ import type { KeySource, KeySourceEvent } from './types.js';
  */
 export function createKeySource(options: KeySourceOptions): KeySource {
   const material = keyMaterial(options);
+  const jwks = material.kind === 'jwks' ? resolveJwksOptions(options.jwks) : undefined;
+  const listener = options.onEvent;
+  const emit = listener === undefined
+    ? undefined
+    : (event: KeySourceEvent) => {
+      try {
+        listener(event);
+      } catch {
+        // An observer must never break verification.
+      }
+    };
+  return buildKeySource(material, { jwks, emit, now: options.now ?? Date.now });
+}
+
+/**
+ * Internal: builds the key source from options already validated (by {@link createKeySource}, or
+ * by `createVerifier`'s own option resolution), without checking them again. `emit` must not throw.
+ */
+export function buildKeySource(
+  material: KeyMaterial,
+  settings: { jwks: ResolvedJwksOptions | undefined; emit: ((event: KeySourceEvent) => void) | undefined; now: () => number },
+): KeySource {
   switch (material.kind) {
     case 'secret':
       return new SecretKeySource(material.secret);
     case 'publicKey':
       return new StaticKeySource(material.publicKey);
-    case 'jwks': {
-      const listener = options.onEvent;
-      const emit = listener === undefined
-        ? () => undefined
-        : (event: KeySourceEvent) => {
-          try {
-            listener(event);
-          } catch {
-            // An observer must never break verification.
-          }
-        };
+    case 'jwks':
       return new RemoteJwksKeySource({
         jwksUri: material.jwksUri,
-        jwks: resolveJwksOptions(options.jwks),
-        emit,
-        now: options.now ?? Date.now,
+        jwks: settings.jwks ?? JWKS_DEFAULTS,
+        emit: settings.emit ?? (() => undefined),
+        now: settings.now,
       });
-    }
   }
 }

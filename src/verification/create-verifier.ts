@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { BearerError, KeySourceUnavailableError } from '../errors/index.js';
-import { createKeySource } from '../keys/index.js';
+import { buildKeySource } from '../keys/create-key-source.js';
 import type { KeySource } from '../keys/types.js';
 import { UpstreamError } from '../lib/http.js';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
@@ -77,7 +77,7 @@ function malformed(description: string): never {
  * ```
  */
 export function createVerifier(options: VerifierOptions): JwtVerifier {
-  const { resolved: base, keySourceKind } = resolveVerifierOptions(options);
+  const { resolved: base, keySourceKind, jwks } = resolveVerifierOptions(options);
   const now = options.now ?? Date.now;
   const onEvent = options.onEvent;
   const emit = (event: VerifierEvent): void => {
@@ -110,23 +110,33 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     }
   };
 
-  // A custom source is wrapped once with the key/alg fit check; built-in sources guarantee the fit.
-  const keySource: KeySource = options.keySource !== undefined ? checkedKeySource(options.keySource) : createKeySource({
-    jwksUri: keySourceKind !== 'jwks'
-      ? undefined
-      : options.jwksUri ?? (async () => {
-        const metadata = await discover();
-        if (metadata.jwks_uri === undefined) {
-          throw new UpstreamError(`the metadata of ${base.issuerBaseURL} has no "jwks_uri"`);
-        }
-        return metadata.jwks_uri;
-      }),
-    publicKey: options.publicKey,
-    secret: options.secret,
-    jwks: options.jwks,
-    onEvent: onEvent === undefined ? undefined : emit,
-    now,
-  });
+  // Options were validated above: the key source is built without validating them again.
+  const settings = { jwks, emit: onEvent === undefined ? undefined : emit, now };
+  let keySource: KeySource;
+  switch (keySourceKind) {
+    case 'keySource':
+      // A custom source is wrapped once with the key/alg fit check; built-in sources guarantee the fit.
+      keySource = checkedKeySource(options.keySource as KeySource);
+      break;
+    case 'secret':
+      keySource = buildKeySource({ kind: 'secret', secret: options.secret as string | Uint8Array }, settings);
+      break;
+    case 'publicKey':
+      keySource = buildKeySource({ kind: 'publicKey', publicKey: options.publicKey as NonNullable<VerifierOptions['publicKey']> }, settings);
+      break;
+    case 'jwks':
+      keySource = buildKeySource({
+        kind: 'jwks',
+        jwksUri: options.jwksUri ?? (async () => {
+          const metadata = await discover();
+          if (metadata.jwks_uri === undefined) {
+            throw new UpstreamError(`the metadata of ${base.issuerBaseURL} has no "jwks_uri"`);
+          }
+          return metadata.jwks_uri;
+        }),
+      }, settings);
+      break;
+  }
 
   const algorithms = resolveAlgorithms(options.algorithms, keySource.algorithms, keySourceKind);
   const resolved: ResolvedVerifierOptions = Object.freeze({

@@ -3,6 +3,7 @@
  * or contradictory option fails here, at construction, with a message naming the option.
  */
 import type { JwsAlgorithm } from '../keys/algorithms.js';
+import { resolveJwksOptions, type ResolvedJwksOptions } from '../keys/options.js';
 import { ALGORITHMS, isSymmetric } from './algorithms.js';
 import type { ResolvedVerifierOptions, VerifierOptions } from './types.js';
 
@@ -64,6 +65,8 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 export function resolveVerifierOptions(options: VerifierOptions): {
   resolved: Omit<ResolvedVerifierOptions, 'algorithms'>;
   keySourceKind: KeySourceKind;
+  /** The JWKS tuning with defaults applied, for a remote JWKS. */
+  jwks: ResolvedJwksOptions | undefined;
 } {
   if (typeof options !== 'object' || options === null) fail('the verifier options must be an object');
   const { issuerBaseURL, issuer, jwksUri, publicKey, secret, keySource } = options;
@@ -95,6 +98,14 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   if (options.jwks !== undefined) {
     if (typeof options.jwks !== 'object' || options.jwks === null) fail('"jwks" must be an object');
     if (keySourceKind !== 'jwks') fail('"jwks" options apply only to a remote JWKS ("jwksUri" or "issuerBaseURL")');
+  }
+  // The key source is built from these without validating again (one place for the verifier's options).
+  const jwks = keySourceKind === 'jwks' ? resolveJwksOptions(options.jwks) : undefined;
+  if (secret !== undefined && typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+    fail('"secret" must be a string or a Uint8Array');
+  }
+  if (publicKey !== undefined && (typeof publicKey !== 'object' || publicKey === null) && typeof publicKey !== 'string') {
+    fail('"publicKey" must be a PEM string, a JWK, a JWK Set or a KeyObject');
   }
 
   if (options.algorithms !== undefined) {
@@ -146,6 +157,7 @@ export function resolveVerifierOptions(options: VerifierOptions): {
       verifiedTokenCache,
     },
     keySourceKind,
+    jwks,
   };
 }
 
