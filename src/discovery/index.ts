@@ -30,22 +30,22 @@ export interface AuthorizationServerMetadata {
  * ```ts
  * import { MetadataDiscovery, type DiscoveryOptions } from 'express-m2m';
  *
- * const options: DiscoveryOptions = { timeoutMs: 2000, cacheMaxAgeMs: 10 * 60_000, maxStaleMs: 60 * 60_000 };
+ * const options: DiscoveryOptions = { timeoutDuration: 2000, cacheMaxAge: 10 * 60_000, maxStale: 60 * 60_000 };
  * const discovery = new MetadataDiscovery('https://issuer.example/', options);
  * ```
  */
 export interface DiscoveryOptions {
   /** Timeout of one metadata request, in milliseconds. Default 5000. */
-  timeoutMs?: number;
+  timeoutDuration?: number;
   /** How long fetched metadata is used before it is fetched again, in milliseconds. Default 1 hour. */
-  cacheMaxAgeMs?: number;
+  cacheMaxAge?: number;
   /**
-   * How long past `cacheMaxAgeMs` the last good metadata keeps being used while the endpoint
+   * How long past `cacheMaxAge` the last good metadata keeps being used while the endpoint
    * fails, in milliseconds. Default 24 hours.
    */
-  maxStaleMs?: number;
+  maxStale?: number;
   /** After a failed fetch, callers get that failure without a new request for this long, in milliseconds. Default 5000. */
-  failureCooldownMs?: number;
+  failureCooldownDuration?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
 }
@@ -87,16 +87,16 @@ export function discoveryUrls(issuerBaseURL: string): string[] {
  *
  * const discovery = new MetadataDiscovery('https://issuer.example/');
  * const { issuer, jwks_uri, token_endpoint } = await discovery.get(); // fetched once, then cached
- * await discovery.get(); // no request: served from the cache for cacheMaxAgeMs
+ * await discovery.get(); // no request: served from the cache for cacheMaxAge
  * ```
  */
 export class MetadataDiscovery {
   readonly issuerBaseURL: string;
-  private readonly timeoutMs: number;
-  private readonly cacheMaxAgeMs: number;
-  private readonly maxStaleMs: number;
+  private readonly timeoutDuration: number;
+  private readonly cacheMaxAge: number;
+  private readonly maxStale: number;
   /** After a failed fetch, how long callers get that failure without a new request, in milliseconds. */
-  readonly failureCooldownMs: number;
+  readonly failureCooldownDuration: number;
   private readonly now: () => number;
   private cached: { metadata: AuthorizationServerMetadata; fetchedAt: number } | undefined;
   private failure: { error: UpstreamError; at: number } | undefined;
@@ -110,10 +110,10 @@ export class MetadataDiscovery {
       throw new TypeError(`issuerBaseURL must be an absolute http(s) URL, got ${JSON.stringify(issuerBaseURL)}`);
     }
     this.issuerBaseURL = issuerBaseURL;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 3_600_000;
-    this.maxStaleMs = options.maxStaleMs ?? 86_400_000;
-    this.failureCooldownMs = options.failureCooldownMs ?? 5000;
+    this.timeoutDuration = options.timeoutDuration ?? 5000;
+    this.cacheMaxAge = options.cacheMaxAge ?? 3_600_000;
+    this.maxStale = options.maxStale ?? 86_400_000;
+    this.failureCooldownDuration = options.failureCooldownDuration ?? 5000;
     this.now = options.now ?? Date.now;
   }
 
@@ -121,9 +121,9 @@ export class MetadataDiscovery {
   get(): Promise<AuthorizationServerMetadata> {
     const now = this.now();
     const cached = this.cached;
-    if (cached && now - cached.fetchedAt < this.cacheMaxAgeMs) return Promise.resolve(cached.metadata);
-    if (this.failure && now - this.failure.at < this.failureCooldownMs) {
-      if (cached && now - cached.fetchedAt < this.cacheMaxAgeMs + this.maxStaleMs) return Promise.resolve(cached.metadata);
+    if (cached && now - cached.fetchedAt < this.cacheMaxAge) return Promise.resolve(cached.metadata);
+    if (this.failure && now - this.failure.at < this.failureCooldownDuration) {
+      if (cached && now - cached.fetchedAt < this.cacheMaxAge + this.maxStale) return Promise.resolve(cached.metadata);
       return Promise.reject(this.failure.error);
     }
     this.inFlight ??= this.fetchMetadata().finally(() => {
@@ -142,7 +142,7 @@ export class MetadataDiscovery {
       const upstream = error instanceof UpstreamError ? error : new UpstreamError(String(error));
       this.failure = { error: upstream, at: this.now() };
       const cached = this.cached;
-      if (cached && this.now() - cached.fetchedAt < this.cacheMaxAgeMs + this.maxStaleMs) return cached.metadata;
+      if (cached && this.now() - cached.fetchedAt < this.cacheMaxAge + this.maxStale) return cached.metadata;
       throw upstream;
     }
   }
@@ -151,7 +151,7 @@ export class MetadataDiscovery {
     let lastError: unknown;
     for (const url of discoveryUrls(this.issuerBaseURL)) {
       try {
-        const { body } = await fetchJsonObject(url, this.timeoutMs);
+        const { body } = await fetchJsonObject(url, this.timeoutDuration);
         return this.validate(url, body);
       } catch (error) {
         lastError = error;

@@ -268,7 +268,7 @@ class ClientCredentialsProvider implements TokenProvider {
       this.tokenEndpoint = checkUrl('tokenEndpoint', options.tokenEndpoint);
     } else {
       checkUrl('issuerBaseURL', options.issuerBaseURL);
-      this.discovery = new MetadataDiscovery(options.issuerBaseURL as string, { timeoutMs: this.timeoutDuration, now: this.now });
+      this.discovery = new MetadataDiscovery(options.issuerBaseURL as string, { timeoutDuration: this.timeoutDuration, now: this.now });
     }
     const endpoint = (options.tokenEndpoint ?? options.issuerBaseURL) as string;
 

@@ -8,6 +8,7 @@ import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { BearerError, KeySourceUnavailableError } from '../errors/index.js';
 import { buildKeySource } from '../keys/create-key-source.js';
+import { JWKS_DEFAULTS } from '../keys/options.js';
 import type { KeySource } from '../keys/types.js';
 import { UpstreamError } from '../lib/http.js';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
@@ -91,10 +92,13 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
 
   const needsDiscovery = base.issuerBaseURL !== undefined
     && (base.issuer === undefined || (keySourceKind === 'jwks' && options.jwksUri === undefined));
-  const discovery = needsDiscovery ? new MetadataDiscovery(base.issuerBaseURL as string, { now }) : undefined;
+  // Discovery requests are bounded like JWKS requests: one timeout for everything fetched from the issuer.
+  const discovery = needsDiscovery
+    ? new MetadataDiscovery(base.issuerBaseURL as string, { now, timeoutDuration: jwks?.timeoutDuration ?? JWKS_DEFAULTS.timeoutDuration })
+    : undefined;
 
   // Discovery remembers a failure for its failure cooldown before asking again: that is when to retry.
-  const discoveryRetryAfter = discovery === undefined ? 1 : Math.max(1, Math.ceil(discovery.failureCooldownMs / 1000));
+  const discoveryRetryAfter = discovery === undefined ? 1 : Math.max(1, Math.ceil(discovery.failureCooldownDuration / 1000));
   /** The failure last reported: discovery hands the same error to every caller until it fetches again. */
   let reportedDiscoveryFailure: unknown;
   const discover = async () => {

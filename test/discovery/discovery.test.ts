@@ -108,7 +108,7 @@ describe('fetching metadata', () => {
 
   test('a server that never answers times out', async () => {
     const s = await serve(() => { /* hang */ });
-    await expect(new MetadataDiscovery(s.base, { timeoutMs: 100 }).get()).rejects.toThrow(/did not answer within 100 ms/);
+    await expect(new MetadataDiscovery(s.base, { timeoutDuration: 100 }).get()).rejects.toThrow(/did not answer within 100 ms/);
   });
 });
 
@@ -124,7 +124,7 @@ describe('caching, single flight and outages', () => {
   test('after cacheMaxAge the metadata is fetched again', async () => {
     let now = 1_000_000;
     const s = await serve((req, res, base) => json(res, 200, { issuer: base }));
-    const discovery = new MetadataDiscovery(s.base, { cacheMaxAgeMs: 60_000, now: () => now });
+    const discovery = new MetadataDiscovery(s.base, { cacheMaxAge: 60_000, now: () => now });
     await discovery.get();
     now += 59_999;
     await discovery.get();
@@ -138,7 +138,7 @@ describe('caching, single flight and outages', () => {
     let now = 1_000_000;
     let up = true;
     const s = await serve((req, res, base) => (up ? json(res, 200, { issuer: base, jwks_uri: `${base}/jwks` }) : json(res, 503, {})));
-    const discovery = new MetadataDiscovery(s.base, { cacheMaxAgeMs: 1000, maxStaleMs: 10_000, now: () => now });
+    const discovery = new MetadataDiscovery(s.base, { cacheMaxAge: 1000, maxStale: 10_000, now: () => now });
     await discovery.get();
     up = false;
     now += 5000;
@@ -150,7 +150,7 @@ describe('caching, single flight and outages', () => {
   test('a failure is remembered for failureCooldown: a burst of callers causes one request', async () => {
     let now = 1_000_000;
     const s = await serve((req, res) => json(res, 500, {}));
-    const discovery = new MetadataDiscovery(s.base, { failureCooldownMs: 5000, now: () => now });
+    const discovery = new MetadataDiscovery(s.base, { failureCooldownDuration: 5000, now: () => now });
     for (let i = 0; i < 20; i += 1) await expect(discovery.get()).rejects.toThrow(UpstreamError);
     expect(s.hits).toHaveLength(1);
     now += 5001;

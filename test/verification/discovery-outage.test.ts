@@ -55,3 +55,26 @@ describe('verification.discovery_failed: one event per failed discovery fetch (A
     }
   });
 });
+
+describe('discovery requests are bounded by jwks.timeoutDuration, like JWKS requests', () => {
+  test('a hanging discovery endpoint fails after jwks.timeoutDuration with a 503', async () => {
+    const events: VerifierEvent[] = [];
+    const verifier = createVerifier({
+      issuerBaseURL: issuer.url,
+      audience: AUD,
+      jwks: { timeoutDuration: 150 },
+      onEvent: (event) => events.push(event),
+    });
+    issuer.setFault('discovery', { hang: true });
+    try {
+      const token = await issuer.sign({ aud: AUD });
+      const result = await settle(() => verifier.verify(token));
+      expect((result as { error: unknown }).error).toBeInstanceOf(KeySourceUnavailableError);
+      const failed = events.find((event) => event.type === 'verification.discovery_failed') as { error: Error } | undefined;
+      expect(failed?.error.message).toMatch(/did not answer within 150 ms/);
+    } finally {
+      issuer.clearFaults();
+      verifier.close();
+    }
+  });
+});
