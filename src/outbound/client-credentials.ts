@@ -5,6 +5,7 @@
  * shared cache that can lock, for any number of processes), retries transient failures with
  * bounded backoff, and latches failures so bad credentials never hammer the authorization server.
  */
+import { unknownOptionMessage } from '../lib/unknown-options.js';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { UpstreamError } from '../lib/http.js';
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
@@ -155,6 +156,16 @@ interface Mode {
   rejected: boolean;
 }
 
+/** Every option `clientCredentials` takes; the type keeps this list complete. */
+const CLIENT_CREDENTIALS_OPTION_NAMES: Readonly<Record<keyof ClientCredentialsOptions, true>> = {
+  tokenEndpoint: true, issuerBaseURL: true, clientId: true, clientSecret: true, privateKey: true,
+  privateKeyAlg: true, privateKeyKid: true, authMethod: true, audience: true, scope: true, resource: true,
+  extraParams: true, bodyFormat: true, cache: true, expiryMargin: true, refreshWindow: true,
+  defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
+  failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
+  onEvent: true, now: true, sleep: true, random: true,
+};
+
 function fail(message: string): never {
   throw new TypeError(`clientCredentials: ${message}`);
 }
@@ -255,6 +266,8 @@ class ClientCredentialsProvider implements TokenProvider {
 
   constructor(options: ClientCredentialsOptions) {
     if (typeof options !== 'object' || options === null) fail('options must be an object');
+    const unknown = unknownOptionMessage(options, CLIENT_CREDENTIALS_OPTION_NAMES);
+    if (unknown !== undefined) fail(unknown);
     const { clientId, clientSecret, privateKey } = options;
     if (typeof clientId !== 'string' || clientId === '') fail('"clientId" must be a non-empty string');
     if ((options.tokenEndpoint === undefined) === (options.issuerBaseURL === undefined)) {

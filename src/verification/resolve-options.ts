@@ -4,6 +4,7 @@
  */
 import type { JwsAlgorithm } from '../keys/algorithms.js';
 import { resolveJwksOptions, type ResolvedJwksOptions } from '../keys/options.js';
+import { unknownOptionMessage } from '../lib/unknown-options.js';
 import { ALGORITHMS, isSymmetric } from './algorithms.js';
 import type { ResolvedVerifierOptions, VerifierOptions } from './types.js';
 
@@ -61,6 +62,14 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value;
 }
 
+/** Every option `createVerifier` takes; the type keeps this list complete. */
+const VERIFIER_OPTION_NAMES: Readonly<Record<keyof VerifierOptions, true>> = {
+  issuerBaseURL: true, issuer: true, audience: true, jwksUri: true, publicKey: true, secret: true,
+  keySource: true, algorithms: true, clockTolerance: true, maxTokenAge: true, strictTokenType: true,
+  requiredClaims: true, scopeClaim: true, maxTokenLength: true, verifiedTokenCache: true, jwks: true,
+  onEvent: true, now: true,
+};
+
 /** Validates everything that does not depend on the key source; returns the resolved options and the key-source kind. */
 export function resolveVerifierOptions(options: VerifierOptions): {
   resolved: Omit<ResolvedVerifierOptions, 'algorithms'>;
@@ -69,6 +78,8 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   jwks: ResolvedJwksOptions | undefined;
 } {
   if (typeof options !== 'object' || options === null) fail('the verifier options must be an object');
+  const unknown = unknownOptionMessage(options, VERIFIER_OPTION_NAMES);
+  if (unknown !== undefined) fail(unknown);
   const { issuerBaseURL, issuer, jwksUri, publicKey, secret, keySource } = options;
 
   if (issuerBaseURL !== undefined && (typeof issuerBaseURL !== 'string' || !isHttpUrl(issuerBaseURL))) {
@@ -92,7 +103,11 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   if (given.length === 1) keySourceKind = given[0] === 'jwksUri' ? 'jwks' : given[0] as KeySourceKind;
   else if (issuerBaseURL !== undefined) keySourceKind = 'jwks';
   else fail('no source of keys: set "issuerBaseURL", "jwksUri", "publicKey", "secret" or "keySource"');
-  if (keySource !== undefined && (typeof keySource !== 'object' || keySource === null || typeof keySource.getKey !== 'function')) {
+  if (keySource !== undefined && (
+    typeof keySource !== 'object' || keySource === null || typeof keySource.getKey !== 'function'
+    || typeof keySource.warmUp !== 'function' || typeof keySource.generation !== 'number'
+    || !Array.isArray(keySource.algorithms) || !keySource.algorithms.every((alg) => typeof alg === 'string')
+  )) {
     fail('"keySource" must implement the KeySource contract (getKey, algorithms, generation, warmUp)');
   }
   if (options.jwks !== undefined) {

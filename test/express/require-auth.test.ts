@@ -372,6 +372,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       [{ onEvent: 'log' }, /requireAuth: "onEvent" must be a function/],
       [{ jwksUri: 'https://issuer.test/jwks', secret: 'x'.repeat(32) }, /requireAuth: "jwksUri" and "secret" cannot be used together/],
       [{ algorithms: ['none'] }, /requireAuth: "algorithms" must not contain "none"/],
+      [{ clockTolerence: 5 }, /requireAuth: unknown option "clockTolerence" \(did you mean "clockTolerance"\?\)/],
     ])('%p', (options, message) => {
       expect(() => requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE, ...(options as object) })).toThrow(message);
     });

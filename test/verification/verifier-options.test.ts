@@ -90,6 +90,22 @@ describe('invalid options name the option', () => {
   });
 });
 
+describe('a misspelt or unknown option is refused, not silently ignored', () => {
+  test('the nearest known name is suggested', () => {
+    expect(make({ ...base(), clockTolerence: 5 })).toThrow('unknown option "clockTolerence" (did you mean "clockTolerance"?)');
+    expect(make({ ...base(), jwksURI: 'https://issuer.example/jwks' })).toThrow('unknown option "jwksURI" (did you mean "jwksUri"?)');
+  });
+
+  test('a name far from every option gets no suggestion', () => {
+    expect(make({ ...base(), colour: 'blue' })).toThrow(/^unknown option "colour"$|: unknown option "colour"$/);
+  });
+
+  test('a custom keySource missing part of the contract is refused, naming "keySource"', () => {
+    const incomplete = { getKey: () => { throw new Error('unused'); }, generation: 1, warmUp: async () => undefined };
+    expect(make({ issuer: ISS, audience: AUD, keySource: incomplete })).toThrow(/"keySource" must implement the KeySource contract/);
+  });
+});
+
 describe('contradictory key sources', () => {
   test.each([
     ['secret + jwksUri', { secret: 'x'.repeat(32), jwksUri: 'https://issuer.example/jwks.json' }, /"jwksUri" and "secret" cannot be used together/],
