@@ -18,8 +18,10 @@ export interface CachedVerification {
   readonly validUntil: number;
   /** Estimated memory held by the entry, in bytes (see {@link entryBytes}). */
   readonly bytes: number;
-  /** Insertion order, for the approximate LRU. */
-  seq: number;
+  /** Index of the entry's slot in the clock ring. */
+  readonly slot: number;
+  /** Set by every hit, cleared when the clock hand passes: a second chance before eviction. */
+  referenced: boolean;
 }
 
 /** Fixed per-entry cost estimate: the map slot, the hash key, the entry and result objects. */
@@ -58,9 +60,22 @@ export const tokenHash: (token: string) => string = typeof oneShotHash === 'func
   ? (token) => oneShotHash('sha256', token, 'base64')
   : (token) => nodeCrypto.createHash('sha256').update(token).digest('base64');
 
+/**
+ * Bounded cache of verified tokens with CLOCK eviction (an O(1) approximation of LRU): a hit only
+ * sets a flag, and eviction walks a ring of slots, sparing entries hit since the hand last passed.
+ * A Map used as a FIFO queue instead (delete the first key, insert at the end) degrades: the
+ * deleted keys stay at the front of V8's hash table until it is rebuilt, so finding the oldest
+ * entry scans them, about 10 µs per eviction at 10,000 entries on the benchmark machine.
+ */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, CachedVerification>();
-  private seq = 0;
+  /** Hash stored in each slot, or undefined for a free slot. */
+  private readonly ring: Array<string | undefined>;
+  /** Slots freed by expiry or eviction, reused before untouched ones. */
+  private readonly free: number[] = [];
+  /** Slots handed out at least once; those past it have never been used. */
+  private filled = 0;
+  private hand = 0;
   private bytes = 0;
   /** The key-source generation the entries were verified under. */
   private generation: number | undefined;
@@ -70,7 +85,9 @@ export class VerifiedTokenCache {
     private readonly maxEntries: number,
     private readonly maxBytes: number,
     private readonly onFlush: (entries: number) => void,
-  ) {}
+  ) {
+    this.ring = new Array<string | undefined>(maxEntries);
+  }
 
   /** Drops every entry when `generation` is not the one they were verified under. */
   private adopt(generation: number): void {
@@ -78,6 +95,30 @@ export class VerifiedTokenCache {
     this.generation = generation;
     const entries = this.clear();
     if (entries > 0) this.onFlush(entries);
+  }
+
+  private remove(hash: string, entry: CachedVerification): void {
+    this.entries.delete(hash);
+    this.ring[entry.slot] = undefined;
+    this.free.push(entry.slot);
+    this.bytes -= entry.bytes;
+  }
+
+  /** Evicts the first entry under the hand that was not hit since the hand last passed it. */
+  private evictOne(): void {
+    for (;;) {
+      const slot = this.hand;
+      this.hand = slot + 1 === this.maxEntries ? 0 : slot + 1;
+      const hash = this.ring[slot];
+      if (hash === undefined) continue;
+      const entry = this.entries.get(hash) as CachedVerification;
+      if (entry.referenced) {
+        entry.referenced = false;
+        continue;
+      }
+      this.remove(hash, entry);
+      return;
+    }
   }
 
   /**
@@ -92,23 +133,16 @@ export class VerifiedTokenCache {
     const entry = this.entries.get(hash);
     if (entry === undefined) return undefined;
     if (nowMs < entry.validFrom || nowMs >= entry.validUntil) {
-      this.entries.delete(hash);
-      this.bytes -= entry.bytes;
+      this.remove(hash, entry);
       return undefined;
     }
-    // Approximate LRU: an entry is moved to the young end only once it has aged past half the
-    // cache, so a hot token costs a single Map lookup almost always.
-    if (this.seq - entry.seq > this.maxEntries >> 1) {
-      this.entries.delete(hash);
-      entry.seq = ++this.seq;
-      this.entries.set(hash, entry);
-    }
+    entry.referenced = true;
     return entry.value;
   }
 
   /**
    * Stores a verification that passed every check with a key of key-source `generation`; evicts
-   * the least recently used entry when full.
+   * by CLOCK when full (by entries or by the byte budget).
    */
   set(
     hash: string,
@@ -122,22 +156,19 @@ export class VerifiedTokenCache {
     if (bytes > this.maxBytes) return;
     this.adopt(generation);
     const existing = this.entries.get(hash);
-    if (existing !== undefined) {
-      this.entries.delete(hash);
-      this.bytes -= existing.bytes;
+    if (existing !== undefined) this.remove(hash, existing);
+    while (this.entries.size >= this.maxEntries || (this.entries.size > 0 && this.bytes + bytes > this.maxBytes)) {
+      this.evictOne();
     }
-    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + bytes > this.maxBytes)) {
-      const oldest = this.entries.entries().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value[0]);
-      this.bytes -= oldest.value[1].bytes;
-    }
+    const slot = this.free.pop() ?? this.filled++;
+    this.ring[slot] = hash;
     this.entries.set(hash, {
       value,
       validFrom: interval.validFrom,
       validUntil: interval.validUntil,
       bytes,
-      seq: ++this.seq,
+      slot,
+      referenced: false,
     });
     this.bytes += bytes;
   }
@@ -146,6 +177,10 @@ export class VerifiedTokenCache {
   clear(): number {
     const count = this.entries.size;
     this.entries.clear();
+    this.ring.fill(undefined);
+    this.free.length = 0;
+    this.filled = 0;
+    this.hand = 0;
     this.bytes = 0;
     return count;
   }
