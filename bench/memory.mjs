@@ -6,7 +6,7 @@
 import autocannon from 'autocannon';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { killAll, spawnNode, stop, waitForLine } from './lib/children.mjs';
+import { spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
 import { startIssuer } from './lib/issuer.mjs';
 import { benchDir } from './lib/paths.mjs';
 
@@ -155,15 +155,4 @@ async function main() {
   }
 }
 
-main().then(
-  (result) => {
-    console.log(`RESULT ${JSON.stringify(result)}`);
-    killAll();
-    process.exit(0);
-  },
-  (err) => {
-    console.error(err);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main, { printResult: true });

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { benchDir } from './lib/paths.mjs';
-import { killAll, spawnNode, stop, waitForLine } from './lib/children.mjs';
+import { spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
 import { startIssuer } from './lib/issuer.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -109,15 +109,4 @@ async function main() {
   return { date: new Date().toISOString(), quick, calls: CALLS, issuer: issuer.kind, rows };
 }
 
-main().then(
-  (result) => {
-    console.log(`RESULT ${JSON.stringify(result)}`);
-    killAll();
-    process.exit(0);
-  },
-  (err) => {
-    console.error(err);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main, { printResult: true });

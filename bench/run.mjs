@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { killAll, pinning, spawnNode, stop, waitForLine } from './lib/children.mjs';
+import { pinning, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
 import { analyzeCpuProfile } from './lib/cpuprofile.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { startIssuer } from './lib/issuer.mjs';
@@ -267,14 +267,4 @@ async function main() {
   log(`results: ${outFile}${results.inbound ? ` and ${join(dirname(outFile), 'chart.svg')}` : ''}`);
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (err) => {
-    console.error(err);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -111,3 +111,22 @@ export function stop(child, timeoutMs = 5000) {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * Runs a benchmark script's `main()` and exits: prints `RESULT <json>` when `printResult` is set
+ * (the orchestrator reads it), kills every child process either way.
+ */
+export function runMain(main, { printResult = false } = {}) {
+  main().then(
+    (result) => {
+      if (printResult) console.log(`RESULT ${JSON.stringify(result)}`);
+      killAll();
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      killAll();
+      process.exit(1);
+    },
+  );
+}
