@@ -2,6 +2,7 @@
  * Authorization server metadata discovery (OpenID Connect Discovery 1.0 and RFC 8414), shared by
  * the inbound side (`issuer`, `jwks_uri`) and the outbound side (`token_endpoint`).
  */
+import { isHttpUrl } from '../lib/urls.js';
 import { fetchJsonObject, UpstreamError } from '../lib/http.js';
 
 /**
@@ -103,10 +104,7 @@ export class MetadataDiscovery {
   private inFlight: Promise<AuthorizationServerMetadata> | undefined;
 
   constructor(issuerBaseURL: string, options: DiscoveryOptions = {}) {
-    try {
-      const url = new URL(issuerBaseURL);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
-    } catch {
+    if (!isHttpUrl(issuerBaseURL)) {
       throw new TypeError(`issuerBaseURL must be an absolute http(s) URL, got ${JSON.stringify(issuerBaseURL)}`);
     }
     this.issuerBaseURL = issuerBaseURL;

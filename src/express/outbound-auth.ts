@@ -3,6 +3,7 @@
  * downstream services it calls (`getOutbound(req).fetch('billing', '/invoices')`). Token providers are
  * built once, when the middleware is created, never per request. Works with Express 4 and 5.
  */
+import { isHttpUrl } from '../lib/urls.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
 import { clientCredentials, type ClientCredentialsOptions } from '../outbound/client-credentials.js';
@@ -306,7 +307,7 @@ export function outboundAuth(options: OutboundAuthOptions): OutboundAuthMiddlewa
     if (RESERVED.has(name)) fail(`service name "${name}" is reserved`);
     if (typeof service !== 'object' || service === null) fail(`services.${name} must be an object`);
     const { baseUrl, provider: given, ...credentials } = service;
-    if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    if (!isHttpUrl(baseUrl)) {
       fail(`services.${name}: "baseUrl" must be an absolute http(s) URL`);
     }
     let provider: TokenProvider;

@@ -138,7 +138,6 @@ export function resolveRequireAuthOptions(
   if (realm !== undefined && (typeof realm !== 'string' || quotable(realm) !== realm)) {
     throw new TypeError('requireAuth: "realm" must be a string of printable ASCII without quotes or backslashes');
   }
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('requireAuth: "onEvent" must be a function');
 
   const hasKeySource = verifier.issuerBaseURL !== undefined || verifier.jwksUri !== undefined
     || verifier.publicKey !== undefined || verifier.secret !== undefined || verifier.keySource !== undefined;
@@ -159,14 +158,15 @@ export function resolveRequireAuthOptions(
     const audience = fromEnv(env, 'AUDIENCE');
     if (audience !== undefined) merged.audience = audience;
   }
-  if (onEvent !== undefined) merged.onEvent = safeHook(onEvent);
+  // The verifier validates `onEvent` (its message gets requireAuth's prefix) and guards its own calls.
+  if (onEvent !== undefined) merged.onEvent = onEvent;
 
   return {
     verifier: merged,
     allowQueryToken: allowQueryToken ?? false,
     allowBodyToken: allowBodyToken ?? false,
     realm,
-    onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
+    onEvent: typeof onEvent === 'function' ? safeHook(onEvent) : undefined,
   };
 }
 

@@ -2,6 +2,7 @@
  * The options of {@link createKeySource}: the one place where they are described, validated and
  * defaulted.
  */
+import { isHttpUrl } from '../lib/urls.js';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { KeySourceEvent } from './types.js';
 
@@ -175,13 +176,7 @@ export function resolveJwksOptions(jwks: JwksOptions | undefined): ResolvedJwksO
 
 /** Throws a `TypeError` naming `option` unless `value` is an absolute http(s) URL. */
 export function checkHttpUrl(value: string, option: string): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+  if (!isHttpUrl(value)) {
     throw new TypeError(`"${option}" must be an absolute http(s) URL, got ${JSON.stringify(String(value).slice(0, 200))}`);
   }
 }

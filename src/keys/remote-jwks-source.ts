@@ -21,6 +21,7 @@
  *   the refresh-ahead window, or the end of a failure cooldown), so the verified-token cache
  *   sends every token back through `getKey` then: refresh-ahead and expiry apply to cached tokens.
  */
+import { isHttpUrl } from '../lib/urls.js';
 import type { KeyObject } from 'node:crypto';
 import { KeySourceUnavailableError } from '../errors/index.js';
 import { withoutStack } from '../errors/without-stack.js';
@@ -277,7 +278,7 @@ export class RemoteJwksKeySource implements KeySource {
       if (error instanceof UpstreamError) throw error;
       throw new UpstreamError('the jwks_uri could not be discovered', undefined, error);
     }
-    if (typeof uri !== 'string' || !URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
+    if (!isHttpUrl(uri)) {
       throw new UpstreamError('the discovered jwks_uri is not an http(s) URL');
     }
     this.uri = uri;

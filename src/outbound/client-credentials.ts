@@ -5,6 +5,7 @@
  * shared cache that can lock, for any number of processes), retries transient failures with
  * bounded backoff, and latches failures so bad credentials never hammer the authorization server.
  */
+import { isHttpUrl } from '../lib/urls.js';
 import { unknownOptionMessage } from '../lib/unknown-options.js';
 import { MetadataDiscovery } from '../discovery/index.js';
 import { UpstreamError } from '../lib/http.js';
@@ -171,7 +172,7 @@ function fail(message: string): never {
 }
 
 function checkUrl(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+  if (!isHttpUrl(value)) {
     fail(`"${name}" must be an absolute http(s) URL`);
   }
   return value;

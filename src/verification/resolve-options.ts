@@ -2,6 +2,7 @@
  * Internal: the one place where `createVerifier`'s options are validated and defaulted. Every bad
  * or contradictory option fails here, at construction, with a message naming the option.
  */
+import { isHttpUrl } from '../lib/urls.js';
 import type { JwsAlgorithm } from '../keys/algorithms.js';
 import { resolveJwksOptions, type ResolvedJwksOptions } from '../keys/options.js';
 import { unknownOptionMessage } from '../lib/unknown-options.js';
@@ -26,15 +27,6 @@ function fail(message: string): never {
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'https:' || protocol === 'http:';
-  } catch {
-    return false;
-  }
 }
 
 function stringList(name: string, value: unknown, allowEmpty: boolean): string[] {
@@ -82,7 +74,7 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   if (unknown !== undefined) fail(unknown);
   const { issuerBaseURL, issuer, jwksUri, publicKey, secret, keySource } = options;
 
-  if (issuerBaseURL !== undefined && (typeof issuerBaseURL !== 'string' || !isHttpUrl(issuerBaseURL))) {
+  if (issuerBaseURL !== undefined && !isHttpUrl(issuerBaseURL)) {
     fail('"issuerBaseURL" must be an absolute http(s) URL');
   }
   if (issuer !== undefined && !isNonEmptyString(issuer)) fail('"issuer" must be a non-empty string');
@@ -94,7 +86,7 @@ export function resolveVerifierOptions(options: VerifierOptions): {
   }
   const audience = stringList('audience', options.audience, false);
 
-  if (jwksUri !== undefined && (typeof jwksUri !== 'string' || !isHttpUrl(jwksUri))) fail('"jwksUri" must be an absolute http(s) URL');
+  if (jwksUri !== undefined && !isHttpUrl(jwksUri)) fail('"jwksUri" must be an absolute http(s) URL');
   const given = (
     [['jwksUri', jwksUri], ['publicKey', publicKey], ['secret', secret], ['keySource', keySource]] as const
   ).filter(([, value]) => value !== undefined).map(([name]) => name);
