@@ -78,6 +78,27 @@ export function discoveryUrls(issuerBaseURL: string): string[] {
 }
 
 /**
+ * Metadata naming an endpoint that must not be used: not an http(s) URL, or plain http from an
+ * https issuer (a JWKS fetched in clear could be swapped; a client secret sent in clear stolen).
+ * Checked here, once, for the inbound (`jwks_uri`) and outbound (`token_endpoint`) sides alike.
+ *
+ * @example
+ * ```ts
+ * import { InsecureMetadataError, MetadataDiscovery } from 'express-m2m';
+ *
+ * await new MetadataDiscovery('https://issuer.example.com/').get().catch((error) => {
+ *   if (error instanceof InsecureMetadataError) console.error(error.message);
+ * });
+ * ```
+ */
+export class InsecureMetadataError extends UpstreamError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InsecureMetadataError';
+  }
+}
+
+/**
  * Fetches and caches an issuer's metadata: one request in flight at a time (concurrent callers
  * share it), the last good document served through outages for a bounded time, and a failure
  * remembered for a short cooldown so a burst of requests cannot become a burst of fetches.
@@ -168,9 +189,20 @@ export class MetadataDiscovery {
     if (!this.issuerBaseURL.includes('/.well-known/') && trimSlash(issuer) !== trimSlash(this.issuerBaseURL)) {
       throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(this.issuerBaseURL)}`);
     }
+    const httpsIssuer = new URL(this.issuerBaseURL).protocol === 'https:';
     for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint]] as const) {
-      if (value !== undefined && (typeof value !== 'string' || !URL.canParse(value))) {
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || !URL.canParse(value)) {
         throw new UpstreamError(`${url} has an invalid "${name}" in its metadata`);
+      }
+      const shown = JSON.stringify(value.slice(0, 200));
+      if (!isHttpUrl(value)) {
+        throw new InsecureMetadataError(`${url} names ${name} ${shown}, which is not an absolute http(s) URL`);
+      }
+      if (httpsIssuer && new URL(value).protocol !== 'https:') {
+        throw new InsecureMetadataError(
+          `${url} names ${name} ${shown}: refused, an https issuer's endpoints must be https (keys and client credentials would travel in clear)`,
+        );
       }
     }
     return body as AuthorizationServerMetadata;

@@ -7,7 +7,7 @@
  */
 import { isHttpUrl } from '../lib/urls.js';
 import { unknownOptionMessage } from '../lib/unknown-options.js';
-import { MetadataDiscovery } from '../discovery/index.js';
+import { InsecureMetadataError, MetadataDiscovery } from '../discovery/index.js';
 import { UpstreamError } from '../lib/http.js';
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
 import type { CachedToken, SharedTokenFailure, TokenCache } from '../caches/token-cache.js';
@@ -193,28 +193,6 @@ function stringList(name: string, value: unknown): string[] {
     fail(`"${name}" must be a string or an array of non-empty strings`);
   }
   return [...new Set(list as string[])];
-}
-
-/**
- * A discovered `token_endpoint` must be an absolute http(s) URL and must not downgrade an https
- * issuer to http: the client secret (or assertion) would be sent in clear to whoever answers.
- */
-function checkDiscoveredEndpoint(issuerBaseURL: string, tokenEndpoint: string): string {
-  const url = URL.canParse(tokenEndpoint) ? new URL(tokenEndpoint) : undefined;
-  const shown = JSON.stringify(tokenEndpoint.slice(0, 200));
-  if (url === undefined || !/^https?:$/.test(url.protocol)) {
-    throw new TokenRequestError(`issuer ${issuerBaseURL} names token_endpoint ${shown}, which is not an absolute http(s) URL`, {
-      code: 'ERR_TOKEN_ENDPOINT_INSECURE',
-      tokenEndpoint: issuerBaseURL,
-    });
-  }
-  if (new URL(issuerBaseURL).protocol === 'https:' && url.protocol !== 'https:') {
-    throw new TokenRequestError(
-      `issuer ${issuerBaseURL} names token_endpoint ${shown}: refused, an https issuer's token endpoint must be https (the client credentials would travel in clear)`,
-      { code: 'ERR_TOKEN_ENDPOINT_INSECURE', tokenEndpoint: issuerBaseURL },
-    );
-  }
-  return tokenEndpoint;
 }
 
 /** A timer that does not keep the process alive (a provider's waits never should). */
@@ -732,9 +710,17 @@ class ClientCredentialsProvider implements TokenProvider {
           tokenEndpoint: discovery.issuerBaseURL,
         });
       }
-      return checkDiscoveredEndpoint(discovery.issuerBaseURL, metadata.token_endpoint);
+      return metadata.token_endpoint;
     } catch (error) {
       if (error instanceof TokenRequestError) throw error;
+      // Discovery refuses endpoints that are not http(s) or downgrade an https issuer to http.
+      if (error instanceof InsecureMetadataError) {
+        throw new TokenRequestError(`issuer ${discovery.issuerBaseURL}: ${error.message}`, {
+          code: 'ERR_TOKEN_ENDPOINT_INSECURE',
+          tokenEndpoint: discovery.issuerBaseURL,
+          cause: error,
+        });
+      }
       throw new TokenRequestError(`discovery of ${discovery.issuerBaseURL} failed: ${error instanceof Error ? error.message : String(error)}`, {
         code: 'ERR_TOKEN_DISCOVERY_FAILED',
         status: error instanceof UpstreamError ? error.status : undefined,

@@ -18,10 +18,10 @@ interface ChildResult {
 describe('a discovered token_endpoint never downgrades an https issuer to http', () => {
   let result: ChildResult;
   beforeAll(async () => {
-    const fixtures = join(__dirname, 'fixtures');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(fixtures, 'discovery-downgrade-child.ts'), fixtures], {
+    const tls = join(__dirname, '..', 'fixtures', 'tls');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'discovery-downgrade-child.ts'), tls], {
       cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(fixtures, 'localhost-tls-cert.pem') },
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(tls, 'localhost-cert.pem') },
       timeout: 30_000,
     });
     result = JSON.parse(stdout.trim().split('\n').pop() as string) as ChildResult;
