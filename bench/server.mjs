@@ -1,8 +1,8 @@
 // One benchmark contender: an Express 5 app with GET /api/data answering a small JSON, protected
 // (or not, for "bare") by the contender's middleware. Started by run.mjs in its own process;
 // prints "READY <port>" once listening on 127.0.0.1.
-//   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt, or noop (calibration: a
-//   middleware that only reads the header)
+//   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt, or the calibrations noop (a
+//   middleware that only reads the header) and crypto (signature check through node:crypto only)
 //   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256)
 import express from 'express';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +34,32 @@ async function middlewareFor(name) {
         }],
         after: [],
       };
+    case 'crypto': {
+      // Calibration, not a contender: the floor under HTTP. Splits the token and checks its
+      // signature with node:crypto against keys imported once at start-up, parses the payload and
+      // checks nothing else. What any verifying middleware must at least spend per new token.
+      const { createPublicKey, verify } = await import('node:crypto');
+      const { keys } = await (await fetch(jwksUri)).json();
+      const byKid = new Map(keys.map((jwk) => [jwk.kid, { key: createPublicKey({ key: jwk, format: 'jwk' }), alg: jwk.alg }]));
+      const reject = (res) => res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
+      return {
+        before: [(req, res, next) => {
+          const h = req.headers.authorization;
+          if (typeof h !== 'string' || !h.startsWith('Bearer ')) return res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+          const token = h.slice(7);
+          const a = token.indexOf('.');
+          const b = token.indexOf('.', a + 1);
+          const header = JSON.parse(Buffer.from(token.slice(0, a), 'base64url').toString());
+          const entry = byKid.get(header.kid);
+          if (!entry) return reject(res);
+          const options = entry.alg === 'ES256' ? { key: entry.key, dsaEncoding: 'ieee-p1363' } : entry.key;
+          if (!verify('sha256', Buffer.from(token.slice(0, b), 'latin1'), options, Buffer.from(token.slice(b + 1), 'base64url'))) return reject(res);
+          req.auth = { token, payload: JSON.parse(Buffer.from(token.slice(a + 1, b), 'base64url').toString()) };
+          next();
+        }],
+        after: [],
+      };
+    }
     case 'express-m2m': {
       const m2m = await import(pathToFileURL(distPath('index.js')).href);
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');

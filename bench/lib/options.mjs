@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 
 export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5'];
 export const ALL_CONTENDERS = ['bare', 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
+/** Not contenders: apps that show the cost of being a middleware at all (noop) and of the signature check alone (crypto). */
+export const CALIBRATIONS = ['noop', 'crypto'];
+const DEFAULT_CONTENDERS = ['bare', ...CALIBRATIONS, 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
 
 export const HELP = `npm run bench -- [options]      (every option also reads BENCH_<NAME> from the environment)
 
@@ -13,8 +16,9 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --connections <n>     autocannon connections (default 50)
   --tokens <n>          distinct tokens per pool for S2/S3/S4 (default 40000)
   --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5)
-  --contenders <list>   e.g. bare,express-m2m (default bare,express-m2m,express-oauth2-jwt-bearer,express-jwt);
-                        "noop" adds a calibration app whose middleware only reads the header and calls next()
+  --contenders <list>   e.g. bare,express-m2m (default: bare, the two calibrations, express-m2m and both peers).
+                        Calibrations: "noop" (a middleware that only reads the header and calls next()) and
+                        "crypto" (only the signature check through node:crypto: the floor of any verifier)
   --skip <list>         parts to skip: inbound,verifier,outbound,memory
   --profile             also profile express-m2m (V8 sampling profiler, after warm-up) under S1, S2 and S5
   --no-build            do not run "tsc -p tsconfig.build.json" first
@@ -53,9 +57,9 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
     return n;
   };
   const scenarios = list(pick('scenarios', ALL_SCENARIOS.join(',')));
-  const contenders = list(pick('contenders', ALL_CONTENDERS.join(',')));
+  const contenders = list(pick('contenders', DEFAULT_CONTENDERS.join(',')));
   for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`bench: unknown scenario "${s}"`);
-  for (const c of contenders) if (!ALL_CONTENDERS.includes(c) && c !== 'noop') throw new Error(`bench: unknown contender "${c}"`);
+  for (const c of contenders) if (!ALL_CONTENDERS.includes(c) && !CALIBRATIONS.includes(c)) throw new Error(`bench: unknown contender "${c}"`);
   if (!contenders.includes('bare')) contenders.unshift('bare'); // ratios need the baseline
   return {
     help: Boolean(values.help),
