@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pinning, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
+import { cpuMicros, pinning, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
 import { analyzeCpuProfile } from './lib/cpuprofile.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { startIssuer } from './lib/issuer.mjs';
@@ -94,19 +94,6 @@ async function load(url, scenario, tokens, tmp, onWarmed) {
     await stop(child);
   }
 }
-
-/** CPU time (user + system) a process has used so far, in microseconds, from /proc; undefined elsewhere. */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[11] = utime, fields[12] = stime, in clock ticks (USER_HZ, 100 on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = 100;
 
 async function runCell(contender, scenario, round, issuer, tokens, tmp) {
   const { child, url } = await startContender(contender, issuer);

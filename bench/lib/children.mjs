@@ -2,6 +2,7 @@
 // and all killed (by pid) when the orchestrator exits, fails or is interrupted.
 import { spawn, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const live = new Set();
@@ -12,6 +13,21 @@ function hasTaskset() {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc; undefined elsewhere. */
+export function cpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime, in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
   }
 }
 

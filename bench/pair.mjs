@@ -1,0 +1,82 @@
+// Paired A/B comparison of two contenders, for changes too small for `npm run bench` to see on a
+// noisy machine. Both servers run at the same time on CPU 0, each loaded by its own autocannon on
+// CPU 1, so whatever else slows the machine down slows both; the result is the ratio of their
+// server CPU time per request, trial by trial, and its median. (Absolute numbers are higher than
+// in `npm run bench`: the two servers share one core and its caches.)
+//
+// Usage: node bench/pair.mjs <a> <b> [--scenario S1] [--trials 5] [--duration 6] [--tokens 40000]
+//   <a>, <b>: contenders of bench/server.mjs (bare, noop, crypto, express-m2m, ...). Build dist/ first.
+// Example: node bench/pair.mjs noop express-m2m --scenario S1
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuMicros, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
+import { startIssuer } from './lib/issuer.mjs';
+import { benchDir } from './lib/paths.mjs';
+import { SCENARIOS } from './lib/scenarios.mjs';
+import { mintScenarioTokens } from './lib/tokens.mjs';
+
+const AUDIENCE = 'https://bench.example/api';
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { scenario: { type: 'string', default: 'S1' }, trials: { type: 'string', default: '5' }, duration: { type: 'string', default: '6' }, tokens: { type: 'string', default: '40000' } },
+});
+const [a, b] = positionals;
+const scenario = values.scenario;
+if (!a || !b || !SCENARIOS[scenario]) {
+  console.error('usage: node bench/pair.mjs <contender a> <contender b> [--scenario S1..S5] [--trials n] [--duration s] [--tokens n]');
+  process.exit(2);
+}
+const trials = Math.max(1, Number(values.trials));
+const duration = Math.max(1, Number(values.duration));
+
+async function start(contender, issuer, tokens, tmp, slot) {
+  const child = spawnNode(0, [join(benchDir, 'server.mjs')], {
+    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256' },
+  });
+  const port = await waitForLine(child, 'READY', 30_000);
+  const cfgFile = join(tmp, `pair-${slot}.json`);
+  // 25 connections each: 50 in all, as in `npm run bench`.
+  writeFileSync(cfgFile, JSON.stringify({
+    url: `http://127.0.0.1:${port}/api/data`, connections: 25, warmup: 2, duration, tokensFile: tokens.files[scenario], token: scenario === 'S1' ? tokens.s1 : undefined,
+  }));
+  const load = spawnNode(1, [join(benchDir, 'load.mjs'), cfgFile]);
+  let cpuStart;
+  load.lines.on('line', (line) => {
+    if (line === 'WARMED') cpuStart = cpuMicros(child.pid);
+  });
+  const result = waitForLine(load, 'RESULT', (duration + 40) * 1000).then((line) => {
+    const r = JSON.parse(line);
+    return { ...r, usPerRequest: (cpuMicros(child.pid) - cpuStart) / r.total };
+  });
+  return { child, load, result };
+}
+
+async function main() {
+  const tmp = mkdtempSync(join(tmpdir(), 'm2m-pair-'));
+  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  const issuer = await startIssuer({ alg: 'RS256', tokenLifetime: 7200 });
+  const count = SCENARIOS[scenario].checksEverySignature ? Number(values.tokens) : 10;
+  const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count, expiresIn: 7200, dir: tmp });
+  const ratios = [];
+  try {
+    for (let t = 1; t <= trials; t++) {
+      const runs = [await start(a, issuer, tokens, tmp, 'a'), await start(b, issuer, tokens, tmp, 'b')];
+      try {
+        const [ra, rb] = await Promise.all(runs.map((r) => r.result));
+        ratios.push(rb.usPerRequest / ra.usPerRequest);
+        console.log(`trial ${t}: ${a} ${ra.usPerRequest.toFixed(1)} µs/request (${JSON.stringify(ra.statusCodes)}), ${b} ${rb.usPerRequest.toFixed(1)} µs/request (${JSON.stringify(rb.statusCodes)}): ${b}/${a} = ${(rb.usPerRequest / ra.usPerRequest).toFixed(3)}`);
+      } finally {
+        await Promise.all(runs.flatMap((r) => [stop(r.load), stop(r.child)]));
+      }
+    }
+  } finally {
+    await issuer.close();
+  }
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  console.log(`${scenario}: server CPU per request, ${b} / ${a}: median ${median.toFixed(3)} (min ${sorted[0].toFixed(3)}, max ${sorted.at(-1).toFixed(3)}, ${trials} trials)`);
+}
+
+runMain(main);
