@@ -40,14 +40,18 @@ function normalizeTyp(typ: string): string {
   return lower.includes('/') ? lower : `application/${lower}`;
 }
 
-/** Freezes a parsed JSON value and everything in it; iterative, so no nesting depth can overflow the stack. */
-function deepFreeze<T>(root: T): T {
-  const pending: unknown[] = [root];
+/**
+ * Freezes a parsed JSON object and every object in it; iterative, so no nesting depth can
+ * overflow the stack. Only objects are queued: most claims are strings and numbers.
+ */
+function deepFreeze<T extends object>(root: T): T {
+  const pending: object[] = [root];
   while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-      Object.freeze(value);
-      for (const key in value) pending.push((value as Record<string, unknown>)[key]);
+    const value = pending.pop() as Record<string, unknown>;
+    Object.freeze(value);
+    for (const key in value) {
+      const child = value[key];
+      if (typeof child === 'object' && child !== null && !Object.isFrozen(child)) pending.push(child);
     }
   }
   return root;
