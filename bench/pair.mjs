@@ -6,7 +6,11 @@
 //
 // Usage: node bench/pair.mjs <a> <b> [--scenario S1] [--trials 5] [--duration 6] [--tokens 40000]
 //   <a>, <b>: contenders of bench/server.mjs (bare, noop, crypto, express-m2m, ...). Build dist/ first.
-// Example: node bench/pair.mjs noop express-m2m --scenario S1
+//   express-m2m@<dir> is express-m2m built into <dir>: copy dist/ there before a change, rebuild,
+//   then compare the two builds.
+// Examples: node bench/pair.mjs noop express-m2m --scenario S1
+//           cp -r dist dist-before && <change> && npm run build &&
+//           node bench/pair.mjs express-m2m@dist-before express-m2m --scenario S2
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

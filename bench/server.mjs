@@ -5,10 +5,13 @@
 //   middleware that only reads the header) and crypto (signature check through node:crypto only)
 //   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256)
 import express from 'express';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { distPath } from './lib/paths.mjs';
 
-const contender = process.env.CONTENDER ?? 'bare';
+// express-m2m@<dir>: express-m2m built into another directory (a copy of an earlier dist/, to
+// compare a change against it with bench/pair.mjs).
+const [contender, otherDist] = (process.env.CONTENDER ?? 'bare').split('@');
 const issuer = process.env.ISSUER;
 const audience = process.env.AUDIENCE;
 const jwksUri = process.env.JWKS_URI;
@@ -61,7 +64,7 @@ async function middlewareFor(name) {
       };
     }
     case 'express-m2m': {
-      const m2m = await import(pathToFileURL(distPath('index.js')).href);
+      const m2m = await import(pathToFileURL(otherDist ? resolve(otherDist, 'index.js') : distPath('index.js')).href);
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');
       const guard = m2m.requireAuth({
         issuer,
