@@ -11,17 +11,17 @@
 // Examples: node bench/pair.mjs noop express-m2m --scenario S1
 //           cp -r dist dist-before && <change> && npm run build &&
 //           node bench/pair.mjs express-m2m@dist-before express-m2m --scenario S2
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuMicros, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
+import { AUDIENCE, startContender, startLoad } from './lib/cells.mjs';
+import { cpuMicros, stop, runMain } from './lib/children.mjs';
 import { startIssuer } from './lib/issuer.mjs';
-import { benchDir } from './lib/paths.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
+import { median } from './lib/summary.mjs';
 import { mintScenarioTokens } from './lib/tokens.mjs';
 
-const AUDIENCE = 'https://bench.example/api';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { scenario: { type: 'string', default: 'S1' }, trials: { type: 'string', default: '5' }, duration: { type: 'string', default: '6' }, tokens: { type: 'string', default: '40000' } },
@@ -35,26 +35,16 @@ if (!a || !b || !SCENARIOS[scenario]) {
 const trials = Math.max(1, Number(values.trials));
 const duration = Math.max(1, Number(values.duration));
 
-async function start(contender, issuer, tokens, tmp, slot) {
-  const child = spawnNode(0, [join(benchDir, 'server.mjs')], {
-    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256' },
-  });
-  const port = await waitForLine(child, 'READY', 30_000);
-  const cfgFile = join(tmp, `pair-${slot}.json`);
-  // 25 connections each: 50 in all, as in `npm run bench`.
-  writeFileSync(cfgFile, JSON.stringify({
-    url: `http://127.0.0.1:${port}/api/data`, connections: 25, warmup: 2, duration, tokensFile: tokens.files[scenario], token: scenario === 'S1' ? tokens.s1 : undefined,
-  }));
-  const load = spawnNode(1, [join(benchDir, 'load.mjs'), cfgFile]);
+/** Starts `contender` and its load generator; `result` resolves with the load's numbers and the server CPU per request. */
+async function start(contender, issuer, tokens, tmp, name) {
+  const { child, url } = await startContender(contender, issuer);
   let cpuStart;
-  load.lines.on('line', (line) => {
-    if (line === 'WARMED') cpuStart = cpuMicros(child.pid);
+  // 25 connections each: 50 in all, as in `npm run bench`.
+  const load = startLoad({
+    url, scenario, tokens, connections: 25, warmup: 2, duration, tmp, name, onWarmed: () => { cpuStart = cpuMicros(child.pid); },
   });
-  const result = waitForLine(load, 'RESULT', (duration + 40) * 1000).then((line) => {
-    const r = JSON.parse(line);
-    return { ...r, usPerRequest: (cpuMicros(child.pid) - cpuStart) / r.total };
-  });
-  return { child, load, result };
+  const result = load.result.then((r) => ({ ...r, usPerRequest: (cpuMicros(child.pid) - cpuStart) / r.total }));
+  return { child, load: load.child, result };
 }
 
 async function main() {
@@ -78,9 +68,7 @@ async function main() {
   } finally {
     await issuer.close();
   }
-  const sorted = [...ratios].sort((x, y) => x - y);
-  const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  console.log(`${scenario}: server CPU per request, ${b} / ${a}: median ${median.toFixed(3)} (min ${sorted[0].toFixed(3)}, max ${sorted.at(-1).toFixed(3)}, ${trials} trials)`);
+  console.log(`${scenario}: server CPU per request, ${b} / ${a}: median ${median(ratios).toFixed(3)} (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}, ${trials} trials)`);
 }
 
 runMain(main);

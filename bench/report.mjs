@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsDir } from './lib/paths.mjs';
 import { CONTENDER_LABELS, SCENARIOS } from './lib/scenarios.mjs';
+import { signatureFloor } from './lib/summary.mjs';
 
 const results = JSON.parse(readFileSync(process.argv[2] ?? join(resultsDir, 'latest.json'), 'utf8'));
 const out = [];
@@ -20,7 +21,8 @@ if (inbound) {
     const m = by['express-m2m'];
     const mark = m && m.ratio !== null ? (m.ratio >= SCENARIOS[s].target ? '' : ' (below)') : '';
     const flag = (c) => (c && c.unexpected > 0 ? ' ⚠' : '');
-    out.push(`| ${s} ${SCENARIOS[s].title} | ${peers.map((p) => `${fx(by[p]?.ratio)}${flag(by[p])}`).join(' | ')} | **${fx(m?.ratio)}**${mark}${flag(m)} | ≥ ${SCENARIOS[s].target} | ${SCENARIOS[s].checksEverySignature ? fx(by.crypto?.ratio) : '–'} | ${fx(by.noop?.ratio)} | ${by.bare?.rps ?? 'n/a'} |`);
+    const floor = signatureFloor(by, s);
+    out.push(`| ${s} ${SCENARIOS[s].title} | ${peers.map((p) => `${fx(by[p]?.ratio)}${flag(by[p])}`).join(' | ')} | **${fx(m?.ratio)}**${mark}${flag(m)} | ≥ ${SCENARIOS[s].target} | ${floor === undefined ? '–' : fx(floor)} | ${fx(by.noop?.ratio)} | ${by.bare?.rps ?? 'n/a'} |`);
   }
   out.push('');
   out.push('<details><summary>Requests/s, latency and server CPU time per request of every contender</summary>', '');

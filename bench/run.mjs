@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cpuMicros, pinning, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
+import { AUDIENCE, LOAD_CPU, SERVER_CPU, startContender, startLoad } from './lib/cells.mjs';
 import { analyzeCpuProfile } from './lib/cpuprofile.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { startIssuer } from './lib/issuer.mjs';
@@ -18,9 +19,6 @@ import { CONTENDER_LABELS, ISSUE_REFERENCE, SCENARIOS } from './lib/scenarios.mj
 import { formatInboundTable, summarize } from './lib/summary.mjs';
 import { mintScenarioTokens } from './lib/tokens.mjs';
 
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
-const AUDIENCE = 'https://bench.example/api';
 
 let opts;
 try {
@@ -64,35 +62,10 @@ function machineInfo() {
   };
 }
 
-/** Starts a contender; resolves with { child, url }. */
-async function startContender(contender, issuer, nodeFlags = [], extraEnv = {}) {
-  const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
-    nodeFlags,
-    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...extraEnv },
-  });
-  const port = await waitForLine(child, 'READY', 30_000);
-  return { child, url: `http://127.0.0.1:${port}/api/data` };
-}
-
-/** Runs autocannon (warm-up, then measured) against `url` in a pinned child; resolves with its result. */
-async function load(url, scenario, tokens, tmp, onWarmed) {
-  const cfg = {
-    url,
-    connections: opts.connections,
-    warmup: opts.warmup,
-    duration: opts.duration,
-    tokensFile: tokens.files[scenario],
-    token: scenario === 'S1' ? tokens.s1 : undefined,
-  };
-  const cfgFile = join(tmp, `load-${scenario}.json`);
-  writeFileSync(cfgFile, JSON.stringify(cfg));
-  const child = spawnNode(LOAD_CPU, [join(benchDir, 'load.mjs'), cfgFile]);
-  if (onWarmed) child.lines.on('line', (line) => line === 'WARMED' && onWarmed());
-  try {
-    return JSON.parse(await waitForLine(child, 'RESULT', (opts.warmup + opts.duration + 45) * 1000));
-  } finally {
-    await stop(child);
-  }
+/** Runs autocannon against `url` with the run's settings; resolves with its result. */
+function load(url, scenario, tokens, tmp, onWarmed) {
+  const { connections, warmup, duration } = opts;
+  return startLoad({ url, scenario, tokens, connections, warmup, duration, tmp, name: scenario, onWarmed }).result;
 }
 
 async function runCell(contender, scenario, round, issuer, tokens, tmp) {
@@ -169,7 +142,7 @@ async function runProfiles(tmp) {
     const out = {};
     for (const scenario of ['S1', 'S2', 'S5']) {
       const file = join(tmp, `express-m2m-${scenario}.cpuprofile`);
-      const { child, url } = await startContender('express-m2m', issuer, [], { CPU_PROFILE_FILE: file });
+      const { child, url } = await startContender('express-m2m', issuer, { env: { CPU_PROFILE_FILE: file } });
       let r;
       try {
         // Profile the measured part only: start the profiler once the warm-up is over.

@@ -1,6 +1,7 @@
 // Renders the inbound results as an SVG bar chart (no dependency): per scenario, one bar per
 // contender with its req/s ratio to bare Express 5, and express-m2m's target as a dashed line.
 import { CONTENDER_LABELS, SCENARIOS } from './scenarios.mjs';
+import { signatureFloor } from './summary.mjs';
 
 const COLORS = { 'express-m2m': '#2b7bb9', 'express-oauth2-jwt-bearer': '#e8a33d', 'express-jwt': '#8c8c8c' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -9,6 +10,7 @@ export function renderChart(results) {
   const { summary } = results.inbound;
   const scenarios = Object.keys(summary);
   const contenders = Object.keys(COLORS).filter((c) => scenarios.some((s) => summary[s][c]));
+  const floors = Object.fromEntries(scenarios.map((s) => [s, signatureFloor(summary[s], s)]));
   const W = 900;
   const H = 450;
   const m = { top: 64, right: 20, bottom: 112, left: 56 };
@@ -44,8 +46,8 @@ export function renderChart(results) {
       out.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(y(r) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${r.toFixed(2)}</text>`);
     });
     // The node:crypto calibration: what a middleware that only checks the signature reaches.
-    const floor = SCENARIOS[s].checksEverySignature ? summary[s].crypto?.ratio : undefined;
-    if (typeof floor === 'number') {
+    const floor = floors[s];
+    if (floor !== undefined) {
       out.push(`<line x1="${(x0 - 6).toFixed(1)}" x2="${(x0 + bw * contenders.length + 6).toFixed(1)}" y1="${y(floor).toFixed(1)}" y2="${y(floor).toFixed(1)}" stroke="#2e8b57" stroke-width="2" stroke-dasharray="2 2"><title>${esc(`${s} ${CONTENDER_LABELS.crypto}: ${floor.toFixed(2)}`)}</title></line>`);
     }
     const t = SCENARIOS[s].target;
@@ -65,7 +67,7 @@ export function renderChart(results) {
     lx += 32 + CONTENDER_LABELS[c].length * 6.4;
   }
   const lines = [['#c0392b', '6 3', 2, 'express-m2m target']];
-  if (scenarios.some((s) => SCENARIOS[s].checksEverySignature && typeof summary[s].crypto?.ratio === 'number')) {
+  if (scenarios.some((s) => floors[s] !== undefined)) {
     lines.push(['#2e8b57', '2 2', 2, 'a middleware doing only the node:crypto signature check (S2-S4)']);
   }
   lines.push(['#333', '', 1, 'bare Express 5 = 1.0']);

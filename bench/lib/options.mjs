@@ -5,7 +5,7 @@ export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5'];
 export const ALL_CONTENDERS = ['bare', 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
 /** Not contenders: apps that show the cost of being a middleware at all (noop) and of the signature check alone (crypto). */
 export const CALIBRATIONS = ['noop', 'crypto'];
-const DEFAULT_CONTENDERS = ['bare', ...CALIBRATIONS, 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
+const DEFAULT_CONTENDERS = ['bare', ...CALIBRATIONS, ...ALL_CONTENDERS.filter((c) => c !== 'bare')];
 
 export const HELP = `npm run bench -- [options]      (every option also reads BENCH_<NAME> from the environment)
 

@@ -1,13 +1,21 @@
 // Aggregates benchmark cells (one contender x scenario x round) and prints the table.
 import { CONTENDER_LABELS, SCENARIOS } from './scenarios.mjs';
 
-const median = (xs) => {
+export const median = (xs) => {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const r2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
+
+/**
+ * The ratio the node:crypto calibration reached in `scenario` (its results by contender), where
+ * that calibration is the floor of any verifier (scenarios that check every signature); else undefined.
+ */
+export function signatureFloor(byContender, scenario) {
+  return SCENARIOS[scenario].checksEverySignature ? byContender.crypto?.ratio ?? undefined : undefined;
+}
 
 /** Counts every answer that is not the scenario's expected status, plus errors and timeouts. */
 export function unexpectedCount(cell) {

@@ -1,0 +1,47 @@
+// What run.mjs and pair.mjs share to measure an app under load: the app (bench/server.mjs) pinned
+// to the server CPU, autocannon (bench/load.mjs) pinned to the load CPU.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnNode, stop, waitForLine } from './children.mjs';
+import { benchDir } from './paths.mjs';
+
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
+/** The audience every contender expects and every pre-minted token carries. */
+export const AUDIENCE = 'https://bench.example/api';
+
+/**
+ * Starts a contender of bench/server.mjs on the server CPU; resolves with { child, url } once it listens.
+ * @param {{ nodeFlags?: string[], env?: Record<string, string> }} [options]
+ */
+export async function startContender(contender, issuer, options = {}) {
+  const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
+    nodeFlags: options.nodeFlags,
+    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...options.env },
+  });
+  const port = await waitForLine(child, 'READY', 30_000);
+  return { child, url: `http://127.0.0.1:${port}/api/data` };
+}
+
+/**
+ * Starts autocannon (warm-up, then measured) against `url` on the load CPU with the scenario's
+ * tokens; `onWarmed` runs when the measured part begins. Returns { child, result }: `result`
+ * resolves with the load generator's numbers (the child is stopped either way).
+ */
+export function startLoad({ url, scenario, tokens, connections, warmup, duration, tmp, name, onWarmed }) {
+  const cfgFile = join(tmp, `load-${name}.json`);
+  writeFileSync(cfgFile, JSON.stringify({
+    url,
+    connections,
+    warmup,
+    duration,
+    tokensFile: tokens.files[scenario],
+    token: scenario === 'S1' ? tokens.s1 : undefined,
+  }));
+  const child = spawnNode(LOAD_CPU, [join(benchDir, 'load.mjs'), cfgFile]);
+  if (onWarmed) child.lines.on('line', (line) => line === 'WARMED' && onWarmed());
+  const result = waitForLine(child, 'RESULT', (warmup + duration + 45) * 1000)
+    .then((line) => JSON.parse(line))
+    .finally(() => stop(child));
+  return { child, result };
+}
