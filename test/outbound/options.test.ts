@@ -44,13 +44,23 @@ describe('clientCredentials: construction-time validation names the option', () 
     expect(() => clientCredentials({ ...base, ...override } as ClientCredentialsOptions)).toThrow(message);
   });
 
-  it('never echoes the secret in a validation message', () => {
+  it.each<[string, Partial<Record<keyof ClientCredentialsOptions, unknown>>, RegExp]>([
+    ['a negative timeoutDuration', { timeoutDuration: -5 }, /^clientCredentials: "timeoutDuration" must be a positive number of milliseconds$/],
+    ['an empty audience', { audience: '' }, /^clientCredentials: "audience" must be a non-empty string$/],
+    ['a private key as well', { privateKey: privatePem }, /^clientCredentials: give "clientSecret" or "privateKey", not both$/],
+  ])('never echoes the secret in a validation message: %s', (_name, override, message) => {
     const secret = 'do-not-print-me-0123456789';
+    // The error is captured outside the assertion, so a construction that stops throwing fails here.
+    let caught: unknown;
     try {
-      clientCredentials({ ...base, clientSecret: secret, timeoutDuration: -5 });
-      throw new Error('expected a throw');
+      clientCredentials({ ...base, clientSecret: secret, ...override } as ClientCredentialsOptions);
     } catch (error) {
-      expect(String((error as Error).message)).not.toContain(secret);
+      caught = error;
     }
+    expect(caught).toBeInstanceOf(TypeError);
+    const { message: text, stack } = caught as TypeError;
+    expect(text).toMatch(message); // names the option
+    expect(text).not.toContain(secret);
+    expect(String(stack)).not.toContain(secret);
   });
 });
