@@ -139,14 +139,26 @@ describe.each(versions)('%s: req.outbound gives handlers authenticated clients',
     const outbound = middleware({ defaults: { tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, maxRetries: 0 } });
     const application = makeApp();
     application.use(outbound);
-    application.get('/x', (req, _res, next) => {
-      getOutbound(req).service('billing').getToken().catch((error: OutboundTokenError) => {
-        expect(error).toBeInstanceOf(OutboundTokenError);
-        expect(error.cause.status).toBe(503);
-        next(error);
-      });
+    // The handler only records what getToken() gave and always answers; the assertions run below,
+    // outside Express, so a wrong outcome fails at once instead of leaving the request hanging.
+    let outcome: { token: string } | { error: unknown } | undefined;
+    application.get('/x', (req, res, next) => {
+      getOutbound(req).service('billing').getToken().then(
+        (token) => {
+          outcome = { token };
+          res.status(200).json({ unexpected: 'a token' });
+        },
+        (error: unknown) => {
+          outcome = { error };
+          next(error);
+        },
+      );
     });
     const response = await request(application).get('/x');
+    expect(outcome).toEqual({ error: expect.any(OutboundTokenError) });
+    const error = (outcome as { error: OutboundTokenError }).error;
+    expect(error.status).toBe(503);
+    expect(error.cause.status).toBe(503);
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('5');
   });
