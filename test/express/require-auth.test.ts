@@ -290,6 +290,23 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
     });
   });
 
+  describe('iss exact match: an issuer URL that extends or prefixes the discovered one is another issuer (401 invalid_token)', () => {
+    it.each([
+      ['a tenant path after the trailing slash', (iss: string) => `${iss}tenant`],
+      ['the issuer without its trailing slash', (iss: string) => iss.replace(/\/$/, '')],
+    ])('%s', async (_name, variant) => {
+      const events: RequireAuthEvent[] = [];
+      const iss = variant(issuer.issuer);
+      expect(iss).not.toBe(issuer.issuer);
+      const token = await issuer.sign({ iss, sub: 'billing@clients', aud: AUDIENCE, scope: 'read:orders' });
+      const response = await request(app(auth({ onEvent: (event) => events.push(event) }))).get('/me').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token", error_description="[^"]*iss[^"]*"$/);
+      expect(response.body).toEqual({ error: 'invalid_token', error_description: 'unexpected "iss" claim value' });
+      expect(events.filter((event) => event.type === 'auth.rejected')).toEqual([expect.objectContaining({ status: 401, code: 'ERR_JWT_ISSUER' })]);
+    });
+  });
+
   describe('never a 500 for anything a client sends: malformed credentials 400 invalid_request, non-JWTs 401 invalid_token (RFC 6750 section 3.1)', () => {
     // RFC 6750 section 3.1: a credential that is not one b64token (section 2.1) is a malformed
     // request (400 invalid_request); a well-formed b64token that is not a valid JWT is an invalid

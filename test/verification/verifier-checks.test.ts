@@ -271,6 +271,29 @@ describe('iss: exact match', () => {
   });
 });
 
+describe('iss: exact match, never a prefix match either way (README "iss exact match"; RFC 9068 section 4)', () => {
+  // An issuer whose URL extends the configured one (another tenant on the same host, a path an
+  // attacker controls) or is a prefix of it is another issuer: 401 invalid_token ERR_JWT_ISSUER.
+  test.each([
+    ['extends it with a path after the trailing slash', ISS, 'https://issuer.example/tenant'],
+    ['extends it with another path', ISS, 'https://issuer.example/evil'],
+    ['extends it with a slash', ISS, 'https://issuer.example//'],
+    ['extends a configured issuer without trailing slash by a path', 'https://issuer.example', 'https://issuer.example/evil'],
+    ['extends a configured issuer without trailing slash by a host suffix', 'https://issuer.example', 'https://issuer.example.evil.test'],
+    ['is the configured issuer with a query', ISS, 'https://issuer.example/?tenant=evil'],
+    ['is a prefix of it (the parent of a tenant path)', 'https://issuer.example/tenant/', ISS],
+    ['is a prefix of it (without the trailing slash)', 'https://issuer.example/tenant/', 'https://issuer.example/tenant'],
+    ['is a prefix of it (the scheme only)', ISS, 'https'],
+    ['is the empty string (a prefix of every issuer)', ISS, ''],
+  ])('a token whose iss %s is refused', async (_name, configured, iss) => {
+    const { v } = verifier({ issuer: configured });
+    const error = await rejection(v, token({ iss }));
+    expect(error.code).toBe('ERR_JWT_ISSUER');
+    // the same token with the configured issuer verifies: only iss made the difference
+    await expect(Promise.resolve(v.verify(token({ iss: configured })))).resolves.toMatchObject({ payload: { iss: configured } });
+  });
+});
+
 describe('aud: a string or an array, any match with the expected audience(s)', () => {
   test.each([
     ['the same string', AUD],
