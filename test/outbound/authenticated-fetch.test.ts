@@ -207,3 +207,51 @@ describe('a downstream that refuses every token does not cause a token request p
     }
   });
 });
+
+describe('token.rejected_downstream names the URL without its query (README, outbound events)', () => {
+  const SECRET_LOOKING = 'sig-6f1c0ffee0ddba11';
+  const query = `?api_key=${SECRET_LOOKING}&page=2`;
+
+  function rejections(): Array<{ url: string; retried: boolean }> {
+    return events.flatMap((event) => (event.type === 'token.rejected_downstream' ? [{ url: event.url, retried: event.retried }] : []));
+  }
+
+  function expectWithoutQuery(url: string, path: string): void {
+    expect(url).not.toContain('?');
+    expect(url).not.toContain(SECRET_LOOKING);
+    expect(url).not.toContain('api_key');
+    const parsed = new URL(url);
+    expect(parsed.search).toBe('');
+    expect(`${parsed.origin}${parsed.pathname}`).toBe(`${base}${path}`);
+  }
+
+  it.each([
+    ['a string', (path: string) => `${base}${path}${query}#section`],
+    ['a URL', (path: string) => new URL(`${base}${path}${query}#section`)],
+    ['a Request', (path: string) => new Request(`${base}${path}${query}#section`)],
+  ])('input as %s: both the retried and the returned 401 are reported without the query', async (_name, input) => {
+    alwaysChallenge = 'Bearer error="invalid_token", error_description="revoked"';
+    // first call: refused, one refresh, retried and refused again; second call: the refused token is
+    // that recent replacement, so the 401 is returned as is
+    for (const path of ['/invoices', '/ledger']) {
+      const response = await provider.fetch(input(path));
+      expect(response.status).toBe(401);
+      await response.body?.cancel();
+    }
+    expect(rejections().map((r) => r.retried)).toEqual([true, false]);
+    expectWithoutQuery(rejections()[0]?.url as string, '/invoices');
+    expectWithoutQuery(rejections()[1]?.url as string, '/ledger');
+    // the downstream itself got the query: only the event leaves it out
+    expect(received.map((r) => r.url)).toEqual([`/invoices${query}`, `/invoices${query}`, `/ledger${query}`]);
+  });
+
+  it('a streamed body that cannot be retried is reported without the query too', async () => {
+    alwaysChallenge = 'Bearer error="invalid_token"';
+    const stream = Readable.toWeb(Readable.from([Buffer.from('chunk')])) as ReadableStream<Uint8Array>;
+    const response = await provider.fetch(`${base}/upload${query}`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(401);
+    await response.body?.cancel();
+    expect(rejections().map((r) => r.retried)).toEqual([false]);
+    expectWithoutQuery(rejections()[0]?.url as string, '/upload');
+  });
+});
