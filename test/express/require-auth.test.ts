@@ -2,13 +2,17 @@
  * requireAuth end to end: real Express 4 and 5 apps, a real local issuer (discovery + JWKS over
  * HTTP on 127.0.0.1), supertest. One describe per rule of the inbound issue / README.
  */
+import { createPublicKey } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
 import { authErrorHandler, requireAuth, BearerError, MissingTokenError } from 'express-m2m';
-import type { RequireAuthEvent, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
+import type { KeySource, RequireAuthEvent, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
 import { AUDIENCE, EXPRESS_VERSIONS, listen, parsersOf, rawGet } from './support.js';
 
+const SECRET = 'a-shared-secret-of-at-least-32-bytes-for-HS256!';
 let issuer: LocalIssuer;
 const middlewares: RequireAuthMiddleware[] = [];
 
@@ -374,12 +378,80 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
     });
 
-    it('an explicit key source turns ISSUER_BASE_URL and JWKS_URI off (no contradiction)', () => {
-      process.env.ISSUER_BASE_URL = issuer.url;
-      process.env.JWKS_URI = issuer.jwksUri;
-      const middleware = requireAuth({ issuer: issuer.issuer, audience: AUDIENCE, publicKey: issuer.publicKeyPem() });
-      middlewares.push(middleware);
-      expect(typeof middleware.warmUp).toBe('function');
+    describe('ISSUER_BASE_URL and JWKS_URI are ignored when any key source is passed: the environment\'s URLs are never contacted', () => {
+      // The environment points at a server that answers nothing useful and counts every request
+      // (any path): a middleware that read ISSUER_BASE_URL or JWKS_URI would contact it.
+      let envServer: Server;
+      let envRequests: string[];
+      let envUrl: string;
+      beforeAll(async () => {
+        envRequests = [];
+        envServer = createServer((req, res) => {
+          envRequests.push(req.url ?? '');
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+        });
+        await new Promise<void>((resolve) => envServer.listen(0, '127.0.0.1', resolve));
+        envUrl = `http://127.0.0.1:${(envServer.address() as AddressInfo).port}`;
+      });
+      afterAll(async () => {
+        envServer.closeAllConnections();
+        await new Promise((resolve) => envServer.close(resolve));
+      });
+      beforeEach(() => {
+        envRequests.length = 0;
+        issuer.resetCounts();
+        process.env.ISSUER_BASE_URL = `${envUrl}/env-issuer`;
+        process.env.JWKS_URI = `${envUrl}/env-issuer/.well-known/jwks.json`;
+      });
+
+      /** A KeySource of the test's own: the issuer's public key, counting its calls. */
+      function countingKeySource(): KeySource & { calls: number } {
+        const key = createPublicKey(issuer.publicKeyPem());
+        return {
+          calls: 0,
+          algorithms: ['RS256'],
+          generation: 1,
+          getKey() {
+            this.calls += 1;
+            return key;
+          },
+          async warmUp() {},
+        };
+      }
+
+      it('the counting server sees a middleware that does read the environment (control)', async () => {
+        const middleware = requireAuth({ audience: AUDIENCE });
+        middlewares.push(middleware);
+        await expect(middleware.warmUp()).rejects.toThrow();
+        expect(envRequests.length).toBeGreaterThan(0);
+      });
+
+      it.each([
+        ['publicKey', () => ({ options: { issuer: issuer.issuer, publicKey: issuer.publicKeyPem() }, used: () => issuer.counts.jwks + issuer.counts.discovery === 0 })],
+        ['secret', () => ({ options: { issuer: issuer.issuer, secret: SECRET }, alg: 'HS256', used: () => issuer.counts.jwks + issuer.counts.discovery === 0 })],
+        ['jwksUri', () => ({ options: { issuer: issuer.issuer, jwksUri: issuer.jwksUri }, used: () => issuer.counts.jwks > 0 })],
+        ['issuerBaseURL', () => ({ options: { issuerBaseURL: issuer.url }, used: () => issuer.counts.discovery > 0 && issuer.counts.jwks > 0 })],
+        ['keySource', () => {
+          const keySource = countingKeySource();
+          return { options: { issuer: issuer.issuer, keySource }, used: () => keySource.calls > 0 };
+        }],
+      ] as Array<[string, () => { options: RequireAuthOptions; alg?: string; used: () => boolean }]>)(
+        'with %s: warmUp() and requests use it, and the environment\'s server gets no request',
+        async (_name, setup) => {
+          const { options, alg, used } = setup();
+          const middleware = requireAuth({ audience: AUDIENCE, ...options });
+          middlewares.push(middleware);
+          await middleware.warmUp();
+          const token = alg === undefined
+            ? await issuer.accessToken({ audience: AUDIENCE })
+            : await issuer.sign({ aud: AUDIENCE, sub: 'billing@clients' }, { alg, key: SECRET });
+          const response = await request(app(middleware)).get('/me').set('Authorization', `Bearer ${token}`);
+          expect(response.status).toBe(200);
+          expect(response.body.auth.token).toBe(token);
+          expect(used()).toBe(true);
+          expect(envRequests).toEqual([]);
+        },
+      );
     });
 
     it('without env or options, fails at construction naming the option', () => {
