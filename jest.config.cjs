@@ -14,7 +14,8 @@ module.exports = {
   moduleNameMapper: {
     '^express-m2m$': '<rootDir>/src/index.ts',
     '^express-m2m/testing$': '<rootDir>/src/testing/index.ts',
-    '^express-m2m/redis$': '<rootDir>/src/caches/redis/index.ts',
+    '^express-m2m/redis$': '<rootDir>/src/redis.ts',
+    '^express-m2m/extend$': '<rootDir>/src/extend.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 20000,

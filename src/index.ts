@@ -1,16 +1,64 @@
 /**
  * express-m2m: OAuth 2.0 access-token protection for Express APIs, and client-credentials tokens
- * for the calls a service makes to others.
- *
- * The core (extraction, verification, keys, guards, outbound, caches) knows nothing of Express;
- * `express/` holds the thin adapters.
+ * for the calls a service makes to others. This entry holds what an API author uses; the
+ * contracts for writing your own key source or token cache are in `express-m2m/extend`, the
+ * local authorization server in `express-m2m/testing`, the Redis token cache in `express-m2m/redis`.
  */
-export * from './errors/index.js';
-export * from './discovery/index.js';
-export * from './extraction/index.js';
-export * from './keys/index.js';
-export * from './verification/index.js';
-export * from './guards/index.js';
-export * from './outbound/index.js';
-export * from './caches/index.js';
-export * from './express/index.js';
+
+// Inbound, Express: the middleware, the guards, the error handler.
+export { requireAuth } from './express/require-auth.js';
+export type { RequireAuthMiddleware } from './express/require-auth.js';
+export { REQUIRE_AUTH_ENV } from './express/require-auth-options.js';
+export type { RequireAuthEvent, RequireAuthOptions } from './express/require-auth-options.js';
+export { claimCheck, claimEquals, claimIncludes, requireScopes } from './express/guards.js';
+export type { Guard } from './express/guards.js';
+export { authErrorHandler } from './express/auth-error-handler.js';
+export { getAuth } from './express/get-auth.js';
+export type { AuthErrorRequestHandler, AuthRequest, AuthRequestHandler, NextFunctionLike } from './express/express-types.js';
+export type { AuthorizationCheck, GuardedToken } from './inbound/guards/authorization-check.js';
+export type { ScopeCheckOptions, ScopeMatch } from './inbound/guards/scope-check.js';
+export type { ClaimValue } from './inbound/guards/claim-checks.js';
+
+// Inbound, without Express: the pipeline and the JWT verifier.
+export { createAuthenticator } from './inbound/authenticate.js';
+export type { Authenticator, AuthenticatorOptions } from './inbound/authenticate.js';
+export type { InboundRequest } from './inbound/inbound-request.js';
+export { createVerifier } from './inbound/verifiers/jwt/create-verifier.js';
+export type { JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './inbound/verifiers/jwt/types.js';
+export type { DeepReadonly, VerifiedToken } from './inbound/verified-token.js';
+export { JWKS_DEFAULTS } from './keys/options.js';
+export type { JwksOptions } from './keys/options.js';
+export type { JwsAlgorithm } from './keys/algorithms.js';
+export type { KeySourceEvent } from './keys/types.js';
+
+// Outbound: client-credentials tokens, authenticated fetch, clients for route handlers.
+export { clientCredentials } from './outbound/client-credentials.js';
+export { CLIENT_CREDENTIALS_DEFAULTS } from './outbound/client-credentials-options.js';
+export type { ClientCredentialsOptions } from './outbound/client-credentials-options.js';
+export type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
+export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
+export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
+export { MemoryTokenCache } from './caches/memory-token-cache.js';
+export type { MemoryTokenCacheOptions } from './caches/memory-token-cache.js';
+export { getOutbound, outboundAuth } from './express/outbound-auth.js';
+export type {
+  OutboundAuthMiddleware, OutboundAuthOptions, OutboundClients, OutboundServiceClient, OutboundServiceName,
+  OutboundServiceOptions, OutboundServiceRegistry,
+} from './express/outbound-auth-types.js';
+
+// The transport seam (every network call).
+export type { FetchLike } from './transport/fetch-like.js';
+
+// Errors, and every code they carry.
+export {
+  BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError,
+} from './errors/bearer-errors.js';
+export type { BearerErrorCode, BearerErrorOptions } from './errors/bearer-errors.js';
+export { InsufficientClaimsError } from './inbound/guards/insufficient-claims-error.js';
+export { KEY_ERROR_CODES } from './keys/key-errors.js';
+export { TokenRequestError } from './outbound/token-request-error.js';
+export type { TokenRequestErrorDetails } from './outbound/token-request-error.js';
+export { OutboundTokenError } from './express/outbound-token-error.js';
+export type {
+  BindingErrorCode, CredentialsErrorCode, ErrorCode, InboundErrorCode, JwtErrorCode, KeyErrorCode, TokenRequestErrorCode,
+} from './errors/error-codes.js';

@@ -1,5 +1,5 @@
 /** The default token cache: a bounded least-recently-used map in this process. */
-import type { CachedToken, TokenCache } from './token-cache.js';
+import type { TokenSet, TokenCache } from './token-cache.js';
 
 /**
  * Options of {@link MemoryTokenCache}.
@@ -37,7 +37,7 @@ export class MemoryTokenCache implements TokenCache {
   /** Most entries kept. */
   readonly maxEntries: number;
   private readonly now: () => number;
-  private readonly entries = new Map<string, { token: CachedToken; until: number }>();
+  private readonly entries = new Map<string, { token: TokenSet; until: number }>();
 
   constructor(options: MemoryTokenCacheOptions = {}) {
     const maxEntries = options.maxEntries ?? 1000;
@@ -53,7 +53,7 @@ export class MemoryTokenCache implements TokenCache {
     return this.entries.size;
   }
 
-  async get(key: string): Promise<CachedToken | undefined> {
+  async get(key: string): Promise<TokenSet | undefined> {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     this.entries.delete(key);
@@ -62,7 +62,7 @@ export class MemoryTokenCache implements TokenCache {
     return entry.token;
   }
 
-  async set(key: string, token: CachedToken, ttl: number): Promise<void> {
+  async set(key: string, token: TokenSet, ttl: number): Promise<void> {
     this.entries.delete(key);
     if (!(ttl > 0)) return;
     this.entries.set(key, { token, until: this.now() + ttl });

@@ -4,17 +4,18 @@
  */
 
 /**
- * What a token cache stores: one access token and when it stops being valid. Never the client secret.
+ * One access token and when it stops being valid: what a token provider hands out
+ * (`getTokenSet()`) and what a token cache stores. Never the client secret.
  *
  * @example
  * ```ts
- * import { MemoryTokenCache, type CachedToken } from 'express-m2m';
+ * import { MemoryTokenCache, type TokenSet } from 'express-m2m';
  *
- * const token: CachedToken = { accessToken: 'eyJ...', tokenType: 'Bearer', obtainedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
+ * const token: TokenSet = { accessToken: 'eyJ...', tokenType: 'Bearer', obtainedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
  * await new MemoryTokenCache().set('key', token, 3_540_000);
  * ```
  */
-export interface CachedToken {
+export interface TokenSet {
   /** The access token. A secret: never log it. */
   accessToken: string;
   /** `token_type` of the response, normally `Bearer`. */
@@ -34,7 +35,7 @@ export interface CachedToken {
  *
  * @example
  * ```ts
- * import type { SharedTokenFailure } from 'express-m2m';
+ * import type { SharedTokenFailure } from 'express-m2m/extend';
  *
  * // what a Redis store holds under `<key>:failed` for the failure cooldown
  * const failure: SharedTokenFailure = { code: 'ERR_TOKEN_REJECTED', status: 401, error: 'invalid_client', until: Date.now() + 5000 };
@@ -98,9 +99,9 @@ export interface TokenCacheLock {
  */
 export interface TokenCache {
   /** The token stored under `key`, or undefined. */
-  get(key: string): Promise<CachedToken | undefined>;
+  get(key: string): Promise<TokenSet | undefined>;
   /** Stores `token` under `key` for `ttl` milliseconds (the provider makes it end before the token expires). */
-  set(key: string, token: CachedToken, ttl: number): Promise<void>;
+  set(key: string, token: TokenSet, ttl: number): Promise<void>;
   /** Removes the token stored under `key`. */
   delete(key: string): Promise<void>;
   /**

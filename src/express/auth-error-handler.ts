@@ -1,6 +1,7 @@
 /** The Express error handler that answers express-m2m's rejections as RFC 6750 JSON. */
 import type { ServerResponse } from 'node:http';
-import { BearerError } from '../errors/index.js';
+import { BearerError } from '../errors/bearer-errors.js';
+import { OptionReader } from '../options/option-reader.js';
 import type { AuthErrorRequestHandler, NextFunctionLike } from './express-types.js';
 
 /**
@@ -23,7 +24,9 @@ import type { AuthErrorRequestHandler, NextFunctionLike } from './express-types.
  * app.use(authErrorHandler());
  * ```
  */
-export function authErrorHandler(): AuthErrorRequestHandler {
+export function authErrorHandler(options?: Record<string, never>): AuthErrorRequestHandler {
+  // It takes no options yet; anything given is a mistake worth knowing about at start-up.
+  new OptionReader<Record<string, never>>(options, new Set(), { caller: 'authErrorHandler' });
   return function authErrorHandlerMiddleware(error: unknown, _req: unknown, res: ServerResponse, next: NextFunctionLike): void {
     if (!(error instanceof BearerError) || res.headersSent) {
       next(error);

@@ -4,7 +4,7 @@
  * (`@types/express` 4 or 5) without casts, and works with plain `node:http` too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthResult } from './auth-result.js';
+import type { VerifiedToken } from '../inbound/verified-token.js';
 
 /**
  * A request as the adapters see it: node's `IncomingMessage` plus what Express adds.
@@ -25,12 +25,14 @@ import type { AuthResult } from './auth-result.js';
  * ```
  */
 export interface AuthRequest extends IncomingMessage {
+  /** The request target before Express's routers rewrote `url` (Express). */
+  originalUrl?: string;
   /** Parsed query string (Express). */
   query?: unknown;
   /** Parsed body (body parsers). */
   body?: unknown;
   /** The verified token, set by `requireAuth()`. */
-  auth?: AuthResult | undefined;
+  auth?: VerifiedToken | undefined;
 }
 
 /**

@@ -3,152 +3,17 @@
  * downstream services it calls (`getOutbound(req).fetch('billing', '/invoices')`). Token providers are
  * built once, when the middleware is created, never per request. Works with Express 4 and 5.
  */
-import { isHttpUrl } from '../lib/urls.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
-import { clientCredentials, type ClientCredentialsOptions } from '../outbound/client-credentials.js';
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import { buildTokenProvider } from '../outbound/client-credentials.js';
+import { CLIENT_CREDENTIALS_OPTION_NAMES, type ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { TokenRequestError } from '../outbound/token-request-error.js';
 import type { TokenProvider } from '../outbound/types.js';
-
-/**
- * Augment this interface to type the service names (`getOutbound(req).billing`,
- * `getOutbound(req).fetch('billing', ...)`). Left empty, any string is accepted and unknown names
- * throw at run time.
- *
- * @example
- * ```ts
- * declare module 'express-m2m' {
- *   interface OutboundServiceRegistry { billing: true; ledger: true }
- * }
- * ```
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface OutboundServiceRegistry {}
-
-/**
- * A service name: the keys of {@link OutboundServiceRegistry}, or any string when it is empty.
- *
- * @example
- * ```ts
- * import type { OutboundServiceName } from 'express-m2m';
- *
- * const service: OutboundServiceName = 'billing'; // checked against OutboundServiceRegistry when it is augmented
- * ```
- */
-export type OutboundServiceName = [keyof OutboundServiceRegistry] extends [never] ? string : keyof OutboundServiceRegistry & string;
-
-/**
- * One downstream service: where it is, and how to get tokens for it.
- *
- * @example
- * ```ts
- * import { clientCredentials, type OutboundServiceOptions } from 'express-m2m';
- *
- * const billing: OutboundServiceOptions = { baseUrl: 'https://billing.example.com/api', audience: 'https://billing.example.com', scope: 'invoices:read' };
- * const ledger: OutboundServiceOptions = {
- *   baseUrl: 'https://ledger.example.com',
- *   provider: clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder' }),
- * };
- * ```
- */
-export interface OutboundServiceOptions extends Partial<ClientCredentialsOptions> {
-  /** Base URL the service's paths are resolved against, e.g. `https://billing.internal/api`. Required. */
-  baseUrl: string;
-  /**
-   * A token provider to use as-is (e.g. one shared with other code). Without it, one is built from
-   * `defaults` merged with this service's own `clientCredentials` options (`audience`, `scope`, ...).
-   */
-  provider?: TokenProvider;
-}
-
-/**
- * Options of {@link outboundAuth}.
- *
- * @example
- * ```ts
- * import { outboundAuth, type OutboundAuthOptions } from 'express-m2m';
- *
- * const options: OutboundAuthOptions = {
- *   defaults: { tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'orders', clientSecret: 'placeholder' },
- *   services: { billing: { baseUrl: 'https://billing.example.com', audience: 'https://billing.example.com' } },
- * };
- * const outbound = outboundAuth(options);
- * ```
- */
-export interface OutboundAuthOptions {
-  /** The downstream services by name. Required, at least one. */
-  services: Record<string, OutboundServiceOptions>;
-  /**
-   * `clientCredentials` options shared by every service without its own `provider` (token endpoint,
-   * client credentials, `cache`, `onEvent`); a service's own options win. When no `cache` is given,
-   * the services share one {@link MemoryTokenCache}, so services with the same audience and scope
-   * share a token.
-   */
-  defaults?: Partial<ClientCredentialsOptions>;
-}
-
-/**
- * An authenticated client for one downstream service.
- *
- * @example
- * ```ts
- * import { getOutbound, type OutboundServiceClient } from 'express-m2m';
- * import type { Request } from 'express';
- *
- * async function invoices(req: Request): Promise<unknown> {
- *   const billing: OutboundServiceClient = getOutbound(req).service('billing');
- *   return (await billing.fetch('/invoices')).json();
- * }
- * ```
- */
-export interface OutboundServiceClient {
-  /** The service name. */
-  readonly name: string;
-  /** The base URL paths are resolved against. */
-  readonly baseUrl: string;
-  /** The token provider behind this client. */
-  readonly provider: TokenProvider;
-  /**
-   * `fetch(baseUrl + path)` with the service's Bearer token (and the provider's one retry on a 401
-   * `invalid_token`). `path` must be relative: an absolute URL would send the token elsewhere and throws.
-   * Token failures reject with {@link OutboundTokenError}.
-   */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** A token for this service. Rejects with {@link OutboundTokenError}. */
-  getToken(): Promise<string>;
-}
-
-/**
- * What `req.outbound` holds: a `fetch` by service name, and the clients by name.
- *
- * @example
- * ```ts
- * import { getOutbound, type OutboundClients } from 'express-m2m';
- * import type { Request } from 'express';
- *
- * const clientsOf = (req: Request): OutboundClients => getOutbound(req);
- * // clientsOf(req).fetch('billing', '/invoices'), clientsOf(req).service('billing').getToken()
- * ```
- */
-export type OutboundClients = {
-  /** `req.outbound.fetch('billing', '/invoices')`: fetch a path of a named service with its token. */
-  fetch(service: OutboundServiceName, path: string, init?: RequestInit): Promise<Response>;
-  /** The client of a named service; throws for an unknown name. */
-  service(name: OutboundServiceName): OutboundServiceClient;
-} & { readonly [Name in keyof OutboundServiceRegistry]: OutboundServiceClient };
-
-declare global {
-  namespace Express {
-    interface Request {
-      /**
-       * Authenticated clients of downstream services, set by `outboundAuth()` (express-m2m). Undefined
-       * on routes the middleware does not run for: read it with `getOutbound(req)`, which throws a
-       * clear error there instead.
-       */
-      outbound?: OutboundClients;
-    }
-  }
-}
+import type {
+  OutboundAuthMiddleware, OutboundAuthOptions, OutboundClients, OutboundServiceClient, OutboundServiceOptions,
+} from './outbound-auth-types.js';
+import { OutboundTokenError } from './outbound-token-error.js';
 
 /**
  * The downstream clients `outboundAuth()` put on this request (`req.outbound`), typed; throws a
@@ -178,77 +43,10 @@ export function getOutbound(req: { outbound?: OutboundClients }): OutboundClient
   return outbound;
 }
 
-/**
- * The middleware returned by {@link outboundAuth}, with the clients for use outside requests.
- *
- * @example
- * ```ts
- * import { outboundAuth } from 'express-m2m';
- *
- * const outbound = outboundAuth({
- *   defaults: { tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'orders', clientSecret: 'placeholder' },
- *   services: { billing: { baseUrl: 'https://billing.example.com' } },
- * });
- * await outbound.clients.service('billing').getToken(); // e.g. a start-up check, outside any request
- * process.on('SIGTERM', () => void outbound.close());
- * ```
- */
-export interface OutboundAuthMiddleware {
-  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
-  /** The same object handlers get as `req.outbound` (for jobs and start-up checks). */
-  readonly clients: OutboundClients;
-  /** Closes the providers this middleware built (not those it was given). */
-  close(): Promise<void>;
-}
-
-/**
- * A downstream call could not get a token. Carries a status meant for the caller of your API
- * (503 with `Retry-After` for a transient failure, 502 when the authorization server rejected the
- * client), not the authorization server's own status; the {@link TokenRequestError} is its `cause`.
- *
- * @example
- * ```ts
- * import type { Request, Response, NextFunction } from 'express';
- * import { OutboundTokenError } from 'express-m2m';
- *
- * export function downstreamErrors(error: unknown, _req: Request, res: Response, next: NextFunction) {
- *   if (!(error instanceof OutboundTokenError)) return next(error);
- *   console.error(error.service, error.cause.code, error.cause.error);
- *   res.status(error.status).set(error.headers).json({ error: 'downstream_unavailable' });
- * }
- * ```
- */
-export class OutboundTokenError extends Error {
-  /** 502 or 503, for Express's error handler. */
-  readonly status: number;
-  /** Same as `status`. */
-  readonly statusCode: number;
-  /** Stable code. */
-  readonly code = 'ERR_OUTBOUND_TOKEN_UNAVAILABLE';
-  /** The service name. */
-  readonly service: string;
-  /** Response headers (`Retry-After` on 503). */
-  readonly headers: Record<string, string>;
-  /** The message names internals (the token endpoint): not for the client. */
-  readonly expose = false;
-  override readonly cause: TokenRequestError;
-
-  constructor(service: string, cause: TokenRequestError) {
-    super(`no token for service "${service}": ${cause.message}`, { cause });
-    this.name = 'OutboundTokenError';
-    this.service = service;
-    this.cause = cause;
-    this.status = cause.retryable ? 503 : 502;
-    this.statusCode = this.status;
-    this.headers = this.status === 503 ? { 'Retry-After': String(Math.max(1, Math.ceil((cause.retryAfter ?? 5000) / 1000))) } : {};
-  }
-}
-
 const RESERVED = new Set(['fetch', 'service', 'then', 'constructor', '__proto__', 'prototype', 'toJSON']);
 
-function fail(message: string): never {
-  throw new TypeError(`outboundAuth: ${message}`);
-}
+const OUTBOUND_AUTH_OPTION_NAMES: KnownOptions<OutboundAuthOptions> = { services: true, defaults: true };
+const SERVICE_OPTION_NAMES: KnownOptions<OutboundServiceOptions> = { ...CLIENT_CREDENTIALS_OPTION_NAMES, baseUrl: true, provider: true };
 
 /** Joins a relative path to the base URL (keeping the base path); refuses absolute URLs. */
 function resolveUrl(service: string, baseUrl: string, path: string): string {
@@ -293,38 +91,38 @@ function wrapTokenError(service: string, error: unknown): never {
  * ```
  */
 export function outboundAuth(options: OutboundAuthOptions): OutboundAuthMiddleware {
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
-  const { services, defaults = {} } = options;
-  if (typeof services !== 'object' || services === null || Object.keys(services).length === 0) {
-    fail('"services" must be an object with at least one service');
+  const read: OptionReader<OutboundAuthOptions> = new OptionReader(options, OUTBOUND_AUTH_OPTION_NAMES, { caller: 'outboundAuth' });
+  if (options === undefined) read.failWith('the options must be an object');
+  const services = read.raw('services');
+  if (typeof services !== 'object' || services === null || Array.isArray(services) || Object.keys(services).length === 0) {
+    read.fail('services', 'must be an object with at least one service');
   }
-  if (typeof defaults !== 'object' || defaults === null) fail('"defaults" must be an object');
+  // The shared defaults: checked for unknown names here (their values are checked per service).
+  const defaults = (read.raw('defaults') ?? {}) as Partial<ClientCredentialsOptions>;
+  read.nested('defaults', CLIENT_CREDENTIALS_OPTION_NAMES);
   const sharedCache = defaults.cache ?? new MemoryTokenCache();
   const owned: TokenProvider[] = [];
   const clients = new Map<string, OutboundServiceClient>();
 
-  for (const [name, service] of Object.entries(services)) {
-    if (RESERVED.has(name)) fail(`service name "${name}" is reserved`);
-    if (typeof service !== 'object' || service === null) fail(`services.${name} must be an object`);
-    const { baseUrl, provider: given, ...credentials } = service;
-    if (!isHttpUrl(baseUrl)) {
-      fail(`services.${name}: "baseUrl" must be an absolute http(s) URL`);
-    }
+  for (const [name, service] of Object.entries(services as Record<string, OutboundServiceOptions>)) {
+    if (RESERVED.has(name)) read.failWith(`service name "${name}" is reserved`);
+    const path = `services.${name}.`;
+    const serviceRead: OptionReader<OutboundServiceOptions> = new OptionReader(service, SERVICE_OPTION_NAMES, { caller: 'outboundAuth', path });
+    if (service === undefined) read.fail(`services.${name}`, 'must be an object');
+    const baseUrl = serviceRead.httpUrl('baseUrl');
+    if (baseUrl === undefined) serviceRead.fail('baseUrl', 'is required: the absolute http(s) URL the service\'s paths are resolved against');
+    const { baseUrl: _baseUrl, provider: given, ...credentials } = service;
     let provider: TokenProvider;
     if (given !== undefined) {
       if (typeof given !== 'object' || given === null || typeof given.fetch !== 'function' || typeof given.getToken !== 'function') {
-        fail(`services.${name}: "provider" must be a TokenProvider (e.g. from clientCredentials())`);
+        serviceRead.fail('provider', 'must be a TokenProvider (e.g. from clientCredentials())');
       }
       if (Object.keys(credentials).length > 0) {
-        fail(`services.${name}: give "provider" or clientCredentials options (${Object.keys(credentials).join(', ')}), not both`);
+        read.failWith(`services.${name}: give "provider" or clientCredentials options (${Object.keys(credentials).join(', ')}), not both`);
       }
       provider = given;
     } else {
-      try {
-        provider = clientCredentials({ cache: sharedCache, ...defaults, ...credentials } as ClientCredentialsOptions);
-      } catch (error) {
-        fail(`services.${name}: ${error instanceof Error ? error.message.replace(/^clientCredentials: /, '') : String(error)}`);
-      }
+      provider = buildTokenProvider({ cache: sharedCache, ...defaults, ...credentials } as ClientCredentialsOptions, { caller: 'outboundAuth', path });
       owned.push(provider);
     }
     const client: OutboundServiceClient = Object.freeze({

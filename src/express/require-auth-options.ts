@@ -1,9 +1,12 @@
 /**
- * Internal: the one place where `requireAuth`'s options are validated and defaulted, environment
- * variables included. The verifier's own options are validated by `createVerifier`.
+ * Internal: `requireAuth`'s options, read in one place: its own (`realm`, `onEvent`), the
+ * pipeline's, and the environment variables that fill in what is left out, remembered so that a
+ * bad value names the variable it came from.
  */
 import { quotable } from '../errors/quotable.js';
-import type { VerifierEvent, VerifierOptions } from '../verification/index.js';
+import { AUTHENTICATOR_OPTION_NAMES, type AuthenticatorOptions } from '../inbound/authenticate.js';
+import type { VerifierEvent } from '../inbound/verifiers/jwt/types.js';
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 
 /**
  * An event `requireAuth` reports (besides the verifier's and key source's, passed through).
@@ -63,20 +66,13 @@ export type RequireAuthEvent =
  * app.use(requireAuth(options));
  * ```
  */
-export interface RequireAuthOptions extends Omit<VerifierOptions, 'onEvent' | 'audience'> {
+export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent' | 'audience'> {
   /**
    * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
    * Optional here only because the `AUDIENCE` environment variable can give it; one of the two is
-   * required (`createVerifier` requires it).
+   * required.
    */
   audience?: string | string[];
-  /** Accept `access_token` in the query string (RFC 6750 section 2.3; discouraged). Default `false`. */
-  allowQueryToken?: boolean;
-  /**
-   * Accept `access_token` in an `application/x-www-form-urlencoded` body of a non-GET request
-   * (RFC 6750 section 2.2); mount `express.urlencoded()` before. Default `false`.
-   */
-  allowBodyToken?: boolean;
   /** `realm` attribute of every `WWW-Authenticate` challenge (guards after it included). Default: none. */
   realm?: string;
   /**
@@ -107,10 +103,12 @@ export const REQUIRE_AUTH_ENV = Object.freeze({
   JWKS_URI: 'jwksUri',
 } as const);
 
+const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true };
+
+/** What requireAuth is built from. */
 export interface ResolvedRequireAuthOptions {
-  verifier: VerifierOptions;
-  allowQueryToken: boolean;
-  allowBodyToken: boolean;
+  /** Reads the pipeline's options (those of the environment included), naming requireAuth. */
+  pipeline: OptionReader<AuthenticatorOptions>;
   realm: string | undefined;
   onEvent: ((event: RequireAuthEvent) => void) | undefined;
 }
@@ -120,53 +118,40 @@ function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): s
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** Validates `requireAuth`'s own options and merges the environment into the verifier's. */
-export function resolveRequireAuthOptions(
-  options: RequireAuthOptions | undefined,
-  env: NodeJS.ProcessEnv,
-): ResolvedRequireAuthOptions {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError('requireAuth: the options must be an object');
-  }
-  const { allowQueryToken, allowBodyToken, realm, onEvent, ...verifier } = options ?? {};
-  if (allowQueryToken !== undefined && typeof allowQueryToken !== 'boolean') {
-    throw new TypeError('requireAuth: "allowQueryToken" must be a boolean');
-  }
-  if (allowBodyToken !== undefined && typeof allowBodyToken !== 'boolean') {
-    throw new TypeError('requireAuth: "allowBodyToken" must be a boolean');
-  }
+/** Reads requireAuth's own options and merges the environment into the pipeline's. */
+export function resolveRequireAuthOptions(options: RequireAuthOptions | undefined, env: NodeJS.ProcessEnv): ResolvedRequireAuthOptions {
+  const given = new OptionReader<RequireAuthOptions>(options, REQUIRE_AUTH_OPTION_NAMES, { caller: 'requireAuth' });
+  const realm = given.raw('realm');
   if (realm !== undefined && (typeof realm !== 'string' || quotable(realm) !== realm)) {
-    throw new TypeError('requireAuth: "realm" must be a string of printable ASCII without quotes or backslashes');
+    given.fail('realm', 'must be a string of printable ASCII without quotes or backslashes');
   }
+  const onEvent = given.func<(event: RequireAuthEvent) => void>('onEvent');
 
-  const hasKeySource = verifier.issuerBaseURL !== undefined || verifier.jwksUri !== undefined
-    || verifier.publicKey !== undefined || verifier.secret !== undefined || verifier.keySource !== undefined;
-  // `audience` may still be missing here (no option, no AUDIENCE): createVerifier rejects that
-  // with a message naming the option, so the type says what createVerifier is given, not checked.
-  const merged = { ...verifier } as VerifierOptions;
+  const merged: Record<string, unknown> = { ...options };
+  const origins = new Map<string, string>();
+  const take = (variable: keyof typeof REQUIRE_AUTH_ENV): void => {
+    const value = fromEnv(env, variable);
+    if (value === undefined) return;
+    const option = REQUIRE_AUTH_ENV[variable];
+    merged[option] = value;
+    origins.set(option, variable);
+  };
+  const hasKeySource = (['issuerBaseURL', 'jwksUri', 'publicKey', 'secret', 'keySource'] as const).some((name) => given.has(name));
   if (!hasKeySource) {
-    const issuerBaseURL = fromEnv(env, 'ISSUER_BASE_URL');
-    const jwksUri = fromEnv(env, 'JWKS_URI');
-    if (issuerBaseURL !== undefined) merged.issuerBaseURL = issuerBaseURL;
-    if (jwksUri !== undefined) merged.jwksUri = jwksUri;
+    take('ISSUER_BASE_URL');
+    take('JWKS_URI');
   }
-  if (verifier.issuer === undefined && verifier.issuerBaseURL === undefined) {
-    const issuer = fromEnv(env, 'ISSUER');
-    if (issuer !== undefined) merged.issuer = issuer;
-  }
-  if (verifier.audience === undefined) {
-    const audience = fromEnv(env, 'AUDIENCE');
-    if (audience !== undefined) merged.audience = audience;
-  }
-  // The verifier validates `onEvent` (its message gets requireAuth's prefix) and guards its own calls.
+  if (!given.has('issuer') && !given.has('issuerBaseURL')) take('ISSUER');
+  if (!given.has('audience')) take('AUDIENCE');
+  delete merged.realm;
+  delete merged.onEvent;
+  // The pipeline's events go to the same hook (the verifier guards its own calls).
   if (onEvent !== undefined) merged.onEvent = onEvent;
 
   return {
-    verifier: merged,
-    allowQueryToken: allowQueryToken ?? false,
-    allowBodyToken: allowBodyToken ?? false,
-    realm,
-    onEvent: typeof onEvent === 'function' ? safeHook(onEvent) : undefined,
+    pipeline: new OptionReader<AuthenticatorOptions>(merged, AUTHENTICATOR_OPTION_NAMES, { caller: 'requireAuth', env: origins }),
+    realm: realm as string | undefined,
+    onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
   };
 }
 

@@ -1,12 +1,17 @@
-/** The Express middleware that admits a request only with a valid Bearer access token. */
-import { extractBearerToken, type ExtractionOptions } from '../extraction/index.js';
+/**
+ * `requireAuth`: the Express adapter of the inbound pipeline. It translates `req` into an
+ * `InboundRequest`, and the outcome into `req.auth` + `next()` or `next(error)`.
+ */
+import { inChallengeContext, type BearerError } from '../errors/bearer-errors.js';
+import { DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '../errors/challenge.js';
+import { buildAuthenticator } from '../inbound/authenticate.js';
+import { toRejection } from '../inbound/rejection.js';
+import type { VerifiedToken } from '../inbound/verified-token.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
-import { createVerifier, type JwtVerifier, type VerifiedToken } from '../verification/index.js';
+import { ExpressInboundRequest } from './express-inbound-request.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
-import { rememberRealm } from './request-realm.js';
+import { rememberAdmission } from './request-state.js';
 import { resolveRequireAuthOptions, type RequireAuthOptions } from './require-auth-options.js';
-import { tokenRequestOf } from './token-request.js';
-import { toBearerError } from './to-bearer-error.js';
 
 /**
  * The middleware `requireAuth()` returns: an Express request handler with start-up and shutdown hooks.
@@ -61,40 +66,29 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
  * ```
  */
 export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware {
-  const resolved = resolveRequireAuthOptions(options, process.env);
-  let verifier: JwtVerifier;
-  try {
-    verifier = createVerifier(resolved.verifier);
-  } catch (error) {
-    // createVerifier's messages name the option without a prefix: say whose option it is.
-    if (error instanceof TypeError) throw new TypeError(`requireAuth: ${error.message}`, { cause: error });
-    throw error;
-  }
-  const extraction: ExtractionOptions = {
-    allowQueryToken: resolved.allowQueryToken,
-    allowBodyToken: resolved.allowBodyToken,
-  };
-  const { realm, onEvent } = resolved;
+  const { pipeline, realm, onEvent } = resolveRequireAuthOptions(options, process.env);
+  const authenticator = buildAuthenticator(pipeline, { issuer: 'ISSUER_BASE_URL', audience: 'AUDIENCE' });
+  const context: ChallengeContext = realm === undefined ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze({ realm });
 
   function reject(next: NextFunctionLike, thrown: unknown): void {
-    const { error, unexpected } = toBearerError(thrown, realm);
+    const { error, unexpected } = toRejection(thrown);
     if (onEvent !== undefined) {
       if (unexpected) onEvent({ type: 'auth.unexpected_error', error: thrown });
       onEvent({ type: 'auth.rejected', status: error.status, code: error.code });
     }
-    next(error);
+    next(inChallengeContext<BearerError>(error, context));
   }
 
   function accept(req: AuthRequest, auth: VerifiedToken, next: NextFunctionLike): void {
     req.auth = auth;
-    if (realm !== undefined) rememberRealm(req, realm);
+    rememberAdmission(req, auth, context);
     next();
   }
 
   const middleware = function requireAuthMiddleware(req: AuthRequest, _res: unknown, next: NextFunctionLike): void {
-    let result: VerifiedToken | PromiseLike<VerifiedToken>;
+    let result: VerifiedToken | Promise<VerifiedToken>;
     try {
-      result = verifier.verify(extractBearerToken(tokenRequestOf(req), extraction));
+      result = authenticator.authenticate(new ExpressInboundRequest(req));
     } catch (error) {
       reject(next, error);
       return;
@@ -104,10 +98,10 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
       accept(req, result, next);
       return;
     }
-    result.then((auth) => accept(req, auth, next), (error: unknown) => reject(next, error));
+    (result as Promise<VerifiedToken>).then((auth) => accept(req, auth, next), (error: unknown) => reject(next, error));
   } as RequireAuthMiddleware;
 
-  middleware.warmUp = () => verifier.warmUp();
-  middleware.close = () => verifier.close();
+  middleware.warmUp = () => authenticator.warmUp();
+  middleware.close = () => authenticator.close();
   return middleware;
 }

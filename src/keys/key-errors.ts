@@ -3,7 +3,7 @@
  * Descriptions name at most the token's `alg` and a truncated, sanitised `kid`; never key material.
  * Built without a stack trace (`withoutStack`): an unknown-kid flood must stay cheap.
  */
-import { InvalidTokenError } from '../errors/index.js';
+import { InvalidTokenError } from '../errors/bearer-errors.js';
 import { withoutStack } from '../errors/without-stack.js';
 
 /**

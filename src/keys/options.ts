@@ -1,9 +1,10 @@
 /**
- * The options of {@link createKeySource}: the one place where they are described, validated and
- * defaulted.
+ * The options of key sources (`createKeySource`, and the `jwks` options of `createVerifier` and
+ * `requireAuth`): the one place where they are described, validated and defaulted.
  */
-import { isHttpUrl } from '../lib/urls.js';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { KnownOptions, OptionReader } from '../options/option-reader.js';
+import type { FetchLike } from '../transport/fetch-like.js';
 import type { KeySourceEvent } from './types.js';
 
 /**
@@ -87,6 +88,8 @@ export interface KeySourceOptions {
   onEvent?: (event: KeySourceEvent) => void;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
   now?: () => number;
+  /** The transport of JWKS requests (a proxy, a pinned CA...). Default: the global `fetch`. */
+  fetch?: FetchLike;
 }
 
 /** JWKS options with every default applied. */
@@ -112,71 +115,27 @@ export const JWKS_DEFAULTS: Readonly<ResolvedJwksOptions> = Object.freeze({
   maxUnknownKids: 1000,
 });
 
-/** The key material option that was given, after checking that exactly one was. */
-export type KeyMaterial =
-  | { kind: 'jwks'; jwksUri: string | (() => Promise<string>) }
-  | { kind: 'publicKey'; publicKey: NonNullable<KeySourceOptions['publicKey']> }
-  | { kind: 'secret'; secret: string | Uint8Array };
+/** Every name of {@link JwksOptions}. */
+export const JWKS_OPTION_NAMES: KnownOptions<JwksOptions> = {
+  timeoutDuration: true, cooldownDuration: true, cacheMaxAge: true, minCacheMaxAge: true, maxCacheMaxAge: true,
+  maxStale: true, refreshAheadDuration: true, maxUnknownKids: true,
+};
 
-/** Checks which key material was given, and its type. Throws a `TypeError` naming the option. */
-export function keyMaterial(options: KeySourceOptions): KeyMaterial {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('key source options must be an object with one of "jwksUri", "publicKey" or "secret"');
-  }
-  const given = (['jwksUri', 'publicKey', 'secret'] as const).filter((name) => options[name] !== undefined);
-  if (given.length === 0) throw new TypeError('one of "jwksUri", "publicKey" or "secret" is required');
-  if (given.length > 1) {
-    throw new TypeError(`"jwksUri", "publicKey" and "secret" are mutually exclusive, got ${given.map((n) => `"${n}"`).join(' and ')}`);
-  }
-  if (options.jwks !== undefined && options.jwksUri === undefined) {
-    throw new TypeError('"jwks" options apply only with "jwksUri"');
-  }
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('"onEvent" must be a function');
-  if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('"now" must be a function returning milliseconds');
-
-  if (options.jwksUri !== undefined) {
-    const { jwksUri } = options;
-    if (typeof jwksUri === 'string') checkHttpUrl(jwksUri, 'jwksUri');
-    else if (typeof jwksUri !== 'function') throw new TypeError('"jwksUri" must be an http(s) URL string or a function returning one');
-    return { kind: 'jwks', jwksUri };
-  }
-  if (options.secret !== undefined) {
-    const { secret } = options;
-    if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('"secret" must be a string or a Uint8Array');
-    return { kind: 'secret', secret };
-  }
-  const publicKey = options.publicKey!;
-  if (typeof publicKey !== 'string' && typeof publicKey !== 'object') {
-    throw new TypeError('"publicKey" must be a PEM string, a JWK, a JWK Set or a KeyObject');
-  }
-  if (publicKey === null) throw new TypeError('"publicKey" must be a PEM string, a JWK, a JWK Set or a KeyObject');
-  return { kind: 'publicKey', publicKey };
-}
-
-/** Validates `jwks` and applies the defaults. Throws a `TypeError` naming the option. */
-export function resolveJwksOptions(jwks: JwksOptions | undefined): ResolvedJwksOptions {
-  if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null)) throw new TypeError('"jwks" must be an object');
-  const resolved = { ...JWKS_DEFAULTS };
-  for (const name of Object.keys(JWKS_DEFAULTS) as (keyof ResolvedJwksOptions)[]) {
-    const value = jwks?.[name];
-    if (value === undefined) continue;
-    const positive = name === 'timeoutDuration' || name === 'maxUnknownKids';
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-      throw new TypeError(`"jwks.${name}" must be a ${positive ? 'positive' : 'non-negative'} finite number${name === 'maxUnknownKids' ? '' : ' of milliseconds'}`);
-    }
-    resolved[name] = value;
-  }
-  if (resolved.minCacheMaxAge > resolved.maxCacheMaxAge) {
-    throw new TypeError('"jwks.minCacheMaxAge" must not be larger than "jwks.maxCacheMaxAge"');
-  }
-  if (resolved.cacheMaxAge === 0) throw new TypeError('"jwks.cacheMaxAge" must be positive');
-  if (resolved.maxCacheMaxAge === 0) throw new TypeError('"jwks.maxCacheMaxAge" must be positive');
+/** Validates the `jwks` options read by `read` and applies the defaults. Throws a `TypeError` naming the option. */
+export function resolveJwksOptions(read: OptionReader<JwksOptions>): ResolvedJwksOptions {
+  const d = JWKS_DEFAULTS;
+  const resolved: ResolvedJwksOptions = {
+    timeoutDuration: read.duration('timeoutDuration', d.timeoutDuration),
+    cooldownDuration: read.duration('cooldownDuration', d.cooldownDuration, { zero: true }),
+    cacheMaxAge: read.duration('cacheMaxAge', d.cacheMaxAge, { zero: true }),
+    minCacheMaxAge: read.duration('minCacheMaxAge', d.minCacheMaxAge, { zero: true }),
+    maxCacheMaxAge: read.duration('maxCacheMaxAge', d.maxCacheMaxAge, { zero: true }),
+    maxStale: read.duration('maxStale', d.maxStale, { zero: true }),
+    refreshAheadDuration: read.duration('refreshAheadDuration', d.refreshAheadDuration, { zero: true }),
+    maxUnknownKids: read.number('maxUnknownKids', d.maxUnknownKids),
+  };
+  if (resolved.minCacheMaxAge > resolved.maxCacheMaxAge) read.fail('minCacheMaxAge', 'must not be larger than "jwks.maxCacheMaxAge"');
+  if (resolved.cacheMaxAge === 0) read.fail('cacheMaxAge', 'must be positive');
+  if (resolved.maxCacheMaxAge === 0) read.fail('maxCacheMaxAge', 'must be positive');
   return resolved;
-}
-
-/** Throws a `TypeError` naming `option` unless `value` is an absolute http(s) URL. */
-export function checkHttpUrl(value: string, option: string): void {
-  if (!isHttpUrl(value)) {
-    throw new TypeError(`"${option}" must be an absolute http(s) URL, got ${JSON.stringify(String(value).slice(0, 200))}`);
-  }
 }

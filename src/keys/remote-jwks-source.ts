@@ -1,18 +1,20 @@
 /**
- * Internal: the key source of a remote JWK Set. One cache, one policy:
+ * Internal: the key source of a remote JWK Set. One cache, one policy, on the shared
+ * single-flight / cooldown / serve-stale mechanism (`lib/refreshable.ts`):
  *
  * - The fetched key set is the single source of truth: parsed `KeyObject`s indexed by `kid` and
  *   `alg`, fresh for the response's `Cache-Control: max-age` within bounds (else `cacheMaxAge`).
- * - A request that finds its key gets it synchronously. Near the end of the lifetime it also
- *   starts a background refresh (refresh-ahead); it never waits for it.
+ * - A request that finds its key gets it synchronously. Near the end of the lifetime (the set is
+ *   due) it also starts a background refresh (refresh-ahead); it never waits for it.
  * - All fetches are single-flight: concurrent callers share the one request in flight.
  * - A `kid` that is not in the set triggers at most one refetch per `cooldownDuration`; a `kid`
  *   that a completed fetch did not contain is remembered (negative cache, bounded) until the set
  *   it was checked against is no longer fresh or the keys change, so repeating it costs nothing
  *   and does not use up the cooldown a genuinely new kid may need.
- * - Outages: after a failed fetch, the last key set keeps serving for `maxStale` past its
- *   lifetime (`keys.stale_used`); no new fetch for `cooldownDuration`; requests that cannot get a
- *   key get `KeySourceUnavailableError` (503) with `Retry-After` = the rest of the cooldown.
+ * - Outages: after a failed fetch, the last key set keeps serving stale for `maxStale` past its
+ *   lifetime (`keys.stale_used`); no new fetch while the failure cools down (`cooldownDuration`);
+ *   requests that cannot get a key get `KeySourceUnavailableError` (503) with `Retry-After` = the
+ *   rest of the cooldown.
  * - An empty `keys` array is a valid answer (the issuer revoked every key); a non-empty one
  *   without a single usable key counts as a failed fetch, like HTML or a 500.
  * - An expired set with no outage known (an idle service) makes the next request wait for the
@@ -21,17 +23,18 @@
  *   the refresh-ahead window, or the end of a failure cooldown), so the verified-token cache
  *   sends every token back through `getKey` then: refresh-ahead and expiry apply to cached tokens.
  */
-import { isHttpUrl } from '../lib/urls.js';
 import type { KeyObject } from 'node:crypto';
-import { KeySourceUnavailableError } from '../errors/index.js';
+import { KeySourceUnavailableError } from '../errors/bearer-errors.js';
 import { withoutStack } from '../errors/without-stack.js';
-import { UpstreamError } from '../lib/http.js';
+import { Refreshable, type Loaded } from '../lib/refreshable.js';
+import { isHttpUrl } from '../lib/urls.js';
+import { fetchJsonObject, UpstreamError } from '../transport/fetch-json.js';
+import type { FetchLike } from '../transport/fetch-like.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { freshnessLifetime } from './cache-control.js';
 import { importJwk, type KeyEntry } from './import-jwk.js';
 import { algNotSupported, eventKid, keyAlgMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
 import { KeySet } from './key-set.js';
-import { createJwksRetriever, type JwksRetrieval } from './jwks-retriever.js';
 import type { ResolvedJwksOptions } from './options.js';
 import type { KeySelector, KeySource, KeySourceEvent } from './types.js';
 
@@ -45,6 +48,13 @@ export interface RemoteJwksSourceOptions {
   jwks: ResolvedJwksOptions;
   emit: (event: KeySourceEvent) => void;
   now: () => number;
+  fetch: FetchLike;
+}
+
+/** A fetched key set and when it was fetched. */
+interface FetchedKeys {
+  readonly set: KeySet;
+  readonly fetchedAt: number;
 }
 
 export class RemoteJwksKeySource implements KeySource {
@@ -54,22 +64,11 @@ export class RemoteJwksKeySource implements KeySource {
   private readonly options: ResolvedJwksOptions;
   private readonly emit: (event: KeySourceEvent) => void;
   private readonly now: () => number;
-
-  private keySet: KeySet | undefined;
-  private fetchedAt = 0;
-  private refreshAt = 0;
-  private expiresAt = 0;
-  private usableUntil = 0;
-  /** See {@link KeySource.freshUntil}: never later than `usableUntil`. */
-  private fresh = Number.NEGATIVE_INFINITY;
+  private readonly transport: FetchLike;
+  private readonly keys: Refreshable<FetchedKeys>;
   private currentGeneration = 0;
-  private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
-  /** The latest fetch failed (cleared by a success). */
-  private failure: { error: Error; at: number } | undefined;
-  private inFlight: Promise<void> | undefined;
   /** kid -> until when it is known to be absent. Insertion order = age, for eviction. */
   private readonly unknownKids = new Map<string, number>();
-  private retriever: { uri: string; retrieve: () => Promise<JwksRetrieval> } | undefined;
   private uri: string;
   private closed = false;
 
@@ -78,7 +77,15 @@ export class RemoteJwksKeySource implements KeySource {
     this.options = options.jwks;
     this.emit = options.emit;
     this.now = options.now;
+    this.transport = options.fetch;
     this.uri = typeof options.jwksUri === 'string' ? options.jwksUri : UNRESOLVED_URI;
+    const cooldown = this.options.cooldownDuration;
+    this.keys = new Refreshable<FetchedKeys>({
+      load: () => this.fetchKeySet(),
+      now: this.now,
+      cooldown: () => cooldown,
+      onFailure: ({ error }) => this.emit({ type: 'keys.fetch_failed', uri: this.uri, error: error as Error }),
+    });
   }
 
   /**
@@ -89,8 +96,12 @@ export class RemoteJwksKeySource implements KeySource {
     return this.currentGeneration;
   }
 
+  /** The start of the refresh-ahead window, or while a failure cools down its end (within the stale window). */
   get freshUntil(): number {
-    return this.fresh;
+    const loaded = this.keys.loaded;
+    if (loaded === undefined) return Number.NEGATIVE_INFINITY;
+    const failure = this.keys.failure;
+    return failure === undefined ? loaded.refreshAt : Math.min(loaded.staleUntil, Math.max(loaded.refreshAt, failure.retryAt));
   }
 
   getKey(selector: KeySelector, now?: number): KeyObject | Promise<KeyObject> {
@@ -99,9 +110,10 @@ export class RemoteJwksKeySource implements KeySource {
     return this.resolve(selector, now ?? this.now(), true);
   }
 
-  warmUp(): Promise<void> {
-    if (this.keySet !== undefined && this.now() < this.refreshAt) return Promise.resolve();
-    return this.refresh();
+  /** Fetches the keys unless they are fresh; an explicit warm-up tries again even while a failure cools down. */
+  async warmUp(): Promise<void> {
+    if (this.keys.phase(this.now()) === 'fresh') return;
+    await this.keys.reload();
   }
 
   close(): void {
@@ -114,18 +126,29 @@ export class RemoteJwksKeySource implements KeySource {
    */
   private resolve(selector: KeySelector, now: number, mayFetch: boolean): KeyObject | Promise<KeyObject> {
     const { alg, kid } = selector;
-    const keySet = this.keySet;
-    if (keySet === undefined || now >= this.usableUntil) {
-      if (keySet !== undefined) this.dropKeySet();
+    const phase = this.keys.phase(now);
+    if (phase === 'missing' || phase === 'gone') {
+      if (phase === 'gone') this.dropKeySet();
       if (!mayFetch) throw this.unavailable(now);
       return this.fetchThenResolve(selector, now);
     }
-
-    const lookup = keySet.lookup(alg, kid);
+    const { set, fetchedAt } = (this.keys.loaded as Loaded<FetchedKeys>).value;
+    const lookup = set.lookup(alg, kid);
     switch (lookup.status) {
       case 'found':
-        if (now < this.refreshAt) return lookup.key;
-        return this.serveAging(lookup.key, selector, now, mayFetch);
+        if (phase === 'fresh') return lookup.key;
+        if (phase === 'due') {
+          this.refreshInBackground(now);
+          return lookup.key;
+        }
+        if (this.keys.failure === undefined && mayFetch) {
+          // Expired without a known outage (nobody asked for a while): check the JWKS before trusting it again.
+          return this.fetchThenResolve(selector, now);
+        }
+        // Expired during an outage: the bounded stale window.
+        this.emit({ type: 'keys.stale_used', uri: this.uri, ageMs: now - fetchedAt });
+        this.refreshInBackground(now);
+        return lookup.key;
       case 'mismatch':
         throw keyAlgMismatch(kid, alg, lookup.reason);
       case 'ambiguous':
@@ -133,22 +156,6 @@ export class RemoteJwksKeySource implements KeySource {
       case 'unknown':
         return this.unknownKid(selector, now, mayFetch);
     }
-  }
-
-  /** A key was found but its set is in the refresh-ahead window, expired, or stale. */
-  private serveAging(key: KeyObject, selector: KeySelector, now: number, mayFetch: boolean): KeyObject | Promise<KeyObject> {
-    if (now < this.expiresAt) {
-      this.refreshInBackground(now);
-      return key;
-    }
-    if (this.failure === undefined && mayFetch) {
-      // Expired without a known outage (nobody asked for a while): check the JWKS before trusting it again.
-      return this.fetchThenResolve(selector, now);
-    }
-    // Expired during an outage: the bounded stale window.
-    this.emit({ type: 'keys.stale_used', uri: this.uri, ageMs: now - this.fetchedAt });
-    this.refreshInBackground(now);
-    return key;
   }
 
   private unknownKid(selector: KeySelector, now: number, mayFetch: boolean): KeyObject | Promise<KeyObject> {
@@ -162,16 +169,16 @@ export class RemoteJwksKeySource implements KeySource {
       }
       this.unknownKids.delete(name);
     }
-    if (this.failure !== undefined) {
+    if (this.keys.failure !== undefined) {
       // The issuer could not be asked: the kid may be a new key we cannot see yet. Not the client's fault.
-      if (!mayFetch || now - this.failure.at < this.options.cooldownDuration) throw this.unavailable(now);
+      if (!mayFetch || this.keys.coolingDownUntil(now) !== undefined) throw this.unavailable(now);
     } else if (!mayFetch) {
       // A fetch made for this request did not bring the kid: remember that.
       this.rememberUnknownKid(name, now);
       throw noMatchingKey(kid, alg, WHERE);
     }
-    if (this.inFlight !== undefined) return this.fetchThenResolve(selector, now);
-    if (now - this.lastFetchStartedAt < this.options.cooldownDuration) {
+    if (this.keys.inFlight !== undefined) return this.fetchThenResolve(selector, now);
+    if (now - this.keys.lastStartedAt < this.options.cooldownDuration) {
       this.emit({ type: 'keys.unknown_kid', uri: this.uri, kid: eventKid(kid), refetched: false });
       throw noMatchingKey(kid, alg, WHERE);
     }
@@ -184,40 +191,29 @@ export class RemoteJwksKeySource implements KeySource {
       const oldest = this.unknownKids.keys().next();
       if (!oldest.done) this.unknownKids.delete(oldest.value);
     }
-    this.unknownKids.set(name, Math.max(this.expiresAt, now + this.options.cooldownDuration));
+    const expiresAt = this.keys.loaded?.expiresAt ?? now;
+    this.unknownKids.set(name, Math.max(expiresAt, now + this.options.cooldownDuration));
   }
 
   /** Fetches (or joins the fetch in flight), then answers from what it left. */
   private fetchThenResolve(selector: KeySelector, now: number): Promise<KeyObject> {
-    if (this.inFlight === undefined && this.failure !== undefined && now - this.failure.at < this.options.cooldownDuration) {
+    if (this.keys.inFlight === undefined && this.keys.coolingDownUntil(now) !== undefined) {
       // Thrown synchronously: during an outage the rejection costs no promise and no request.
       throw this.unavailable(now);
     }
     const settle = (): KeyObject | Promise<KeyObject> => this.resolve(selector, this.now(), false);
-    return this.refresh().then(settle, settle);
+    return this.keys.refresh().then(settle, settle);
   }
 
   private refreshInBackground(now: number): void {
-    if (this.closed || this.inFlight !== undefined) return;
-    if (this.failure !== undefined && now - this.failure.at < this.options.cooldownDuration) return;
-    this.refresh().catch(() => undefined);
+    if (!this.closed) this.keys.refreshInBackground(now);
   }
 
-  /** Single-flight fetch of the key set. Rejects with the reason when it fails. */
-  private refresh(): Promise<void> {
-    if (this.inFlight !== undefined) return this.inFlight;
-    this.lastFetchStartedAt = this.now();
-    const inFlight = this.fetchKeySet().finally(() => {
-      if (this.inFlight === inFlight) this.inFlight = undefined;
-    });
-    this.inFlight = inFlight;
-    return inFlight;
-  }
-
-  private async fetchKeySet(): Promise<void> {
+  private async fetchKeySet(): Promise<Loaded<FetchedKeys>> {
     try {
       const uri = await this.resolveUri();
-      const { keys, cacheControl, age } = await this.retrieverFor(uri)();
+      const { body, headers } = await fetchJsonObject(this.transport, uri, this.options.timeoutDuration);
+      const { keys } = body;
       if (!Array.isArray(keys)) throw new UpstreamError(`${uri} did not answer with a JWK Set ("keys" is not an array)`);
       const entries: KeyEntry[] = [];
       for (const jwk of keys) {
@@ -227,44 +223,38 @@ export class RemoteJwksKeySource implements KeySource {
       }
       // An empty set is the issuer's word (every key revoked); a set of only unusable keys is garbage.
       if (entries.length === 0 && keys.length > 0) throw new UpstreamError(`${uri} has no usable signature verification key`);
-      this.install(new KeySet(entries), freshnessLifetime(cacheControl, age));
+      const loaded = this.install(new KeySet(entries), freshnessLifetime(headers.get('cache-control'), headers.get('age')));
       this.emit({ type: 'keys.fetched', uri, keyCount: entries.length });
+      return loaded;
     } catch (caught) {
-      const error = caught instanceof Error ? caught : new UpstreamError(`${this.uri} could not be fetched`, undefined, caught);
-      const at = this.now();
-      this.failure = { error, at };
-      // Nothing changes for a key that is found until the cooldown ends (no new fetch before).
-      if (this.keySet !== undefined) {
-        this.fresh = Math.min(this.usableUntil, Math.max(this.refreshAt, at + this.options.cooldownDuration));
-      }
-      this.emit({ type: 'keys.fetch_failed', uri: this.uri, error });
-      throw error;
+      throw caught instanceof Error ? caught : new UpstreamError(`${this.uri} could not be fetched`, undefined, caught);
     }
   }
 
-  private install(keySet: KeySet, requestedLifetime: number | undefined): void {
+  /** The times of a fetched set; the set kept as is when it holds the same keys (callers may key caches on its KeyObjects). */
+  private install(fetched: KeySet, requestedLifetime: number | undefined): Loaded<FetchedKeys> {
     const { cacheMaxAge, minCacheMaxAge, maxCacheMaxAge, refreshAheadDuration, maxStale } = this.options;
     const lifetime = requestedLifetime === undefined
       ? cacheMaxAge
       : Math.min(maxCacheMaxAge, Math.max(minCacheMaxAge, requestedLifetime));
     const now = this.now();
-    if (this.keySet === undefined || !this.keySet.sameKeysAs(keySet)) {
+    let set = this.keys.loaded?.value.set;
+    if (set === undefined || !set.sameKeysAs(fetched)) {
       this.currentGeneration += 1;
       this.unknownKids.clear();
-      this.keySet = keySet;
+      set = fetched;
     }
-    // else: the same keys; keep the KeyObjects callers already hold (and may key caches on).
-    this.fetchedAt = now;
-    this.expiresAt = now + lifetime;
-    this.refreshAt = this.expiresAt - Math.min(refreshAheadDuration, lifetime / 2);
-    this.usableUntil = this.expiresAt + maxStale;
-    this.fresh = this.refreshAt;
-    this.failure = undefined;
+    const expiresAt = now + lifetime;
+    return {
+      value: { set, fetchedAt: now },
+      refreshAt: expiresAt - Math.min(refreshAheadDuration, lifetime / 2),
+      expiresAt,
+      staleUntil: expiresAt + maxStale,
+    };
   }
 
   private dropKeySet(): void {
-    this.keySet = undefined;
-    this.fresh = Number.NEGATIVE_INFINITY;
+    this.keys.drop();
     this.currentGeneration += 1;
     this.unknownKids.clear();
   }
@@ -285,17 +275,10 @@ export class RemoteJwksKeySource implements KeySource {
     return uri;
   }
 
-  private retrieverFor(uri: string): () => Promise<JwksRetrieval> {
-    if (this.retriever?.uri !== uri) {
-      this.retriever = { uri, retrieve: createJwksRetriever(uri, this.options.timeoutDuration) };
-    }
-    return this.retriever.retrieve;
-  }
-
   private unavailable(now: number): KeySourceUnavailableError {
-    const failure = this.failure;
-    const remaining = failure === undefined ? 0 : failure.at + this.options.cooldownDuration - now;
-    const retryAfter = Math.max(1, Math.ceil(remaining / 1000));
+    const failure = this.keys.failure;
+    const retryAt = this.keys.coolingDownUntil(now) ?? now;
+    const retryAfter = Math.max(1, Math.ceil((retryAt - now) / 1000));
     // No stack trace: during an outage every request that needs a fetch gets one of these.
     return withoutStack(() => new KeySourceUnavailableError(undefined, retryAfter, failure === undefined ? {} : { cause: failure.error }));
   }

@@ -2,42 +2,7 @@
  * The one error a token provider rejects with. It names what went wrong (the OAuth `error`, the
  * HTTP status, a stable `code`) and never carries the client secret, the client assertion or a token.
  */
-
-/**
- * Stable codes of {@link TokenRequestError}, to branch on.
- *
- * @example
- * ```ts
- * import { TokenRequestError } from 'express-m2m';
- *
- * function isRetryLater(error: unknown): boolean {
- *   return error instanceof TokenRequestError
- *     && (error.code === 'ERR_TOKEN_RATE_LIMITED' || error.code === 'ERR_TOKEN_ENDPOINT_FAILED' || error.code === 'ERR_TOKEN_TIMEOUT');
- * }
- * ```
- */
-export type TokenRequestErrorCode =
-  /** The authorization server answered 4xx with an OAuth error (e.g. `invalid_client`). Not retried. */
-  | 'ERR_TOKEN_REJECTED'
-  /** The authorization server answered 429 Too Many Requests. */
-  | 'ERR_TOKEN_RATE_LIMITED'
-  /** The authorization server answered 5xx. */
-  | 'ERR_TOKEN_ENDPOINT_FAILED'
-  /** The token endpoint did not answer within `timeoutDuration`. */
-  | 'ERR_TOKEN_TIMEOUT'
-  /** The token endpoint could not be reached (connection refused, reset, DNS). */
-  | 'ERR_TOKEN_ENDPOINT_UNREACHABLE'
-  /** The answer was not a usable token response (not JSON, no `access_token`, ...). */
-  | 'ERR_TOKEN_RESPONSE_INVALID'
-  /** `issuerBaseURL` discovery failed or named no `token_endpoint`. */
-  | 'ERR_TOKEN_DISCOVERY_FAILED'
-  /**
-   * The discovered `token_endpoint` is not an http(s) URL, or is http while `issuerBaseURL` is https
-   * (the client secret would travel in clear). Not retried.
-   */
-  | 'ERR_TOKEN_ENDPOINT_INSECURE'
-  /** The provider was closed. */
-  | 'ERR_TOKEN_PROVIDER_CLOSED';
+import type { TokenRequestErrorCode } from '../errors/error-codes.js';
 
 /**
  * Fields of a {@link TokenRequestError}.

@@ -1,20 +1,8 @@
 /** The contract of token providers and the events they report. */
-import type { CachedToken } from '../caches/token-cache.js';
+import type { TokenSet } from '../caches/token-cache.js';
 import type { TokenRequestError } from './token-request-error.js';
 
-/**
- * A token with its expiry, as {@link TokenProvider.getTokenSet} returns it.
- *
- * @example
- * ```ts
- * import { clientCredentials, type TokenSet } from 'express-m2m';
- *
- * const provider = clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder' });
- * const set: TokenSet = await provider.getTokenSet();
- * console.log(set.tokenType, new Date(set.expiresAt).toISOString(), set.scope);
- * ```
- */
-export type TokenSet = Readonly<CachedToken>;
+export type { TokenSet };
 
 /**
  * Options of {@link TokenProvider.getToken}.
@@ -56,7 +44,7 @@ export interface TokenProvider {
   /** Like {@link getToken}, with the expiry, type and granted scope. */
   getTokenSet(options?: GetTokenOptions): Promise<TokenSet>;
   /**
-   * The platform `fetch` with `Authorization: Bearer <token>`. When the answer is 401 with
+   * `fetch` (through the provider's transport) with `Authorization: Bearer <token>`. When the answer is 401 with
    * `WWW-Authenticate: Bearer error="invalid_token"`, it gets a new token and retries once, if the
    * request body can be sent again (not a stream). When the token refused is itself such a
    * replacement, obtained less than `failureCooldownDuration` (5 s) ago, the 401 is returned as is
@@ -122,3 +110,6 @@ export type OutboundEvent = OutboundEventSubject & (
   | { type: 'cache.fallback'; error: Error }
   | { type: 'cache.recovered' }
 );
+
+/** An {@link OutboundEvent} without the subject fields the provider adds (what the layers of the chain emit). */
+export type OutboundEventBody = OutboundEvent extends infer E ? (E extends OutboundEvent ? Omit<E, keyof OutboundEventSubject> : never) : never;

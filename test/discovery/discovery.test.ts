@@ -4,8 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { discoveryUrls, MetadataDiscovery } from '../../src/discovery/index.js';
-import { UpstreamError } from '../../src/lib/http.js';
+import { discoveryUrls, MetadataDiscovery } from 'express-m2m/extend';
+import { UpstreamError } from 'express-m2m/extend';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, base: string) => void;
 

@@ -1,5 +1,6 @@
 import { quotable } from '../../src/errors/quotable.js';
-import { bearerChallenge, requireAuth } from 'express-m2m';
+import { renderChallenge } from '../../src/errors/challenge.js';
+import { requireAuth } from 'express-m2m';
 import * as api from 'express-m2m';
 
 describe('RFC 6750 section 3: quoted WWW-Authenticate attributes hold only %x20-21 / %x23-5B / %x5D-7E', () => {
@@ -13,7 +14,7 @@ describe('RFC 6750 section 3: quoted WWW-Authenticate attributes hold only %x20-
   });
 
   it('is the sanitiser of the challenge, the claim guards and the realm option alike', () => {
-    expect(bearerChallenge({ error: 'invalid_token', description: 'a "b"' })).toBe('Bearer error="invalid_token", error_description="a ?b?"');
+    expect(renderChallenge({ error: 'invalid_token', description: 'a "b"' }, {})).toBe('Bearer error="invalid_token", error_description="a ?b?"');
     expect(() => requireAuth({ realm: 'a"b', secret: 'x'.repeat(32), issuer: 'i', audience: 'a' }))
       .toThrow('requireAuth: "realm" must be a string of printable ASCII without quotes or backslashes');
   });

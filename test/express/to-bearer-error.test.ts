@@ -1,13 +1,22 @@
 /**
  * What requireAuth does with errors that are not BearerErrors (a bug or an unexpected failure in
- * the core): never a 500 for the client; and the realm added to every challenge in one place.
+ * the core): never a 500 for the client; and the realm added to every challenge in one place,
+ * when the rejection is answered.
  */
-import { toBearerError, withRealm } from '../../src/express/to-bearer-error.js';
-import { UpstreamError } from '../../src/lib/http.js';
+import { inChallengeContext, type BearerError as AnyBearerError } from '../../src/errors/bearer-errors.js';
+import { toRejection } from '../../src/inbound/rejection.js';
+import { UpstreamError } from '../../src/transport/fetch-json.js';
 import {
   InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError, requireAuth,
 } from 'express-m2m';
 import type { RequireAuthEvent } from 'express-m2m';
+
+/** The rejection requireAuth answers for `thrown`, with its realm (if any). */
+function toBearerError(thrown: unknown, realm: string | undefined): { error: AnyBearerError; unexpected: boolean } {
+  const { error, unexpected } = toRejection(thrown);
+  return { error: inChallengeContext(error, { realm }), unexpected };
+}
+const withRealm = <E extends AnyBearerError>(error: E, realm: string): E => inChallengeContext(error, { realm });
 
 describe('errors that are not BearerErrors never become a 500', () => {
   it('keeps a BearerError as it is', () => {
@@ -102,7 +111,7 @@ describe('the realm is added to challenges built without it', () => {
   });
 
   it('works on frozen errors', () => {
-    const frozen = Object.freeze(new InvalidTokenError('expired'));
+    const frozen = Object.freeze(new InvalidTokenError('expired')) as InvalidTokenError;
     expect(withRealm(frozen, 'api').headers['WWW-Authenticate']).toMatch(/^Bearer realm="api"/);
   });
 });

@@ -8,10 +8,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import express4 from 'express4';
 import type * as Express4Types from 'express4';
 import request from 'supertest';
-import {
-  authErrorHandler, claimCheck, claimEquals, claimIncludes, getAuth, requireAuth, requireScopes,
-} from 'express-m2m';
-import type { AuthResult, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
+import { authErrorHandler, claimCheck, claimEquals, claimIncludes, getAuth, requireAuth, requireScopes } from 'express-m2m';
+import type { VerifiedToken, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
 
 interface OrderClaims {
   org_id: string;
@@ -30,7 +28,7 @@ function buildExpress5(auth: RequireAuthMiddleware): express.Express {
   app.use(auth);
   app.get('/orders/:id', requireScopes('read:orders'), claimEquals('org_id', 'acme'), (req, res) => {
     // req.auth is typed on Express 5's Request by declaration merging.
-    const auth: AuthResult | undefined = req.auth;
+    const auth: VerifiedToken | undefined = req.auth;
     const sub: string | undefined = auth?.payload.sub;
     const scopes: readonly string[] | undefined = auth?.scopes;
     // Route params keep their inferred type next to our handlers.
@@ -56,7 +54,7 @@ function buildExpress4(auth: RequireAuthMiddleware): Express4Types.Express {
   app.use(auth);
   app.get('/orders/:id', requireScopes(['read:orders'], { match: 'any' }), (req, res) => {
     // req.auth is typed on Express 4's Request too (same global namespace).
-    const auth: AuthResult | undefined = req.auth;
+    const auth: VerifiedToken | undefined = req.auth;
     const id: string = req.params.id;
     res.json({ sub: auth?.payload.sub, id });
   });

@@ -2,7 +2,8 @@
  * Key-selection rejections and outage 503s are expected outcomes, built without a stack trace
  * (an unknown-kid flood or an outage must stay cheap); `stack` stays a string.
  */
-import { createKeySource, InvalidTokenError, KeySourceUnavailableError } from 'express-m2m';
+import { InvalidTokenError, KeySourceUnavailableError } from 'express-m2m';
+import { createKeySource } from 'express-m2m/extend';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 
 let issuer: LocalIssuer;

@@ -4,7 +4,8 @@
  * issuer's JWKS hit counter and a fake clock.
  */
 import { KeyObject } from 'node:crypto';
-import { createKeySource, InvalidTokenError, KEY_ERROR_CODES, type JwksOptions, type KeySource } from 'express-m2m';
+import { InvalidTokenError, KEY_ERROR_CODES, type JwksOptions } from 'express-m2m';
+import { createKeySource, type KeySource } from 'express-m2m/extend';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 import { eventLog, fakeClock, settle } from './support.js';
 

@@ -4,7 +4,8 @@
  * a timeout on every fetch, bad keys skipped, events for operators, warmUp.
  */
 import { KeyObject } from 'node:crypto';
-import { createKeySource, KeySourceUnavailableError, KEY_ERROR_CODES, type JwksOptions, type KeySource } from 'express-m2m';
+import { KeySourceUnavailableError, KEY_ERROR_CODES, type JwksOptions } from 'express-m2m';
+import { createKeySource, type KeySource } from 'express-m2m/extend';
 import { createLocalIssuer, type Fault, type LocalIssuer } from 'express-m2m/testing';
 import { eventLog, fakeClock, settle } from './support.js';
 

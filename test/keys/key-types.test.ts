@@ -4,7 +4,8 @@
  */
 import { createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, X509Certificate } from 'node:crypto';
 import { compactVerify } from 'jose';
-import { createKeySource, InvalidTokenError, KEY_ERROR_CODES } from 'express-m2m';
+import { InvalidTokenError, KEY_ERROR_CODES } from 'express-m2m';
+import { createKeySource } from 'express-m2m/extend';
 import { createLocalIssuer, type LocalIssuer, type LocalIssuerAlgorithm } from 'express-m2m/testing';
 import { selectorOf, settle } from './support.js';
 

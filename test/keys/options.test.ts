@@ -1,7 +1,8 @@
 /**
  * Bad or contradictory key-source options fail at construction with a message naming the option.
  */
-import { createKeySource, JWKS_DEFAULTS, type KeySourceOptions } from 'express-m2m';
+import { JWKS_DEFAULTS } from 'express-m2m';
+import { createKeySource, type KeySourceOptions } from 'express-m2m/extend';
 
 const JWKS_URI = 'https://issuer.example.com/.well-known/jwks.json';
 const SECRET = 's'.repeat(32);

@@ -1,7 +1,8 @@
 /** Shared helpers of the key-source tests (not a test file). */
 import { decodeProtectedHeader } from 'jose';
 import type { KeyObject } from 'node:crypto';
-import type { KeySource, KeySourceEvent } from 'express-m2m';
+import type { KeySourceEvent } from 'express-m2m';
+import type { KeySource } from 'express-m2m/extend';
 
 /** A clock the test moves by hand. */
 export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {

@@ -5,7 +5,8 @@
  * in-memory TokenCache that can be switched off.
  */
 import { clientCredentials, MemoryTokenCache } from 'express-m2m';
-import type { CachedToken, OutboundEvent, TokenCache } from 'express-m2m';
+import type { TokenSet, OutboundEvent } from 'express-m2m';
+import type { TokenCache } from 'express-m2m/extend';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
 
@@ -28,7 +29,7 @@ class SwitchableCache implements TokenCache {
     this.check();
     return this.inner.get(key);
   }
-  async set(key: string, token: CachedToken, ttl: number) {
+  async set(key: string, token: TokenSet, ttl: number) {
     this.check();
     this.lastKey = key;
     return this.inner.set(key, token, ttl);

@@ -11,7 +11,8 @@
  */
 import { decodeJwt } from 'jose';
 import { clientCredentials } from 'express-m2m';
-import type { ClientCredentialsOptions, TokenCache, TokenProvider } from 'express-m2m';
+import type { ClientCredentialsOptions, TokenProvider } from 'express-m2m';
+import type { TokenCache } from 'express-m2m/extend';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
 

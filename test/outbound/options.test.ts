@@ -45,7 +45,7 @@ describe('clientCredentials: construction-time validation names the option', () 
   });
 
   it.each<[string, Partial<Record<keyof ClientCredentialsOptions, unknown>>, RegExp]>([
-    ['a negative timeoutDuration', { timeoutDuration: -5 }, /^clientCredentials: "timeoutDuration" must be a positive number of milliseconds$/],
+    ['a negative timeoutDuration', { timeoutDuration: -5 }, /^clientCredentials: "timeoutDuration" must be a positive finite number of milliseconds$/],
     ['an empty audience', { audience: '' }, /^clientCredentials: "audience" must be a non-empty string$/],
     ['a private key as well', { privateKey: privatePem }, /^clientCredentials: give "clientSecret" or "privateKey", not both$/],
   ])('never echoes the secret in a validation message: %s', (_name, override, message) => {

@@ -199,10 +199,10 @@ describe('services share tokens and providers as configured', () => {
 describe('bad options fail at construction, naming the option', () => {
   it.each([
     [{ services: {} }, /"services"/],
-    [{ services: { billing: { baseUrl: 'not a url' } } }, /services\.billing: "baseUrl"/],
+    [{ services: { billing: { baseUrl: 'not a url' } } }, /"services\.billing\.baseUrl" must be an absolute http\(s\) URL/],
     [{ services: { fetch: { baseUrl: 'http://x.test' } } }, /service name "fetch" is reserved/],
     [{ services: { billing: { baseUrl: 'http://x.test', clientId: 'a' } } }, /services\.billing: .*"(clientSecret|tokenEndpoint)"/],
-    [{ services: { billing: { baseUrl: 'http://x.test', provider: {} } } }, /services\.billing: "provider"/],
+    [{ services: { billing: { baseUrl: 'http://x.test', provider: {} } } }, /"services\.billing\.provider" must be a TokenProvider/],
   ])('%#', (options, message) => {
     expect(() => outboundAuth(options as unknown as OutboundAuthOptions)).toThrow(message);
   });

@@ -44,7 +44,7 @@ async function runExample(name: string, code: string): Promise<string> {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/outbound/index.js'))) {
+  if (!existsSync(join(root, 'dist/index.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
   }
   dir = mkdtempSync(join(tmpdir(), 'express-m2m-readme-outbound-'));

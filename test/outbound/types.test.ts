@@ -68,7 +68,7 @@ function project(typesExpress: string): string {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/express/outbound-auth.d.ts'))) {
+  if (!existsSync(join(root, 'dist/index.d.ts'))) {
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
   }
 });

@@ -6,7 +6,7 @@ import { createHmac, createPublicKey, generateKeyPairSync, verify as cryptoVerif
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, importSPKI, jwtVerify } from 'jose';
 import { LOCAL_ISSUER_ALGORITHMS, createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
-import { MetadataDiscovery } from '../../src/discovery/index.js';
+import { MetadataDiscovery } from 'express-m2m/extend';
 
 let issuer: LocalIssuer;
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { CachedToken, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
+import type { TokenSet, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
 import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
 
 /**
@@ -108,24 +108,24 @@ export class RedisTokenCache implements TokenCache {
     }
   }
 
-  async get(key: string): Promise<CachedToken | undefined> {
+  async get(key: string): Promise<TokenSet | undefined> {
     const redisKey = this.keyPrefix + key;
     const stored = await this.bounded('GET', () => this.client.get(redisKey));
     if (stored === null) return undefined;
     const json = this.encryptionKey === undefined ? stored : decryptValue(this.encryptionKey, stored, redisKey);
     if (json === undefined) return undefined;
     try {
-      return JSON.parse(json) as CachedToken;
+      return JSON.parse(json) as TokenSet;
     } catch {
       return undefined;
     }
   }
 
-  async set(key: string, token: CachedToken, ttl: number): Promise<void> {
+  async set(key: string, token: TokenSet, ttl: number): Promise<void> {
     const redisKey = this.keyPrefix + key;
     const milliseconds = Math.floor(ttl);
     if (milliseconds < 1) return;
-    const value: CachedToken = {
+    const value: TokenSet = {
       accessToken: token.accessToken,
       tokenType: token.tokenType,
       expiresAt: token.expiresAt,

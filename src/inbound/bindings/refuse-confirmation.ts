@@ -1,0 +1,20 @@
+/**
+ * The binding check of an API that accepts no proof of possession: a token that carries a
+ * confirmation claim (`cnf`, RFC 7800; `jkt` for DPoP, RFC 9449 section 6; `x5t#S256` for mTLS,
+ * RFC 8705 section 3.1) is sender-constrained and is refused, never accepted as a plain bearer
+ * token: whoever stole it must not be able to use it without the key it is bound to.
+ */
+import { InvalidTokenError } from '../../errors/bearer-errors.js';
+import { withoutStack } from '../../errors/without-stack.js';
+import type { BindingCheck } from './binding-check.js';
+
+export const refuseConfirmation: BindingCheck = {
+  check(token) {
+    if (token.payload.cnf !== undefined) {
+      throw withoutStack(() => new InvalidTokenError(
+        'the token is sender-constrained (it has a "cnf" claim) and this API accepts no proof of possession for it',
+        'ERR_TOKEN_SENDER_CONSTRAINED',
+      ));
+    }
+  },
+};

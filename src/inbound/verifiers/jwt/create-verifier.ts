@@ -1,0 +1,270 @@
+/**
+ * `createVerifier`: the transport-neutral JWT access-token verifier (a `TokenVerifier`). Checks,
+ * in order: size, the verified-token cache, structure, header (`alg` allowlist, `crit`, `typ`),
+ * key (by `alg` and `kid` only), signature (through `node:crypto`, synchronously), claims, scopes.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import { BearerError } from '../../../errors/bearer-errors.js';
+import { buildKeySource } from '../../../keys/create-key-source.js';
+import { JWKS_DEFAULTS } from '../../../keys/options.js';
+import type { KeySource } from '../../../keys/types.js';
+import { isPromiseLike } from '../../../lib/is-promise-like.js';
+import { OptionReader, type OptionReaderContext } from '../../../options/option-reader.js';
+import type { VerifiedToken } from '../../verified-token.js';
+import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
+import { checkClaims, type ClaimsPolicy } from './check-claims.js';
+import { HeaderChecker, type CheckedHeader } from './check-header.js';
+import { checkedKeySource } from './checked-key-source.js';
+import { decodeBase64url, decodeJsonObject } from './decode-segments.js';
+import { deepFreeze } from './deep-freeze.js';
+import { invalidToken, malformed } from './invalid-token.js';
+import { IssuerDiscovery } from './issuer-discovery.js';
+import { parseScopes } from './parse-scopes.js';
+import {
+  resolveAlgorithms, resolveVerifierOptions, VERIFIER_OPTION_NAMES, type RequiredOptionVariables, type VerifierPlan,
+} from './resolve-options.js';
+import type { JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
+import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
+import { verifySignature } from './verify-signature.js';
+
+/** Options of requireAuth that users sometimes give createVerifier: named in the message. */
+const REQUIRE_AUTH_ONLY = Object.freeze({
+  allowQueryToken: 'an option of requireAuth, not of createVerifier',
+  allowBodyToken: 'an option of requireAuth, not of createVerifier',
+  realm: 'an option of requireAuth, not of createVerifier',
+});
+
+/**
+ * Creates a verifier of JWT access tokens (RFC 9068 / Auth0-style) for one issuer and audience.
+ * Invalid or contradictory options throw a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'express-m2m';
+ *
+ * const verifier = createVerifier({
+ *   issuerBaseURL: 'https://issuer.example.com/',
+ *   audience: 'https://api.example.com',
+ * });
+ * await verifier.warmUp();
+ * const { payload, scopes } = await verifier.verify(accessToken);
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): JwtVerifier {
+  const context: OptionReaderContext = { caller: 'createVerifier', elsewhere: REQUIRE_AUTH_ONLY };
+  const read = new OptionReader<VerifierOptions>(options, VERIFIER_OPTION_NAMES, context);
+  return buildJwtVerifier(read);
+}
+
+/**
+ * Internal: the verifier from options read by `read` (createVerifier's own reader, or
+ * requireAuth's, whose messages name requireAuth and the environment variables).
+ */
+export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?: RequiredOptionVariables): JwtVerifier {
+  const plan = resolveVerifierOptions(read, variables);
+  const { now } = plan;
+  const listener = plan.onEvent;
+  const emit = (event: VerifierEvent): void => {
+    if (listener === undefined) return;
+    try {
+      listener(event);
+    } catch {
+      // An observer's bug must not change the outcome of a verification.
+    }
+  };
+  const base = plan.resolved;
+  const discovery = base.issuerBaseURL !== undefined && (base.issuer === undefined || (plan.keys.kind === 'jwks' && plan.keys.jwksUri === undefined))
+    // Discovery requests are bounded like JWKS requests: one timeout for everything fetched from the issuer.
+    ? new IssuerDiscovery(base.issuerBaseURL, { now, fetch: plan.fetch, timeoutDuration: (plan.jwks ?? JWKS_DEFAULTS).timeoutDuration }, emit)
+    : undefined;
+  const keySource = verifierKeySource(read.caller, plan, discovery, listener === undefined ? undefined : emit);
+  const algorithms = resolveAlgorithms(read, plan.algorithms, keySource.algorithms, plan.keys.kind);
+  const resolved: ResolvedVerifierOptions = Object.freeze({
+    ...base,
+    audience: Object.freeze(base.audience),
+    requiredClaims: Object.freeze(base.requiredClaims),
+    verifiedTokenCache: base.verifiedTokenCache && Object.freeze(base.verifiedTokenCache),
+    algorithms: Object.freeze(algorithms),
+  });
+  const verifier = new JwtTokenVerifier(resolved, keySource, discovery, plan.keys.kind !== 'keySource', now, emit);
+  return {
+    verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
+    warmUp: () => verifier.warmUp(),
+    close: () => verifier.close(),
+    options: resolved,
+  };
+}
+
+/** The key source of the plan: built from validated options without validating again, or the user's, wrapped with the fit check. */
+function verifierKeySource(
+  caller: string,
+  plan: VerifierPlan,
+  discovery: IssuerDiscovery | undefined,
+  emit: ((event: VerifierEvent) => void) | undefined,
+): KeySource {
+  const { keys } = plan;
+  const settings = { jwks: plan.jwks, emit, now: plan.now, fetch: plan.fetch };
+  switch (keys.kind) {
+    case 'keySource':
+      // A custom source is wrapped once with the key/alg fit check; built-in sources guarantee the fit.
+      return checkedKeySource(keys.keySource);
+    case 'jwks':
+      return buildKeySource(caller, { kind: 'jwks', jwksUri: keys.jwksUri ?? (() => (discovery as IssuerDiscovery).jwksUri()) }, settings);
+    default:
+      return buildKeySource(caller, keys, settings);
+  }
+}
+
+/** The verification of one configured issuer and audience. */
+class JwtTokenVerifier {
+  private readonly headers: HeaderChecker;
+  private readonly policy: ClaimsPolicy;
+  private readonly cache: VerifiedTokenCache | undefined;
+  private readonly maxTokenLength: number;
+  private readonly scopeClaim: string;
+  private expectedIssuer: string | undefined;
+
+  constructor(
+    resolved: ResolvedVerifierOptions,
+    private readonly keySource: KeySource,
+    private readonly discovery: IssuerDiscovery | undefined,
+    /**
+     * Built-in key sources answer from the key set current when the key is handed over, so a
+     * verification belongs to the generation read then (the first token after a key-set change is
+     * cached). A custom source promises nothing: its generation must not change during the lookup.
+     */
+    private readonly generationAtKey: boolean,
+    private readonly now: () => number,
+    private readonly emit: (event: VerifierEvent) => void,
+  ) {
+    const allowed = new Map<string, AlgorithmSpec>(resolved.algorithms.map((alg) => [alg, ALGORITHMS.get(alg) as AlgorithmSpec]));
+    this.headers = new HeaderChecker(allowed, resolved.strictTokenType);
+    this.policy = {
+      audience: new Set(resolved.audience),
+      clockTolerance: resolved.clockTolerance,
+      maxTokenAge: resolved.maxTokenAge,
+      requiredClaims: resolved.requiredClaims.filter((claim) => claim !== 'exp'),
+    };
+    this.maxTokenLength = resolved.maxTokenLength;
+    this.scopeClaim = resolved.scopeClaim;
+    this.expectedIssuer = resolved.issuer;
+    this.cache = resolved.verifiedTokenCache === false
+      ? undefined
+      : new VerifiedTokenCache(resolved.verifiedTokenCache.maxEntries, resolved.verifiedTokenCache.maxBytes, (entries) => {
+        emit({ type: 'verification.cache_flushed', reason: 'keys_changed', entries });
+      });
+  }
+
+  /** The hot path: a cached token or key answers synchronously, without a promise. */
+  readonly verifyToken = (token: string): VerifiedToken | Promise<VerifiedToken> => {
+    if (typeof token !== 'string' || token === '') malformed('the token is empty');
+    if (token.length > this.maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${this.maxTokenLength} characters`);
+    const nowMs = this.now();
+    const { cache, keySource } = this;
+    let hash: string | undefined;
+    if (cache !== undefined) {
+      hash = tokenHash(token);
+      const hit = cache.get(hash, nowMs, keySource.generation);
+      if (hit !== undefined) return hit;
+    }
+    const firstDot = token.indexOf('.');
+    const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1);
+    if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
+    const checked = this.headers.check(token.slice(0, firstDot));
+    const before = keySource.generation;
+    const key = keySource.getKey({ alg: checked.spec.alg, kid: checked.kid }, nowMs);
+    const generation = this.generationAtKey ? keySource.generation : before;
+    if (this.expectedIssuer === undefined || isPromiseLike(key)) {
+      return this.finishLater(token, firstDot, secondDot, checked, key, hash, generation);
+    }
+    return this.finish(token, firstDot, secondDot, checked, key, this.expectedIssuer, hash, generation, nowMs);
+  };
+
+  /** {@link verifyToken}, reporting each 401 as a `verification.rejected` event. */
+  readonly verifyReporting = (token: string): VerifiedToken | Promise<VerifiedToken> => {
+    try {
+      const result = this.verifyToken(token);
+      return isPromiseLike(result) ? (result as Promise<VerifiedToken>).catch(this.reportRejection) : result;
+    } catch (error) {
+      return this.reportRejection(error);
+    }
+  };
+
+  async warmUp(): Promise<void> {
+    if (this.discovery !== undefined) {
+      const metadata = await this.discovery.metadata();
+      this.expectedIssuer ??= metadata.issuer;
+    }
+    await this.keySource.warmUp();
+  }
+
+  close(): void {
+    this.cache?.clear();
+    this.headers.clear();
+    this.keySource.close?.();
+  }
+
+  private readonly reportRejection = (error: unknown): never => {
+    if (error instanceof BearerError && error.status === 401) {
+      this.emit({ type: 'verification.rejected', code: error.code, reason: error.message });
+    }
+    throw error;
+  };
+
+  /** Signature, claims and scopes at `nowMs`; `hash` is the cache key (undefined without a cache). */
+  private finish(
+    token: string,
+    firstDot: number,
+    secondDot: number,
+    checked: CheckedHeader,
+    key: KeyObject,
+    issuer: string,
+    hash: string | undefined,
+    generation: number,
+    nowMs: number,
+  ): VerifiedToken {
+    const signature = decodeBase64url(token.slice(secondDot + 1));
+    if (
+      signature === undefined
+      || !verifySignature(checked.spec, Buffer.from(token.slice(0, secondDot), 'latin1'), signature, key)
+    ) {
+      throw invalidToken('ERR_JWT_SIGNATURE_INVALID', 'the token signature is invalid');
+    }
+    const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot)) as JWTPayload | undefined;
+    if (payload === undefined) malformed('the token payload is not a base64url-encoded JSON object');
+    const window = checkClaims(payload, this.policy, issuer, Math.floor(nowMs / 1000));
+    const scopes = Object.freeze(parseScopes(payload[this.scopeClaim], this.scopeClaim));
+    const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
+    const { cache, keySource } = this;
+    if (cache !== undefined && hash !== undefined && (this.generationAtKey || keySource.generation === generation)) {
+      // Capped at the keys' freshness: a cached token goes back through getKey when they may have changed.
+      cache.set(hash, value, validityInterval(window, keySource.freshUntil ?? Number.POSITIVE_INFINITY), nowMs, generation);
+    }
+    return value;
+  }
+
+  private async finishLater(
+    token: string,
+    firstDot: number,
+    secondDot: number,
+    checked: CheckedHeader,
+    key: KeyObject | Promise<KeyObject>,
+    hash: string | undefined,
+    generation: number,
+  ): Promise<VerifiedToken> {
+    let keyGeneration = generation;
+    // Both awaited together: a key lookup that fails while discovery is pending is never left unhandled.
+    const [issuer, resolvedKey] = await Promise.all([
+      this.expectedIssuer ?? (this.discovery as IssuerDiscovery).metadata().then((metadata) => (this.expectedIssuer = metadata.issuer)),
+      isPromiseLike(key) && this.generationAtKey
+        ? (key as Promise<KeyObject>).then((value) => {
+          keyGeneration = this.keySource.generation;
+          return value;
+        })
+        : key,
+    ]);
+    // The claims are checked at the time the answer is given (a fetch may have taken a while).
+    return this.finish(token, firstDot, secondDot, checked, resolvedKey, issuer, hash, keyGeneration, this.now());
+  }
+}

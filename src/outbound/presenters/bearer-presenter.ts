@@ -1,0 +1,17 @@
+/** The Bearer presenter (RFC 6750): `Authorization: Bearer <token>`. */
+import type { TokenPresenter } from './token-presenter.js';
+
+/** Whether the downstream's answer says the token itself is no good (RFC 6750 section 3.1 `invalid_token`). */
+export function isInvalidTokenChallenge(response: Response): boolean {
+  if (response.status !== 401) return false;
+  const challenge = response.headers.get('www-authenticate');
+  return challenge !== null && /\bBearer\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge);
+}
+
+export const bearerPresenter: TokenPresenter = {
+  tokenTypes: ['Bearer'],
+  present(token, _request, headers) {
+    headers.set('authorization', `Bearer ${token.accessToken}`);
+  },
+  refused: isInvalidTokenChallenge,
+};
