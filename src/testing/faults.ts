@@ -100,3 +100,29 @@ export function writeFaultAnswer(res: ServerResponse, fault: Fault): void {
   res.writeHead(status, headers);
   res.end(body);
 }
+
+/**
+ * Applies a fault: `'answered'` when the fault answered (or never will); otherwise the headers
+ * to add to the normal answer (a fault with only `delay` and/or `headers` keeps the answer).
+ */
+export async function applyFaultTo(
+  res: ServerResponse,
+  fault: Fault | undefined,
+  issuer: { sleep: (ms: number) => Promise<void>; closing: () => boolean },
+): Promise<'answered' | Record<string, string>> {
+  if (!fault) return {};
+  if (fault.hang) return 'answered';
+  if (fault.delay) await issuer.sleep(fault.delay);
+  if (issuer.closing()) return 'answered';
+  if (fault.destroy) {
+    res.socket?.destroy();
+    return 'answered';
+  }
+  if (replacesAnswer(fault)) {
+    writeFaultAnswer(res, fault);
+    return 'answered';
+  }
+  const extra: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fault.headers ?? {})) extra[name.toLowerCase()] = String(value);
+  return extra;
+}

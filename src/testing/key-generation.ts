@@ -9,11 +9,20 @@
  * pool, and the next issuer or rotation takes it at once. A process that needs one key never pays
  * for a spare. A spare is handed out once only, so no two keys are ever the same.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
-import type { RingKey } from './key-ring.js';
 import type { LocalIssuerAlgorithm } from './types.js';
+
+/** One signing key. */
+export interface RingKey {
+  kid: string;
+  alg: LocalIssuerAlgorithm;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicJwk: JWK;
+  publicPem: string;
+}
 
 function generatePemPair(alg: LocalIssuerAlgorithm): { publicKey: string; privateKey: string } {
   const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;

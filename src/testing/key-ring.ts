@@ -1,12 +1,11 @@
 /**
  * Internal: the local issuer's signing keys. One current key per algorithm, plus the keys kept
  * after a rotation; every key has a kid and an `alg` in its public JWK.
-
  */
-import type { KeyObject } from 'node:crypto';
-import type { JWK } from 'jose';
-import { generateRingKey, generateRingKeyAsync } from './key-generation.js';
+import { generateRingKey, generateRingKeyAsync, type RingKey } from './key-generation.js';
 import type { JsonWebKeySet, LocalIssuerAlgorithm } from './types.js';
+
+export type { RingKey };
 
 /**
  * The asymmetric algorithms the local issuer can generate keys for and sign with.
@@ -23,16 +22,6 @@ export const LOCAL_ISSUER_ALGORITHMS: readonly LocalIssuerAlgorithm[] = [
 /** Whether `alg` is one of {@link LOCAL_ISSUER_ALGORITHMS}. */
 export function isLocalIssuerAlgorithm(alg: unknown): alg is LocalIssuerAlgorithm {
   return typeof alg === 'string' && (LOCAL_ISSUER_ALGORITHMS as readonly string[]).includes(alg);
-}
-
-/** One signing key. */
-export interface RingKey {
-  kid: string;
-  alg: LocalIssuerAlgorithm;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicJwk: JWK;
-  publicPem: string;
 }
 
 /** The issuer's keys: current per algorithm, plus retired-but-served ones. */

@@ -8,13 +8,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
 import type { RegisteredClient } from './client-registry.js';
-import { FaultTable, replacesAnswer, writeFaultAnswer } from './faults.js';
+import { applyFaultTo, FaultTable } from './faults.js';
+import { headerValue, readBody, sendAnswer, sendJson } from './http-io.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
 import { checkLocalIssuerOptions } from './local-issuer-options.js';
 import { TokenSigner } from './token-signer.js';
 import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
-import type { TokenEndpointAnswer, TokenEndpointContext } from './token-endpoint.js';
+import type { TokenEndpointContext } from './token-endpoint.js';
 import { paramsToRecord, parseTokenRequestBody } from './token-request-body.js';
 import type {
   Fault,
@@ -28,20 +29,6 @@ import type {
 
 /** How many token requests `tokenRequests` keeps (the most recent). */
 const MAX_RECORDED_TOKEN_REQUESTS = 1000;
-
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(value));
-}
-
-function sendAnswer(res: ServerResponse, answer: TokenEndpointAnswer): void {
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
 
 /**
  * Starts a local OAuth 2.0 authorization server on 127.0.0.1 (an ephemeral port by default).
@@ -151,44 +138,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       timers.add(timer);
     });
   }
-
-  /**
-   * Applies a fault: `'answered'` when the fault answered (or never will); otherwise the headers
-   * to add to the normal answer (a fault with only `delay` and/or `headers` keeps the answer).
-   */
-  async function applyFault(res: ServerResponse, fault: Fault | undefined): Promise<'answered' | Record<string, string>> {
-    if (!fault) return {};
-    if (fault.hang) return 'answered';
-    if (fault.delay) await sleep(fault.delay);
-    if (closing) return 'answered';
-    if (fault.destroy) {
-      res.socket?.destroy();
-      return 'answered';
-    }
-    if (replacesAnswer(fault)) {
-      writeFaultAnswer(res, fault);
-      return 'answered';
-    }
-    const extra: Record<string, string> = {};
-    for (const [name, value] of Object.entries(fault.headers ?? {})) extra[name.toLowerCase()] = String(value);
-    return extra;
-  }
-
-  function readBody(req: IncomingMessage): Promise<{ body: string; tooLarge: boolean }> {
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > config.maxBodySize) tooLarge = true;
-        else chunks.push(chunk);
-      });
-      req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
-      req.on('error', () => resolve({ body: '', tooLarge }));
-      req.on('close', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
-    });
-  }
+  const applyFault = (res: ServerResponse, fault: Fault | undefined) => applyFaultTo(res, fault, { sleep, closing: () => closing !== undefined });
 
   const tokenContext: TokenEndpointContext = {
     findClient: (clientId) => clients.get(clientId),
@@ -242,7 +192,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   }
 
   async function serveToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { body, tooLarge } = await readBody(req);
+    const { body, tooLarge } = await readBody(req, config.maxBodySize);
     const contentType = headerValue(req.headers['content-type']);
     const parsed = tooLarge ? undefined : parseTokenRequestBody(contentType, body);
     const recorded: RecordedTokenRequest = {

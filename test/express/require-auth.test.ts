@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
-import { authErrorHandler, requireAuth, BearerError, MissingTokenError } from 'express-m2m';
+import { authErrorHandler, requireAuth, MissingTokenError } from 'express-m2m';
 import type { RequireAuthEvent, RequireAuthMiddleware, RequireAuthOptions } from 'express-m2m';
 import type { KeySource } from 'express-m2m/extend';
 import { AUDIENCE, EXPRESS_VERSIONS, listen, parsersOf, rawGet } from './support.js';
