@@ -18,7 +18,7 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** The known name nearest to `name` (case-insensitive, at most two edits away), if any. */
+/** The known name nearest to `name` (case-insensitive; at most two edits away, or a third of its length), if any. */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   let best: { candidate: string; score: number } | undefined;
@@ -26,7 +26,7 @@ export function nearestName(name: string, known: readonly string[]): string | un
     const score = distance(lower, candidate.toLowerCase());
     if (best === undefined || score < best.score) best = { candidate, score };
   }
-  return best !== undefined && best.score <= 2 ? best.candidate : undefined;
+  return best !== undefined && best.score <= Math.max(2, Math.ceil(name.length / 3)) ? best.candidate : undefined;
 }
 
 /** The first own property name of `values` that is not in `known`, if any. */
