@@ -4,7 +4,6 @@
  * token, to an API that checks no proof of possession, is refused: 401 invalid_token. The binding
  * check runs after every verification, a verified-token cache hit included.
  */
-import express from 'express';
 import request from 'supertest';
 import { authErrorHandler, createAuthenticator, requireAuth, type RequireAuthEvent } from 'express-m2m';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
