@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
-import { authErrorHandler, claimCheck, claimEquals, claimIncludes, requireAuth, requireScopes } from 'express-m2m';
+import { authErrorHandler, claimCheck, claimEquals, claimIncludes, getAuth, requireAuth, requireScopes } from 'express-m2m';
 import type { RequireAuthMiddleware } from 'express-m2m';
 import { AUDIENCE, EXPRESS_VERSIONS } from './support.js';
 
@@ -40,6 +40,17 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
     application.get('/realm-claim', realmAuth, claimEquals('org_id', 'acme'), ok);
     application.get('/unguarded-scope', requireScopes('read:orders'), ok);
     application.get('/unguarded-claim', claimEquals('org_id', 'acme'), ok);
+    // Another middleware (express-jwt uses the same property) put something on req.auth.
+    const foreign = (value: unknown) => (req: { auth?: unknown }, _res: unknown, next: () => void) => {
+      req.auth = value;
+      next();
+    };
+    application.get('/foreign-empty', foreign({}), claimCheck(() => true), ok);
+    application.get('/foreign-lookalike', foreign({ token: 'x', header: { alg: 'none' }, payload: { sub: 'admin' }, scopes: ['admin'] }), requireScopes('admin'), ok);
+    application.get('/replaced', auth, foreign({ payload: { org_id: 'acme' }, scopes: [] }), claimEquals('org_id', 'acme'), ok);
+    application.get('/foreign-getauth', foreign({ payload: { sub: 'x' }, scopes: [] }), (req, res) => {
+      res.json({ sub: getAuth(req as never).payload.sub });
+    });
     application.use(authErrorHandler());
     return application;
   }
@@ -115,6 +126,20 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       const wrongAudience = await issuer.accessToken({ audience: 'https://other.test', scope: 'read:orders write:orders' });
       const response = await request(app()).get('/all').set('Authorization', `Bearer ${wrongAudience}`);
       expect(response.status).toBe(401);
+    });
+  });
+
+  describe('a guard trusts only what requireAuth admitted: any other req.auth is a 401', () => {
+    it.each([
+      ['req.auth = {} and claimCheck(() => true)', '/foreign-empty'],
+      ['a look-alike object with the right scope', '/foreign-lookalike'],
+      ['req.auth replaced after requireAuth admitted the request', '/replaced'],
+      ['getAuth() in a handler', '/foreign-getauth'],
+    ])('%s', async (_case, path) => {
+      const response = await request(app()).get(path).set('Authorization', `Bearer ${await token('read:orders', { org_id: 'acme' })}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.body.error_description).toMatch(/mount requireAuth\(\) before/);
     });
   });
 

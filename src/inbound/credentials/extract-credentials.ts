@@ -85,12 +85,17 @@ export function extractCredentials(request: InboundRequest, policy: CredentialsP
     : undefined;
 
   if ((fromHeader !== undefined ? 1 : 0) + (fromQuery !== undefined ? 1 : 0) + (fromBody !== undefined ? 1 : 0) > 1) {
-    throw invalidRequest(
-      'the access token was sent by more than one method; use exactly one',
-      'ERR_TOKEN_MULTIPLE_METHODS',
-    );
+    throw invalidRequest('the access token was sent by more than one method; use exactly one', 'ERR_TOKEN_MULTIPLE_METHODS');
   }
-  if (fromHeader !== undefined) return { scheme: 'Bearer', token: fromHeader, via: 'header' };
+  if (fromHeader !== undefined) {
+    // RFC 6750 section 2: a client must not use more than one method, whether or not the other is
+    // accepted here (a token in the URL has leaked to logs either way).
+    if ((policy.allowQueryToken !== true && hasQueryTokenHint(request.target))
+      || (policy.allowBodyToken !== true && isFormPost(request) && hasAccessTokenParameter(request.body))) {
+      throw invalidRequest('the access token was sent by more than one method; use exactly one', 'ERR_TOKEN_MULTIPLE_METHODS');
+    }
+    return { scheme: 'Bearer', token: fromHeader, via: 'header' };
+  }
   if (fromQuery !== undefined) return { scheme: 'Bearer', token: fromQuery, via: 'query' };
   if (fromBody !== undefined) return { scheme: 'Bearer', token: fromBody, via: 'body' };
 

@@ -185,7 +185,12 @@ export class ReusingTokenSource {
     };
   }
 
-  /** The caller's view of a flight: it waits at most `deadlineDuration` (the flight itself goes on). */
+  /**
+   * The caller's view of a flight: it waits at most `deadlineDuration` (the flight itself goes on).
+   * The deadline's timer keeps the process alive while the caller waits: the flight's own waits
+   * (retry backoff, lock polls) do not, so a background refresh nobody awaits never holds a
+   * process open, while a one-shot job that awaits a token gets its answer (or its error).
+   */
   private withDeadline(flight: Promise<TokenSet>): Promise<TokenSet> {
     const { deadlineDuration, endpoint } = this.settings;
     return new Promise<TokenSet>((resolve, reject) => {
@@ -193,7 +198,6 @@ export class ReusingTokenSource {
         `no token from ${endpoint} within deadlineDuration ${deadlineDuration} ms (the request goes on; later callers get its token)`,
         { code: 'ERR_TOKEN_TIMEOUT', tokenEndpoint: endpoint },
       )), deadlineDuration);
-      timer.unref();
       flight.then(
         (token) => {
           clearTimeout(timer);

@@ -252,3 +252,27 @@ describe('RFC 6750 section 2: a request uses exactly one method', () => {
     expect(extractBearerToken({ headers: { authorization: `Bearer ${TOKEN}` }, query: { access_token: TOKEN } })).toBe(TOKEN);
   });
 });
+
+describe('RFC 6750 section 2: a token sent by more than one method is refused, whether the other method is enabled or not', () => {
+  it('header + ?access_token= with query tokens off: 400 invalid_request (the URL token has leaked to logs either way)', () => {
+    const error = rejection({ headers: { authorization: `Bearer ${TOKEN}` }, url: `/orders?access_token=${TOKEN}` });
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('ERR_TOKEN_MULTIPLE_METHODS');
+  });
+
+  it('header + a form body access_token with body tokens off: 400 invalid_request', () => {
+    const error = rejection({
+      headers: { authorization: `Bearer ${TOKEN}` }, method: 'POST', contentType: 'application/x-www-form-urlencoded', body: { access_token: TOKEN },
+    });
+    expect(error.code).toBe('ERR_TOKEN_MULTIPLE_METHODS');
+  });
+
+  it('a JSON body field named access_token is data, not a credential: the header token is taken', () => {
+    expect(extractBearerToken({ headers: { authorization: `Bearer ${TOKEN}` }, method: 'POST', contentType: 'application/json', body: { access_token: 'x' } })).toBe(TOKEN);
+  });
+
+  it('a parameter that only ends in access_token is another parameter', () => {
+    expect(extractBearerToken({ headers: { authorization: `Bearer ${TOKEN}` }, url: '/orders?my_access_token=1' })).toBe(TOKEN);
+  });
+});

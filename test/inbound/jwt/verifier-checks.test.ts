@@ -264,7 +264,7 @@ describe('iss: exact match', () => {
     ['other issuer', 'https://evil.example/', 'ERR_JWT_ISSUER'],
     ['missing trailing slash', 'https://issuer.example', 'ERR_JWT_ISSUER'],
     ['different case', 'https://ISSUER.example/', 'ERR_JWT_ISSUER'],
-    ['an array', [ISS], 'ERR_JWT_ISSUER'],
+    ['an array (a claim of the wrong type)', [ISS], 'ERR_JWT_CLAIM_INVALID'],
     ['missing', undefined, 'ERR_JWT_CLAIM_MISSING'],
   ])('%s -> %s', async (_name, iss, code) => {
     await expectCode(token({ iss }), code as string);
@@ -308,12 +308,67 @@ describe('aud: a string or an array, any match with the expected audience(s)', (
     ['another audience', 'https://other.example', 'ERR_JWT_AUDIENCE'],
     ['an array without it', ['https://other.example'], 'ERR_JWT_AUDIENCE'],
     ['an empty array', [], 'ERR_JWT_AUDIENCE'],
-    ['a number', 5, 'ERR_JWT_AUDIENCE'],
+    ['a number (a claim of the wrong type)', 5, 'ERR_JWT_CLAIM_INVALID'],
     ['a prefix of it', 'https://api', 'ERR_JWT_AUDIENCE'],
     ['missing', undefined, 'ERR_JWT_CLAIM_MISSING'],
   ])('refuses %s -> %s', async (_name, aud, code) => {
     const error = await expectCode(token({ aud }), code as string);
     if (code === 'ERR_JWT_AUDIENCE') expect(error.message).toBe('unexpected "aud" claim value');
+  });
+});
+
+describe('RFC 7519 section 4.1, RFC 9068 section 2.2: registered claims of the wrong type are refused whenever present', () => {
+  test.each([
+    ['sub an object (an injection attempt)', { sub: { $ne: null } }, '"sub" claim must be a string'],
+    ['sub a number', { sub: 1 }, '"sub" claim must be a string'],
+    ['client_id an array', { client_id: ['x'] }, '"client_id" claim must be a string'],
+    ['jti a boolean', { jti: true }, '"jti" claim must be a string'],
+    ['iss a number', { iss: 1 }, '"iss" claim must be a string'],
+    ['sub null', { sub: null }, '"sub" claim must be a string'],
+    ['aud an array with a number', { aud: [AUD, 5] }, '"aud" claim must be a string or an array of strings'],
+    ['aud an object', { aud: { 0: AUD } }, '"aud" claim must be a string or an array of strings'],
+    ['exp Infinity (1e400 in the JSON)', { exp: 'INFINITY' }, '"exp" claim must be a number'],
+    ['nbf -Infinity', { nbf: '-INFINITY' }, '"nbf" claim must be a number'],
+  ])('%s -> 401 ERR_JWT_CLAIM_INVALID, with the cache on or off', async (_name, patch, description) => {
+    // JSON.stringify cannot write Infinity: the placeholders become 1e400 / -1e400 in the payload text.
+    const json = JSON.stringify(claims(patch)).replace('"-INFINITY"', '-1e400').replace('"INFINITY"', '1e400');
+    const raw = signRaw('RS256', rsa.privateKey, { alg: 'RS256', typ: 'at+jwt', kid: 'k1' }, Buffer.from(json));
+    for (const verifiedTokenCache of [false, true]) {
+      const error = await rejection(verifier({ verifiedTokenCache }).v, raw);
+      expect(error.code).toBe('ERR_JWT_CLAIM_INVALID');
+      expect(error.message).toBe(description);
+    }
+  });
+
+  test('the same claims of the right type are accepted, and typed as such', async () => {
+    const result = await expectAccepted(token({ sub: 'svc@clients', client_id: 'svc', jti: 'j1', aud: [AUD, 'https://b.example'] }));
+    const sub: string | undefined = result.payload.sub;
+    expect(sub).toBe('svc@clients');
+  });
+});
+
+describe('RFC 7515 base64url: one token, one spelling (a cache or a replay list keyed on the token depends on it)', () => {
+  const respell = (t: string, segment: 0 | 2, change: (text: string) => string) => {
+    const parts = t.split('.');
+    parts[segment] = change(parts[segment] as string);
+    return parts.join('.');
+  };
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  test.each([
+    ['the signature with "==" padding appended', (t: string) => respell(t, 2, (sig) => `${sig}==`), 'ERR_JWT_SIGNATURE_INVALID'],
+    ['the signature\'s last character changed only in its unused bits', (t: string) => respell(t, 2, (sig) => {
+      // A 2048-bit RSA signature is 256 bytes: 342 characters, the last one carrying 4 unused bits.
+      const last = ALPHABET.indexOf(sig.at(-1) as string);
+      return sig.slice(0, -1) + (ALPHABET[last | 1] as string);
+    }), 'ERR_JWT_SIGNATURE_INVALID'],
+    ['a header segment with a byte order mark', () => signRaw('RS256', rsa.privateKey, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' }))]), claims()), 'ERR_JWT_MALFORMED'],
+    ['a payload segment with a byte order mark', () => signRaw('RS256', rsa.privateKey, { alg: 'RS256', typ: 'at+jwt', kid: 'k1' }, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(claims()))])), 'ERR_JWT_MALFORMED'],
+  ])('%s is refused (401 %s), while the canonical spelling is accepted', async (_name, respelled, code) => {
+    const canonical = token();
+    await expect(expectAccepted(canonical)).resolves.toBeDefined();
+    const other = respelled(canonical);
+    expect(other).not.toBe(canonical);
+    await expectCode(other, code);
   });
 });
 
@@ -372,7 +427,7 @@ describe('maxTokenAge: now - iat at most maxTokenAge (+ tolerance); iat then req
 
 describe('requiredClaims', () => {
   test('each listed claim must be present (any value)', async () => {
-    await expect(expectAccepted(token({ jti: 'x', client_id: null }), { requiredClaims: ['jti', 'client_id'] })).resolves.toBeDefined();
+    await expect(expectAccepted(token({ jti: 'x', tenant: null }), { requiredClaims: ['jti', 'tenant'] })).resolves.toBeDefined();
     const error = await expectCode(token({ jti: undefined }), 'ERR_JWT_CLAIM_MISSING', { requiredClaims: ['jti'] });
     expect(error.message).toBe('missing required "jti" claim');
   });

@@ -26,24 +26,43 @@ export interface ValidityWindow {
 function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number | undefined {
   const value = payload[claim];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number') throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a number`);
+  // RFC 7519 section 2 NumericDate; JSON's 1e400 parses to Infinity, which would never expire.
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a number`);
   return value;
+}
+
+/** RFC 7519 section 4.1 and RFC 9068 section 2.2: these claims are strings whenever present. */
+const STRING_CLAIMS = ['iss', 'sub', 'jti', 'client_id'] as const;
+
+/** Refuses registered claims of the wrong type, so `payload.sub` is a string when it is there. */
+function checkClaimTypes(payload: JWTPayload): void {
+  for (const claim of STRING_CLAIMS) {
+    const value = (payload as Record<string, unknown>)[claim];
+    if (value !== undefined && typeof value !== 'string') {
+      throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a string`);
+    }
+  }
+  const { aud } = payload;
+  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((value) => typeof value === 'string'))) {
+    throw invalidToken('ERR_JWT_CLAIM_INVALID', '"aud" claim must be a string or an array of strings');
+  }
 }
 
 function missing(claim: string): never {
   throw invalidToken('ERR_JWT_CLAIM_MISSING', `missing required "${claim}" claim`);
 }
 
-function audienceMatches(aud: unknown, expected: ReadonlySet<string>): boolean {
+function audienceMatches(aud: string | string[] | undefined, expected: ReadonlySet<string>): boolean {
   if (typeof aud === 'string') return expected.has(aud);
   if (Array.isArray(aud)) {
-    for (const value of aud) if (typeof value === 'string' && expected.has(value)) return true;
+    for (const value of aud) if (expected.has(value)) return true;
   }
   return false;
 }
 
 /** Checks the claims at `now` (epoch seconds); throws `InvalidTokenError`, else returns the validity window. */
 export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: string, now: number): ValidityWindow {
+  checkClaimTypes(payload);
   const exp = numericDate(payload, 'exp');
   const nbf = numericDate(payload, 'nbf');
   const iat = numericDate(payload, 'iat');
