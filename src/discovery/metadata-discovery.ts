@@ -4,7 +4,7 @@
  * (`token_endpoint`).
  */
 import { isHttpUrl } from '../lib/urls.js';
-import { Refreshable, type Loaded } from '../lib/refreshable.js';
+import { doublingCooldown, Refreshable, type Loaded } from '../lib/refreshable.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import { fetchJsonObject, UpstreamError } from '../transport/fetch-json.js';
 import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
@@ -31,7 +31,10 @@ export interface DiscoveryOptions {
    * fails, in milliseconds. Default 24 hours.
    */
   maxStale?: number;
-  /** After a failed fetch, callers get that failure without a new request for this long, in milliseconds. Default 5000. */
+  /**
+   * After a failed fetch, callers get that failure without a new request for a while: 1 s after
+   * the first failure, doubling per consecutive failure up to this, in milliseconds. Default 5000.
+   */
   failureCooldownDuration?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
@@ -89,7 +92,7 @@ export class MetadataDiscovery {
     this.metadata = new Refreshable({
       load: () => this.fetchMetadata(),
       now: this.now,
-      cooldown: () => failureCooldown,
+      cooldown: doublingCooldown(Math.min(1000, failureCooldown), failureCooldown),
     });
   }
 

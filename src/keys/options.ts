@@ -22,11 +22,17 @@ export interface JwksOptions {
   /** Longest time one JWKS request may take before it counts as failed. Default `5000` (5 s). */
   timeoutDuration?: number;
   /**
-   * Minimum time between two fetches that a token with an unknown `kid` may trigger, and after a
-   * failed fetch, how long requests that need a fetch get `503` at once instead of a new attempt.
-   * Default `30000` (30 s).
+   * After a failed fetch, how long requests that need a fetch get `503` at once (with `Retry-After`
+   * saying until when) instead of a new attempt: 1 s after the first failure, doubling with each
+   * consecutive one, up to this. Default `30000` (30 s).
    */
   cooldownDuration?: number;
+  /**
+   * Minimum time between two fetches that tokens with an unknown `kid` trigger: a key the issuer
+   * has just published is found within it, and a storm of made-up `kid`s costs at most one fetch
+   * per interval. Default `5000` (5 s).
+   */
+  refetchInterval?: number;
   /** How long a fetched key set is fresh when the response has no `Cache-Control: max-age`. Default `600000` (10 min). */
   cacheMaxAge?: number;
   /** Lower bound applied to the response's `Cache-Control: max-age` (also used for `no-cache`/`no-store`). Default `60000` (1 min). */
@@ -107,6 +113,7 @@ export type ResolvedJwksOptions = Required<JwksOptions>;
 export const JWKS_DEFAULTS: Readonly<ResolvedJwksOptions> = Object.freeze({
   timeoutDuration: 5000,
   cooldownDuration: 30_000,
+  refetchInterval: 5000,
   cacheMaxAge: 600_000,
   minCacheMaxAge: 60_000,
   maxCacheMaxAge: 86_400_000,
@@ -117,7 +124,7 @@ export const JWKS_DEFAULTS: Readonly<ResolvedJwksOptions> = Object.freeze({
 
 /** Every name of {@link JwksOptions}. */
 export const JWKS_OPTION_NAMES: KnownOptions<JwksOptions> = {
-  timeoutDuration: true, cooldownDuration: true, cacheMaxAge: true, minCacheMaxAge: true, maxCacheMaxAge: true,
+  timeoutDuration: true, cooldownDuration: true, refetchInterval: true, cacheMaxAge: true, minCacheMaxAge: true, maxCacheMaxAge: true,
   maxStale: true, refreshAheadDuration: true, maxUnknownKids: true,
 };
 
@@ -127,6 +134,7 @@ export function resolveJwksOptions(read: OptionReader<JwksOptions>): ResolvedJwk
   const resolved: ResolvedJwksOptions = {
     timeoutDuration: read.duration('timeoutDuration', d.timeoutDuration),
     cooldownDuration: read.duration('cooldownDuration', d.cooldownDuration, { zero: true }),
+    refetchInterval: read.duration('refetchInterval', d.refetchInterval, { zero: true }),
     cacheMaxAge: read.duration('cacheMaxAge', d.cacheMaxAge, { zero: true }),
     minCacheMaxAge: read.duration('minCacheMaxAge', d.minCacheMaxAge, { zero: true }),
     maxCacheMaxAge: read.duration('maxCacheMaxAge', d.maxCacheMaxAge, { zero: true }),

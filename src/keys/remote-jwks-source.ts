@@ -7,14 +7,14 @@
  * - A request that finds its key gets it synchronously. Near the end of the lifetime (the set is
  *   due) it also starts a background refresh (refresh-ahead); it never waits for it.
  * - All fetches are single-flight: concurrent callers share the one request in flight.
- * - A `kid` that is not in the set triggers at most one refetch per `cooldownDuration`; a `kid`
- *   that a completed fetch did not contain is remembered (negative cache, bounded) until the set
- *   it was checked against is no longer fresh or the keys change, so repeating it costs nothing
- *   and does not use up the cooldown a genuinely new kid may need.
+ * - A `kid` that is not in the set triggers at most one refetch per `refetchInterval` (5 s), so
+ *   a key the issuer has just published is found within it; a `kid` that a completed fetch did
+ *   not contain is remembered (negative cache, bounded) for that interval, so repeating it costs
+ *   nothing and does not use up the refetch a genuinely new kid may need.
  * - Outages: after a failed fetch, the last key set keeps serving stale for `maxStale` past its
- *   lifetime (`keys.stale_used`); no new fetch while the failure cools down (`cooldownDuration`);
- *   requests that cannot get a key get `KeySourceUnavailableError` (503) with `Retry-After` = the
- *   rest of the cooldown.
+ *   lifetime (`keys.stale_used`); no new fetch while the failure cools down (1 s after the first
+ *   failure, doubling per consecutive failure up to `cooldownDuration`); requests that cannot get
+ *   a key get `KeySourceUnavailableError` (503) with `Retry-After` = the rest of the cooldown.
  * - An empty `keys` array is a valid answer (the issuer revoked every key); a non-empty one
  *   without a single usable key counts as a failed fetch, like HTML or a 500.
  * - An expired set with no outage known (an idle service) makes the next request wait for the
@@ -26,7 +26,7 @@
 import type { KeyObject } from 'node:crypto';
 import { KeySourceUnavailableError } from '../errors/bearer-errors.js';
 import { withoutStack } from '../errors/without-stack.js';
-import { Refreshable, type Loaded } from '../lib/refreshable.js';
+import { doublingCooldown, Refreshable, type Loaded } from '../lib/refreshable.js';
 import { isHttpUrl } from '../lib/urls.js';
 import { fetchJsonObject, UpstreamError } from '../transport/fetch-json.js';
 import type { FetchLike } from '../transport/fetch-like.js';
@@ -42,6 +42,14 @@ const ALGORITHMS = new Set<string>(ASYMMETRIC_ALGORITHMS);
 const WHERE = "the issuer's JWKS";
 /** Placeholder `uri` in events before a lazily discovered `jwks_uri` is known. */
 const UNRESOLVED_URI = '(jwks_uri from discovery)';
+/** The cooldown after a first failed fetch; it doubles per consecutive failure up to `cooldownDuration`. */
+const FIRST_COOLDOWN = 1000;
+
+/** The cooldown of a failed discovery of the jwks_uri (its 503's `Retry-After`), in milliseconds. */
+function discoveryCooldown(error: unknown): number | undefined {
+  const cause = error instanceof UpstreamError ? error.cause : undefined;
+  return cause instanceof KeySourceUnavailableError ? cause.retryAfter * 1000 : undefined;
+}
 
 export interface RemoteJwksSourceOptions {
   jwksUri: string | (() => Promise<string>);
@@ -79,11 +87,13 @@ export class RemoteJwksKeySource implements KeySource {
     this.now = options.now;
     this.transport = options.fetch;
     this.uri = typeof options.jwksUri === 'string' ? options.jwksUri : UNRESOLVED_URI;
-    const cooldown = this.options.cooldownDuration;
+    const backoff = doublingCooldown(Math.min(FIRST_COOLDOWN, this.options.cooldownDuration), this.options.cooldownDuration);
     this.keys = new Refreshable<FetchedKeys>({
       load: () => this.fetchKeySet(),
       now: this.now,
-      cooldown: () => cooldown,
+      // A jwks_uri that could not be discovered cools down as discovery does, not as a JWKS outage:
+      // both are then tried again at the same time, and Retry-After tells that time.
+      cooldown: (count, error) => discoveryCooldown(error) ?? backoff(count),
       onFailure: ({ error }) => this.emit({ type: 'keys.fetch_failed', uri: this.uri, error: error as Error }),
     });
   }
@@ -178,7 +188,7 @@ export class RemoteJwksKeySource implements KeySource {
       throw noMatchingKey(kid, alg, WHERE);
     }
     if (this.keys.inFlight !== undefined) return this.fetchThenResolve(selector, now);
-    if (now - this.keys.lastStartedAt < this.options.cooldownDuration) {
+    if (now - this.keys.lastStartedAt < this.options.refetchInterval) {
       this.emit({ type: 'keys.unknown_kid', uri: this.uri, kid: eventKid(kid), refetched: false });
       throw noMatchingKey(kid, alg, WHERE);
     }
@@ -191,8 +201,7 @@ export class RemoteJwksKeySource implements KeySource {
       const oldest = this.unknownKids.keys().next();
       if (!oldest.done) this.unknownKids.delete(oldest.value);
     }
-    const expiresAt = this.keys.loaded?.expiresAt ?? now;
-    this.unknownKids.set(name, Math.max(expiresAt, now + this.options.cooldownDuration));
+    this.unknownKids.set(name, now + this.options.refetchInterval);
   }
 
   /** Fetches (or joins the fetch in flight), then answers from what it left. */

@@ -56,6 +56,15 @@ export interface RefreshableOptions<T, A> {
   onFailure?(failure: LoadFailure, argument: A): void;
 }
 
+/**
+ * A cooldown that starts at `first` and doubles with each consecutive failure, up to `cap`
+ * (milliseconds): a service that starts before its issuer recovers within about a second of the
+ * issuer coming up, while a long outage costs one attempt per `cap`.
+ */
+export function doublingCooldown(first: number, cap: number): (count: number) => number {
+  return (count) => Math.min(cap, first * 2 ** Math.min(count - 1, 30));
+}
+
 export class Refreshable<T, A = void> {
   private readonly options: RefreshableOptions<T, A>;
   private current: Loaded<T> | undefined;

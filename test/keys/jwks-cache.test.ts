@@ -4,7 +4,7 @@
  * issuer's JWKS hit counter and a fake clock.
  */
 import { KeyObject } from 'node:crypto';
-import { InvalidTokenError, KEY_ERROR_CODES, type JwksOptions } from 'express-m2m';
+import { InvalidTokenError, KEY_ERROR_CODES, KeySourceUnavailableError, type JwksOptions } from 'express-m2m';
 import { createKeySource, type KeySource } from 'express-m2m/extend';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 import { eventLog, fakeClock, settle } from './support.js';
@@ -71,11 +71,11 @@ describe('single-flight: concurrent fetches are coalesced', () => {
   });
 });
 
-describe('an unknown kid triggers at most one refetch per cooldown window (default 30 s)', () => {
-  test('a flood of made-up kids costs one JWKS request per window', async () => {
+describe('an unknown kid triggers at most one refetch per refetchInterval (default 5 s)', () => {
+  test('a flood of made-up kids costs one JWKS request per interval', async () => {
     const { source, clock, events } = jwksSource();
     await source.warmUp();
-    clock.advance(30_000);
+    clock.advance(5000);
     const first = await settle(source, { alg: 'RS256', kid: 'made-up-0' });
     expect(first.error).toBeInstanceOf(InvalidTokenError);
     expect(first.error?.code).toBe(KEY_ERROR_CODES.noMatchingKey);
@@ -84,7 +84,7 @@ describe('an unknown kid triggers at most one refetch per cooldown window (defau
       expect(() => source.getKey({ alg: 'RS256', kid: `made-up-${i}` })).toThrow(InvalidTokenError);
     }
     expect(issuer.counts.jwks).toBe(2);
-    clock.advance(29_999);
+    clock.advance(4_999);
     expect(() => source.getKey({ alg: 'RS256', kid: 'made-up-x' })).toThrow(InvalidTokenError);
     expect(issuer.counts.jwks).toBe(2);
     clock.advance(1);
@@ -113,50 +113,52 @@ describe('an unknown kid triggers at most one refetch per cooldown window (defau
   });
 });
 
-describe('unknown kids are negatively cached', () => {
-  test('a kid a fetch did not contain is rejected without a refetch while that key set is fresh', async () => {
+describe('unknown kids are negatively cached for the refetch interval', () => {
+  test('a kid a fetch did not contain is rejected without a refetch for refetchInterval, then checked again', async () => {
     const { source, clock } = jwksSource({ cacheMaxAge: 600_000 });
     await source.warmUp();
-    clock.advance(30_000);
+    clock.advance(5000);
     await settle(source, { alg: 'RS256', kid: 'ghost' });
     expect(issuer.counts.jwks).toBe(2);
-    // Past the cooldown: the same kid is still known to be absent, synchronously.
-    clock.advance(60_000);
+    // Within the interval the same kid is known to be absent, synchronously, and costs nothing.
+    clock.advance(4999);
     expect(() => source.getKey({ alg: 'RS256', kid: 'ghost' })).toThrow(InvalidTokenError);
     expect(issuer.counts.jwks).toBe(2);
-    // ...so repeating it did not use up the window a genuinely new kid needs.
-    const newKid = issuer.addKey('RS256');
-    expect(await source.getKey({ alg: 'RS256', kid: newKid })).toBeInstanceOf(KeyObject);
+    // After it, the issuer is asked again (it may have published the key since).
+    clock.advance(1);
+    await settle(source, { alg: 'RS256', kid: 'ghost' });
     expect(issuer.counts.jwks).toBe(3);
   });
 
   test('the negative cache is bounded (maxUnknownKids): the oldest entry goes first', async () => {
-    const { source, clock } = jwksSource({ maxUnknownKids: 2 });
+    const { source, clock } = jwksSource({ maxUnknownKids: 2, refetchInterval: 60_000, cacheMaxAge: 30_000, refreshAheadDuration: 0 });
     await source.warmUp();
-    for (const kid of ['a', 'b', 'c']) {
-      clock.advance(30_000);
-      await settle(source, { alg: 'RS256', kid });
-    }
-    expect(issuer.counts.jwks).toBe(4);
-    clock.advance(30_000);
-    expect(() => source.getKey({ alg: 'RS256', kid: 'c' })).toThrow(InvalidTokenError);
-    expect(() => source.getKey({ alg: 'RS256', kid: 'b' })).toThrow(InvalidTokenError);
-    expect(issuer.counts.jwks).toBe(4);
-    await settle(source, { alg: 'RS256', kid: 'a' });
-    expect(issuer.counts.jwks).toBe(5);
+    clock.advance(60_000);
+    // Three unknown kids share one refetch; each is remembered, but only two fit: a goes first.
+    const results = await Promise.all(['a', 'b', 'c'].map((kid) => settle(source, { alg: 'RS256', kid })));
+    expect(results.map((result) => result.error?.code)).toEqual(Array(3).fill(KEY_ERROR_CODES.noMatchingKey));
+    expect(issuer.counts.jwks).toBe(2);
+    // During an outage a remembered kid is still a 401 (the issuer said it is not there), a
+    // forgotten one a 503 (the issuer cannot be asked): that tells which ones were kept.
+    issuer.setFault('jwks', { status: 500 });
+    clock.advance(30_000); // the key set expires; the kids are remembered for 30 s more
+    await expect(source.warmUp()).rejects.toThrow();
+    expect(() => source.getKey({ alg: 'RS256', kid: 'c' })).toThrow(expect.objectContaining({ code: KEY_ERROR_CODES.noMatchingKey }));
+    expect(() => source.getKey({ alg: 'RS256', kid: 'b' })).toThrow(expect.objectContaining({ code: KEY_ERROR_CODES.noMatchingKey }));
+    expect(() => source.getKey({ alg: 'RS256', kid: 'a' })).toThrow(KeySourceUnavailableError);
   });
 
-  test('a negatively cached kid that the issuer publishes later is found after the next refresh', async () => {
-    const { source, clock } = jwksSource({ cacheMaxAge: 120_000, refreshAheadDuration: 0 });
+  test('a kid the issuer publishes after a fetch that missed it is found within the refetch interval', async () => {
+    const { source, clock } = jwksSource({ cacheMaxAge: 600_000 });
     await source.warmUp();
-    clock.advance(30_000);
+    clock.advance(5000);
     expect((await settle(source, { alg: 'RS256', kid: 'later' })).error?.code).toBe(KEY_ERROR_CODES.noMatchingKey);
     const [current] = issuer.publicJwks().keys;
     issuer.setFault('jwks', { body: JSON.stringify({ keys: [current, { ...current, kid: 'later' }] }), headers: {} });
-    clock.advance(60_000);
+    clock.advance(4000);
     expect(() => source.getKey({ alg: 'RS256', kid: 'later' })).toThrow(InvalidTokenError);
     expect(issuer.counts.jwks).toBe(2);
-    clock.advance(60_000); // the key set fetched at 30 s expires at 150 s
+    clock.advance(1000);
     expect(await source.getKey({ alg: 'RS256', kid: 'later' })).toBeInstanceOf(KeyObject);
     expect(issuer.counts.jwks).toBe(3);
   });

@@ -130,24 +130,28 @@ describe('503 with Retry-After when no usable key can be had (500, HTML, garbage
     const { error } = await settle(source, selector());
     expect(error).toBeInstanceOf(KeySourceUnavailableError);
     expect(error?.status).toBe(503);
-    expect(error?.headers).toEqual({ 'Retry-After': '30' });
+    // The first failure cools down for 1 s: Retry-After is the true time until the next attempt.
+    expect(error?.headers).toEqual({ 'Retry-After': '1' });
     expect(error?.message).toBe("the token issuer's keys are temporarily unavailable");
     expect(events.of('keys.fetch_failed')).toHaveLength(1);
     expect(issuer.counts.jwks).toBe(1);
 
-    // Within the cooldown: answered at once, no new request, Retry-After counts down (at least 1 s).
-    clock.advance(20_500);
-    let again: unknown;
-    try {
-      source.getKey(selector());
-    } catch (thrown) {
-      again = thrown;
-    }
-    expect(again).toBeInstanceOf(KeySourceUnavailableError);
-    expect((again as KeySourceUnavailableError).retryAfter).toBe(10);
-    clock.advance(9_400);
+    // Within the cooldown: answered at once, no new request.
+    clock.advance(500);
     expect(() => source.getKey(selector())).toThrow(expect.objectContaining({ retryAfter: 1 }));
     expect(issuer.counts.jwks).toBe(1);
+    clock.advance(500);
+    // Each consecutive failure doubles the cooldown, up to cooldownDuration (30 s); one attempt each.
+    for (const [attempt, cooldown] of [[2, 2], [3, 4], [4, 8], [5, 16], [6, 30], [7, 30]] as const) {
+      const next = await settle(source, selector());
+      expect(next.error).toBeInstanceOf(KeySourceUnavailableError);
+      expect(next.error?.headers).toEqual({ 'Retry-After': String(cooldown) });
+      expect(issuer.counts.jwks).toBe(attempt);
+      clock.advance(cooldown * 1000 - 400);
+      expect(() => source.getKey(selector())).toThrow(expect.objectContaining({ retryAfter: 1 }));
+      expect(issuer.counts.jwks).toBe(attempt);
+      clock.advance(400);
+    }
   });
 
   test('concurrent requests during a hang share one request and all get 503', async () => {

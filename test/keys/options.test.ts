@@ -74,6 +74,7 @@ describe('jwks durations', () => {
     expect(JWKS_DEFAULTS).toEqual({
       timeoutDuration: 5000,
       cooldownDuration: 30_000,
+      refetchInterval: 5000,
       cacheMaxAge: 600_000,
       minCacheMaxAge: 60_000,
       maxCacheMaxAge: 86_400_000,

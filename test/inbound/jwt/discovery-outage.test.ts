@@ -1,7 +1,7 @@
 /**
  * Discovery outages when `issuerBaseURL` is only used to learn the issuer (static key, no
  * `issuer`): operators get one `verification.discovery_failed` per failed fetch, not one per
- * request, and `Retry-After` comes from discovery's own failure cooldown.
+ * request, and `Retry-After` is the true time until discovery is tried again.
  */
 import { createVerifier, KeySourceUnavailableError, type VerifierEvent } from 'express-m2m';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('verification.discovery_failed: one event per failed discovery fetch (A7, C4)', () => {
-  test('50 requests during a discovery outage -> 1 event, 503 with Retry-After = the failure cooldown', async () => {
+  test('50 requests during a discovery outage -> 1 event, 503 with Retry-After = the time until discovery is tried again (1 s after a first failure)', async () => {
     let clock = Date.now();
     const events: VerifierEvent[] = [];
     const verifier = createVerifier({
@@ -38,7 +38,7 @@ describe('verification.discovery_failed: one event per failed discovery fetch (A
         expect(result.ok).toBe(false);
         const error = (result as { error: KeySourceUnavailableError }).error;
         expect(error).toBeInstanceOf(KeySourceUnavailableError);
-        expect(error.headers['Retry-After']).toBe('5');
+        expect(error.headers['Retry-After']).toBe('1');
       }
       const fetches = issuer.counts.discovery;
       expect(fetches).toBeGreaterThanOrEqual(1);
