@@ -4,13 +4,11 @@
  * must point at a file in the tarball or carry the source itself, and every `sourceMappingURL`
  * must point at a map in the tarball.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { packAndUnpack } from './pack';
 
-const run = promisify(execFile);
 const root = resolve(__dirname, '../..');
 let dir: string;
 let files: string[]; // paths inside the package, posix-style
@@ -25,11 +23,7 @@ beforeAll(async () => {
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
   }
   dir = mkdtempSync(join(tmpdir(), 'express-m2m-pack-'));
-  // --ignore-scripts: `prepare` would rebuild dist/ under the other tests' feet.
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root });
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
-  await run('tar', ['-xzf', join(dir, filename), '-C', dir]);
-  const pkg = join(dir, 'package');
+  const pkg = await packAndUnpack(root, dir);
   files = walk(pkg).map((file) => relative(pkg, file).split('\\').join('/'));
 }, 60_000);
 
