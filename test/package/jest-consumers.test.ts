@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { packAndUnpack } from './pack';
+import { packAndUnpack } from './pack.js';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../..');

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
-import { packAndUnpack } from './pack';
+import { packAndUnpack } from './pack.js';
 
 const root = resolve(__dirname, '../..');
 let dir: string;
