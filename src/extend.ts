@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `express-m2m/extend`: the contracts for people who plug their own parts in (a key source for
  * `keySource`, a token cache for `cache`), and the building blocks for other frameworks

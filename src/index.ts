@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * express-m2m: OAuth 2.0 access-token protection for Express APIs, and client-credentials tokens
  * for the calls a service makes to others. This entry holds what an API author uses; the

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `express-m2m/redis`: the Redis token cache. A separate entry point so that `express-m2m` never
  * loads ioredis (an optional peer dependency: install it to use this).

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `express-m2m/testing`: a real, small OAuth 2.0 authorization server on loopback, for your own
  * test suites and for demos. See {@link createLocalIssuer}.
