@@ -109,7 +109,7 @@ export function outboundAuth(options: OutboundAuthOptions): OutboundAuthMiddlewa
     const path = `services.${name}.`;
     const serviceRead: OptionReader<OutboundServiceOptions> = new OptionReader(service, SERVICE_OPTION_NAMES, { caller: 'outboundAuth', path });
     if (service === undefined) read.fail(`services.${name}`, 'must be an object');
-    const baseUrl = serviceRead.httpUrl('baseUrl');
+    const baseUrl = serviceRead.httpUrl('baseUrl', service.allowInsecureHttp ?? defaults.allowInsecureHttp ?? false);
     if (baseUrl === undefined) serviceRead.fail('baseUrl', 'is required: the absolute http(s) URL the service\'s paths are resolved against');
     const { baseUrl: _baseUrl, provider: given, ...credentials } = service;
     let provider: TokenProvider;

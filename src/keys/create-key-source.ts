@@ -26,7 +26,7 @@ export interface KeySourceSettings {
 }
 
 const KEY_SOURCE_OPTION_NAMES: KnownOptions<KeySourceOptions> = {
-  jwksUri: true, publicKey: true, secret: true, jwks: true, onEvent: true, now: true, fetch: true,
+  jwksUri: true, publicKey: true, secret: true, jwks: true, onEvent: true, now: true, fetch: true, allowInsecureHttp: true,
 };
 
 const KEY_MATERIAL = ['jwksUri', 'publicKey', 'secret'] as const;
@@ -93,7 +93,7 @@ function readKeyMaterial(read: OptionReader<KeySourceOptions>): KeyMaterial {
     const jwksUri = read.raw('jwksUri');
     if (typeof jwksUri === 'function') return { kind: 'jwks', jwksUri: jwksUri as () => Promise<string> };
     if (typeof jwksUri !== 'string') read.fail('jwksUri', 'must be an http(s) URL string or a function returning one');
-    return { kind: 'jwks', jwksUri: read.httpUrl('jwksUri') as string };
+    return { kind: 'jwks', jwksUri: read.httpUrl('jwksUri', read.boolean('allowInsecureHttp', false)) as string };
   }
   if (read.has('secret')) {
     const secret = read.raw('secret');

@@ -96,6 +96,8 @@ export interface KeySourceOptions {
   now?: () => number;
   /** The transport of JWKS requests (a proxy, a pinned CA...). Default: the global `fetch`. */
   fetch?: FetchLike;
+  /** Allow a plain-http `jwksUri` that is not a loopback address (test networks only). Default `false`. */
+  allowInsecureHttp?: boolean;
 }
 
 /** JWKS options with every default applied. */

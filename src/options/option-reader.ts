@@ -12,7 +12,7 @@
  * Messages never echo a value that may be a secret: validators describe what is expected, and
  * only URLs (which are not secret) are shown back, bounded.
  */
-import { isHttpUrl } from '../lib/urls.js';
+import { isHttpUrl, isLoopback } from '../lib/urls.js';
 import { firstUnknownName, nearestName } from './unknown-keys.js';
 
 /** Where the values of some options came from: option path -> environment variable. */
@@ -195,13 +195,20 @@ export class OptionReader<T extends object> {
     return value as C;
   }
 
-  /** An absolute http(s) URL, or `undefined` when not given. */
-  httpUrl(name: keyof T & string): string | undefined {
+  /**
+   * An absolute http(s) URL, or `undefined` when not given. Plain `http:` is refused unless it
+   * names this machine (loopback) or `allowInsecure` says the user allowed it: over a network,
+   * keys fetched in clear can be swapped and credentials or tokens read.
+   */
+  httpUrl(name: keyof T & string, allowInsecure = false): string | undefined {
     const value = this.values[name];
     if (value === undefined) return undefined;
-    if (!isHttpUrl(value)) {
-      const shown = typeof value === 'string' ? `, got ${JSON.stringify(value.slice(0, 200))}` : '';
-      this.fail(name, `must be an absolute http(s) URL${shown}`);
+    const shown = typeof value === 'string' ? `, got ${JSON.stringify(value.slice(0, 200))}` : '';
+    if (!isHttpUrl(value)) this.fail(name, `must be an absolute http(s) URL${shown}`);
+    const url = new URL(value);
+    if (url.protocol === 'http:' && !allowInsecure && !isLoopback(url)) {
+      this.fail(name, `must be an https URL${shown}: over plain http, keys can be swapped and secrets and tokens read in transit `
+        + '(loopback addresses are allowed; on a test network set "allowInsecureHttp: true")');
     }
     return value;
   }

@@ -126,6 +126,12 @@ export interface ClientCredentialsOptions {
    * client certificate): any function with the signature of `fetch`. Default: the global `fetch`.
    */
   fetch?: FetchLike;
+  /**
+   * Allow a plain-http `tokenEndpoint` or `issuerBaseURL` (and, with `outboundAuth`, `baseUrl`) that
+   * is not a loopback address: the client secret and the tokens would cross the network in clear.
+   * For test networks only. Default `false`; loopback http is always allowed.
+   */
+  allowInsecureHttp?: boolean;
 }
 
 /**
@@ -151,7 +157,7 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   extraParams: true, bodyFormat: true, cache: true, expiryMargin: true, refreshWindow: true,
   defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
-  onEvent: true, now: true, sleep: true, random: true, fetch: true,
+  onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true,
 };
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -211,8 +217,9 @@ export function resolveClientCredentials(
   const now = read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
   const fetch = read.func<FetchLike>('fetch', 'a function with the signature of fetch') ?? platformFetch;
   const timeoutDuration = read.duration('timeoutDuration', d.timeoutDuration);
-  const tokenEndpoint = read.httpUrl('tokenEndpoint');
-  const issuerBaseURL = read.httpUrl('issuerBaseURL');
+  const allowInsecure = read.boolean('allowInsecureHttp', false);
+  const tokenEndpoint = read.httpUrl('tokenEndpoint', allowInsecure);
+  const issuerBaseURL = read.httpUrl('issuerBaseURL', allowInsecure);
   const location: TokenEndpointLocation = tokenEndpoint !== undefined
     ? { tokenEndpoint }
     : { discovery: new MetadataDiscovery(issuerBaseURL as string, { timeoutDuration, now, fetch }) };

@@ -200,9 +200,9 @@ describe('bad options fail at construction, naming the option', () => {
   it.each([
     [{ services: {} }, /"services"/],
     [{ services: { billing: { baseUrl: 'not a url' } } }, /"services\.billing\.baseUrl" must be an absolute http\(s\) URL/],
-    [{ services: { fetch: { baseUrl: 'http://x.test' } } }, /service name "fetch" is reserved/],
-    [{ services: { billing: { baseUrl: 'http://x.test', clientId: 'a' } } }, /services\.billing: .*"(clientSecret|tokenEndpoint)"/],
-    [{ services: { billing: { baseUrl: 'http://x.test', provider: {} } } }, /"services\.billing\.provider" must be a TokenProvider/],
+    [{ services: { fetch: { baseUrl: 'https://x.test' } } }, /service name "fetch" is reserved/],
+    [{ services: { billing: { baseUrl: 'https://x.test', clientId: 'a' } } }, /services\.billing: .*"(clientSecret|tokenEndpoint)"/],
+    [{ services: { billing: { baseUrl: 'https://x.test', provider: {} } } }, /"services\.billing\.provider" must be a TokenProvider/],
   ])('%#', (options, message) => {
     expect(() => outboundAuth(options as unknown as OutboundAuthOptions)).toThrow(message);
   });

@@ -4,7 +4,7 @@
  * `ProxyAgent`, through a real HTTP proxy on loopback. The authorization server and the downstream
  * are named `*.proxy.test`, which no resolver knows: only the proxy can reach them (it maps the
  * names to 127.0.0.1), so a call that bypassed the option would fail. The global `fetch` is left
- * alone (it still cannot reach those names).
+ * alone (it still cannot reach those names). The test network is plain http, hence `allowInsecureHttp`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -129,7 +129,7 @@ describe('the fetch option routes every network call through the transport given
 
   test('inbound: discovery and JWKS through the proxy; a token of that issuer is accepted', async () => {
     const globalFetch = globalThis.fetch;
-    const auth = requireAuth({ issuerBaseURL: named.issuer, audience: AUDIENCE, fetch: viaProxy });
+    const auth = requireAuth({ issuerBaseURL: named.issuer, audience: AUDIENCE, fetch: viaProxy, allowInsecureHttp: true });
     const app = express();
     app.get('/me', auth, (req, res) => { res.json({ sub: req.auth?.payload.sub }); });
     app.use(authErrorHandler());
@@ -144,7 +144,7 @@ describe('the fetch option routes every network call through the transport given
   });
 
   test('outbound: discovery, the token request and provider.fetch() through the proxy', async () => {
-    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', fetch: viaProxy });
+    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', fetch: viaProxy, allowInsecureHttp: true });
     const before = named.tokenRequests;
     const response = await provider.fetch(`http://as.proxy.test:${named.port}/downstream`);
     const body = await response.json() as { authorization: string };
@@ -154,7 +154,7 @@ describe('the fetch option routes every network call through the transport given
   });
 
   test('without the option the same calls fail: nothing else reaches the server', async () => {
-    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', maxRetries: 0 });
+    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', maxRetries: 0, allowInsecureHttp: true });
     await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_DISCOVERY_FAILED' });
     await provider.close();
   });

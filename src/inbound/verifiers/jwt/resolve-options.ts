@@ -27,7 +27,7 @@ export const VERIFIER_OPTION_NAMES: KnownOptions<VerifierOptions> = {
   issuerBaseURL: true, issuer: true, audience: true, jwksUri: true, publicKey: true, secret: true,
   keySource: true, algorithms: true, clockTolerance: true, maxTokenAge: true, strictTokenType: true,
   requiredClaims: true, scopeClaim: true, maxTokenLength: true, verifiedTokenCache: true, jwks: true,
-  onEvent: true, now: true, fetch: true,
+  onEvent: true, now: true, fetch: true, allowInsecureHttp: true,
 };
 
 const CACHE_OPTION_NAMES: KnownOptions<{ maxEntries: number; maxBytes: number }> = { maxEntries: true, maxBytes: true };
@@ -69,7 +69,8 @@ function isKeySource(value: unknown): value is KeySource {
 
 /** Reads and validates the verifier's options (everything but what depends on the built key source). */
 export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, variables: RequiredOptionVariables = {}): VerifierPlan {
-  const issuerBaseURL = read.httpUrl('issuerBaseURL');
+  const allowInsecure = read.boolean('allowInsecureHttp', false);
+  const issuerBaseURL = read.httpUrl('issuerBaseURL', allowInsecure);
   const issuer = read.string('issuer');
   if (issuer === undefined && issuerBaseURL === undefined) {
     const how = variables.issuer === undefined ? '' : `: set ${variables.issuer} or pass "issuerBaseURL"`;
@@ -80,7 +81,7 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
   }
   const audience = read.stringList('audience', { string: 'single', expected: 'a non-empty string or an array of non-empty strings' }) as string[];
 
-  const jwksUri = read.httpUrl('jwksUri');
+  const jwksUri = read.httpUrl('jwksUri', allowInsecure);
   const given = (['jwksUri', 'publicKey', 'secret', 'keySource'] as const).filter((name) => read.has(name));
   if (given.length > 1) read.failWith(`"${given[0]}" and "${given[1]}" cannot be used together: give exactly one source of keys`);
   let keys: VerifierKeys;

@@ -117,6 +117,11 @@ export interface VerifierOptions {
    * any function with the signature of `fetch`. Default: the global `fetch`.
    */
   fetch?: FetchLike;
+  /**
+   * Allow plain-http `issuerBaseURL` and `jwksUri` that are not loopback addresses (keys fetched in
+   * clear can be swapped: for test networks only). Default `false`; loopback http is always allowed.
+   */
+  allowInsecureHttp?: boolean;
 }
 
 /**
