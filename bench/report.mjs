@@ -1,4 +1,4 @@
-// Prints the README's Performance tables (Markdown) from a results file.
+// Prints the Performance tables of bench/README.md (Markdown) from a results file.
 // Usage: node bench/report.mjs [bench/results/latest.json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

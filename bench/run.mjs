@@ -1,4 +1,4 @@
-// `npm run bench`: express-m2m against its peers (issue 5). See README.md (Performance) and --help.
+// `npm run bench`: express-m2m against its peers (issue 5). See bench/README.md and --help.
 //
 // Inbound: every contender in its own process pinned to CPU 0, autocannon in its own process
 // pinned to CPU 1, scenarios S1-S5, contenders interleaved round by round. Then the outbound

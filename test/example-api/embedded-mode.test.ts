@@ -4,11 +4,10 @@
  * prints a demo client and curl commands, and answers every route and error of the issue.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 import { describeApiContract, type ContractContext } from './api-contract.js';
-import { call, claimsOf, fetchToken, printed, ROOT, startExampleProcess, type ExampleProcess } from './support.js';
+import { readDoc, section as docSection } from '../docs-support.js';
+import { call, claimsOf, fetchToken, printed, startExampleProcess, type ExampleProcess } from './support.js';
 
 let example: ExampleProcess;
 let foreign: LocalIssuer;
@@ -92,16 +91,15 @@ describe('npm start with no issuer configured: what it prints', () => {
   });
 });
 
-describe('README "Try it with curl": the commands work as written with the printed values', () => {
-  it('gets tokens and gets the answers the README describes', () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('### Try it with curl'));
+describe('docs/example-api.md "Try it with curl": the commands work as written with the printed values', () => {
+  it('gets tokens and gets the answers the guide describes', () => {
+    const section = docSection(readDoc('docs/example-api.md'), 'Try it with curl');
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
     expect(block).toBeDefined();
     const values: Record<string, string> = {
       API: example.url, CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, AUDIENCE: audience, TOKEN_ENDPOINT: tokenEndpoint,
     };
-    // Replace the README's placeholder assignments with this run's printed values; keep every other line as written.
+    // Replace the guide's placeholder assignments with this run's printed values; keep every other line as written.
     let script = block as string;
     for (const [name, value] of Object.entries(values)) {
       const assignment = new RegExp(`^${name}=.*$`, 'm');

@@ -1,39 +1,22 @@
 /**
- * README promise: the examples of the "Quick start" and "Protecting routes (inbound)" sections run
- * as written. Each code block that starts with a `// <file name>` line is written to a temporary
- * folder outside the repository, next to `node_modules/express-m2m` linked to the BUILT package
- * (run `npm run build` first; `npm test` does). The only change: the quick start's fixed ports
- * (3000, 4000) become free ephemeral ones, so the test cannot collide with anything.
+ * The documentation's inbound examples run as written: README.md "Quick start", every example of
+ * docs/inbound.md, and the "after" examples of docs/migration.md. Each code block that starts with
+ * a `// <file name>` line is written to a temporary folder outside the repository, next to
+ * `node_modules/express-m2m` linked to the BUILT package (run `npm run build` first; `npm test`
+ * does). The only change: the quick start's fixed ports (3000, 4000) become free ephemeral ones,
+ * so the test cannot collide with anything.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { codeFiles, exampleFolder, EXPRESS_TYPES, readDoc, ROOT, section } from '../docs-support.js';
 
 const run = promisify(execFile);
-const root = resolve(__dirname, '../..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const root = ROOT;
 let dir: string;
 const children: ChildProcess[] = [];
-
-/** The text of a `## heading` section, up to the next `## ` heading. */
-function section(heading: string): string {
-  const start = readme.indexOf(`\n## ${heading}\n`);
-  if (start === -1) throw new Error(`README has no section "## ${heading}"`);
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end === -1 ? undefined : end);
-}
-
-/** The code blocks of a section that name their file on the first line, by file name. */
-function files(text: string): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const match of text.matchAll(/```(?:js|ts)\n\/\/ (\S+)\n([\s\S]*?)```/g)) {
-    result.set(match[1] as string, `// ${match[1]}\n${match[2]}`);
-  }
-  return result;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -64,17 +47,27 @@ function start(file: string, env: Record<string, string>, ready: RegExp): Promis
   });
 }
 
+/** Type-checks `blocks` under strict, module nodenext, in the example folder. */
+async function typeCheck(blocks: Map<string, string>): Promise<void> {
+  for (const [name, code] of blocks) writeFileSync(join(dir, name), code);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'], esModuleInterop: true, skipLibCheck: true },
+    files: [...blocks.keys()],
+  }));
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir });
+}
+
+/** Runs a TypeScript file of the example folder with tsx; resolves with its stdout, expects no stderr. */
+async function runTs(name: string, env: Record<string, string> = {}): Promise<string> {
+  const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+  const { stdout, stderr } = await run(process.execPath, [tsx, name], { cwd: dir, env: { ...process.env, ...env } });
+  expect(stderr).toBe('');
+  return stdout;
+}
+
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/index.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
-  }
-  dir = mkdtempSync(join(tmpdir(), 'express-m2m-readme-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-  mkdirSync(join(dir, 'node_modules/@types'), { recursive: true });
-  symlinkSync(root, join(dir, 'node_modules/express-m2m'));
-  for (const name of ['express', '@types/express', '@types/node', '@types/express-serve-static-core', '@types/qs', '@types/serve-static', '@types/range-parser', '@types/send', '@types/mime', '@types/http-errors', '@types/connect', '@types/body-parser']) {
-    if (existsSync(join(root, 'node_modules', name))) symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name));
-  }
+  dir = exampleFolder('express-m2m-readme-', EXPRESS_TYPES);
 });
 
 afterAll(() => {
@@ -82,9 +75,10 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('README "Quick start" runs as written', () => {
+describe('README.md "Quick start" runs as written', () => {
   it('protects /orders with the local issuer: 401 without a token, 200 with one, /health public', async () => {
-    const blocks = files(section('Quick start'));
+    const blocks = codeFiles(section(readDoc('README.md'), 'Quick start'));
+    expect([...blocks.keys()].sort()).toEqual(['issuer.mjs', 'server.mjs']);
     const [issuerPort, serverPort] = [await freePort(), await freePort()];
     writeFileSync(join(dir, 'issuer.mjs'), blocks.get('issuer.mjs')!.replace('port: 4000', `port: ${issuerPort}`));
     writeFileSync(join(dir, 'server.mjs'), blocks.get('server.mjs')!.replace('app.listen(3000', `app.listen(${serverPort}`));
@@ -108,38 +102,31 @@ describe('README "Quick start" runs as written', () => {
   }, 30_000);
 });
 
-describe('README "Protecting routes (inbound)" examples type-check (strict) and run as written', () => {
-  const blocks = files(section('Protecting routes (inbound)'));
+const INBOUND_EXAMPLES = ['authenticate-request.ts', 'observed.ts', 'routes.ts', 'typed-claims.ts', 'verify-token.ts'];
+
+describe('docs/inbound.md examples type-check (strict) and run as written', () => {
+  const blocks = codeFiles(readDoc('docs/inbound.md'));
 
   it('has the examples this test expects', () => {
-    expect([...blocks.keys()].sort()).toEqual(['observed.ts', 'routes.ts', 'typed-claims.ts', 'verify-token.ts']);
+    expect([...blocks.keys()].sort()).toEqual(INBOUND_EXAMPLES);
   });
 
   it('type-checks them under strict, module nodenext', async () => {
-    for (const [name, code] of blocks) writeFileSync(join(dir, name), code);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'], esModuleInterop: true, skipLibCheck: true },
-      files: [...blocks.keys()],
-    }));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir })).resolves.toBeDefined();
+    await expect(typeCheck(blocks)).resolves.toBeUndefined();
   }, 60_000);
 
-  it.each(['routes.ts', 'typed-claims.ts', 'observed.ts', 'verify-token.ts'])('%s runs', async (name) => {
+  it.each(INBOUND_EXAMPLES)('%s runs', async (name) => {
     writeFileSync(join(dir, name), blocks.get(name)!);
-    const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
-    const { stderr } = await run(process.execPath, [tsx, name], { cwd: dir });
-    expect(stderr).toBe('');
+    await runTs(name);
   }, 30_000);
 });
 
-describe('README "Verifying without Express": createVerifier verifies a token from a real issuer as written', () => {
-  it('authenticate() returns the client and its scopes for a good token and rejects a bad one', async () => {
+describe('docs/inbound.md "Without Express": the examples authenticate requests from a real issuer as written', () => {
+  it('verify-token.ts: authenticate() returns the client and its scopes for a good token and rejects a bad one', async () => {
     const { createLocalIssuer } = await import('express-m2m/testing');
     const issuer = await createLocalIssuer();
     try {
-      const blocks = files(section('Protecting routes (inbound)'));
-      writeFileSync(join(dir, 'verify-token.ts'), blocks.get('verify-token.ts')!);
+      writeFileSync(join(dir, 'verify-token.ts'), codeFiles(readDoc('docs/inbound.md')).get('verify-token.ts')!);
       const token = await issuer.accessToken({ clientId: 'billing', audience: 'https://orders.example.com', scope: 'read:orders write:orders' });
       const wrongAudience = await issuer.accessToken({ audience: 'https://other.example.com' });
       writeFileSync(join(dir, 'drive-verify.mts'), [
@@ -148,12 +135,7 @@ describe('README "Verifying without Express": createVerifier verifies a token fr
         'await authenticate(process.env.BAD_TOKEN!).catch((error) => console.log(`${error.name} ${error.status} ${error.code}`));',
         'verifier.close();',
       ].join('\n'));
-      const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
-      const { stdout, stderr } = await run(process.execPath, [tsx, 'drive-verify.mts'], {
-        cwd: dir,
-        env: { ...process.env, ISSUER_BASE_URL: issuer.url, TOKEN: token, BAD_TOKEN: wrongAudience },
-      });
-      expect(stderr).toBe('');
+      const stdout = await runTs('drive-verify.mts', { ISSUER_BASE_URL: issuer.url, TOKEN: token, BAD_TOKEN: wrongAudience });
       expect(stdout.trim().split('\n')).toEqual([
         'billing@clients may read:orders, write:orders',
         'InvalidTokenError 401 ERR_JWT_AUDIENCE',
@@ -161,5 +143,52 @@ describe('README "Verifying without Express": createVerifier verifies a token fr
     } finally {
       await issuer.close();
     }
+  }, 30_000);
+
+  it('authenticate-request.ts: answers what the text says (200, 403 without the scope, 401 without a token, 401 for a cnf-bound token)', async () => {
+    const text = readDoc('docs/inbound.md');
+    const { createLocalIssuer } = await import('express-m2m/testing');
+    const issuer = await createLocalIssuer();
+    try {
+      writeFileSync(join(dir, 'authenticate-request.ts'), codeFiles(text).get('authenticate-request.ts')!);
+      const audience = 'https://orders.example.com';
+      const tokens = {
+        TOKEN: await issuer.accessToken({ clientId: 'billing', audience, scope: 'read:orders' }),
+        NO_SCOPE: await issuer.accessToken({ clientId: 'billing', audience, scope: 'write:orders' }),
+        BOUND: await issuer.accessToken({ clientId: 'billing', audience, scope: 'read:orders', claims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } } }),
+      };
+      writeFileSync(join(dir, 'drive-authenticate.mts'), [
+        "import { authenticator, handle } from './authenticate-request.ts';",
+        "console.log(await handle('GET', '/orders', { authorization: `Bearer ${process.env.TOKEN!}` }));",
+        "console.log(await handle('GET', '/orders', { authorization: `Bearer ${process.env.NO_SCOPE!}` }));",
+        "console.log(await handle('GET', '/orders', {}));",
+        "console.log(await handle('GET', '/orders', { authorization: `Bearer ${process.env.BOUND!}` }));",
+        'authenticator.close();',
+      ].join('\n'));
+      const stdout = await runTs('drive-authenticate.mts', { ISSUER_BASE_URL: issuer.url, ...tokens });
+      const answers = stdout.trim().split('\n');
+      expect(answers).toEqual(['200 billing@clients', '403 ERR_INSUFFICIENT_SCOPE', '401 ERR_TOKEN_MISSING', '401 ERR_TOKEN_SENDER_CONSTRAINED']);
+      // The sentence after the examples says the same.
+      for (const answer of ['200 <client>@clients', ...answers.slice(1)]) expect(text).toContain(`\`${answer}\``);
+    } finally {
+      await issuer.close();
+    }
+  }, 30_000);
+});
+
+describe('docs/migration.md "after" examples type-check (strict) and run as written', () => {
+  const blocks = codeFiles(readDoc('docs/migration.md'));
+
+  it('has the examples this test expects', () => {
+    expect([...blocks.keys()].sort()).toEqual(['migrated-from-auth0.ts', 'migrated-from-express-jwt.ts']);
+  });
+
+  it('type-checks them under strict, module nodenext', async () => {
+    await expect(typeCheck(blocks)).resolves.toBeUndefined();
+  }, 60_000);
+
+  it.each(['migrated-from-auth0.ts', 'migrated-from-express-jwt.ts'])('%s runs', async (name) => {
+    writeFileSync(join(dir, name), blocks.get(name)!);
+    await runTs(name);
   }, 30_000);
 });

@@ -1,9 +1,9 @@
 /**
- * README "Jest configuration", checked in projects that install the packed package for real
- * (`node_modules/express-m2m` is the unpacked tarball, so `transformIgnorePatterns` sees the path
- * an npm install has). The README's `jest.config.cjs` and its Jest example are used as written.
+ * docs/testing.md "Jest configuration", checked in projects that install the packed package for
+ * real (`node_modules/express-m2m` is the unpacked tarball, so `transformIgnorePatterns` sees the
+ * path an npm install has). The guide's `jest.config.cjs` and its Jest example are used as written.
  * The dev tools (jest, @swc/jest, @swc/core, express, supertest) and the package's dependencies
- * (jose, jwks-rsa) are linked from this repository's node_modules, where `npm install` puts them.
+ * (jose) are linked from this repository's node_modules, where `npm install` puts them.
  * The plain-JavaScript project has no TypeScript in reach.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ import { packAndUnpack } from './pack.js';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const readme = readFileSync(join(root, 'docs/testing.md'), 'utf8');
 let dir: string;
 let unpacked: string;
 
@@ -27,8 +27,8 @@ function readmeBlock(heading: string, lang: string): string {
   if (!block) throw new Error(`README "${heading}" has no ${lang} block`);
   return block[1]!;
 }
-const readmeJestConfig = () => readmeBlock('### Jest configuration', 'js');
-const readmeJestTest = () => readmeBlock('### A Jest test that runs as written', 'ts');
+const readmeJestConfig = () => readmeBlock('## Jest configuration', 'js');
+const readmeJestTest = () => readmeBlock('## A Jest test that runs as written', 'ts');
 
 /** The README example, in plain JavaScript (CommonJS `require`, as in a project without "type"). */
 const plainJsTest = `
@@ -83,7 +83,7 @@ const plainMjsTest = plainJsTest
   .replace("const { authErrorHandler, requireAuth, requireScopes } = require('express-m2m');", "import { authErrorHandler, requireAuth, requireScopes } from 'express-m2m';")
   .replace("const { createLocalIssuer } = require('express-m2m/testing');", "import { createLocalIssuer } from 'express-m2m/testing';");
 
-const links = ['jest', '@swc/jest', '@swc/core', 'express', 'supertest', 'jose', 'jwks-rsa'];
+const links = ['jest', '@swc/jest', '@swc/core', 'express', 'supertest', 'jose'];
 
 function project(name: string, files: Record<string, string>, type?: 'module'): string {
   const folder = join(dir, name);

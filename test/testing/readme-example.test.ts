@@ -1,4 +1,4 @@
-// README "Testing your API with express-m2m/testing": this file is the README example, as written.
+// docs/testing.md "A Jest test that runs as written": this file is that example, as written.
 import express from 'express';
 import request from 'supertest';
 import { authErrorHandler, requireAuth, requireScopes } from 'express-m2m';
