@@ -53,7 +53,9 @@ describe('docs/transport.md "Through an HTTP(S) proxy" runs as written', () => {
         ISSUER_BASE_URL: named.issuer,
         CLIENT_ID: 'orders',
         CLIENT_SECRET: 'orders-secret',
-        BILLING_URL: `http://as.proxy.test:${named.port}/downstream`,
+        BILLING_URL: `${named.base}/downstream`,
+        // The https servers behind the proxy have certificates of a CA made for this test.
+        NODE_EXTRA_CA_CERTS: named.certificates.caFile,
       },
     });
     expect(stderr).toBe('');

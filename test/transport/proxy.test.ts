@@ -4,7 +4,7 @@
  * `ProxyAgent`, through a real HTTP proxy on loopback. The authorization server and the downstream
  * are named `*.proxy.test`, which no resolver knows: only the proxy can reach them (it maps the
  * names to 127.0.0.1), so a call that bypassed the option would fail. The global `fetch` is left
- * alone (it still cannot reach those names). The test network is plain http, hence `allowInsecureHttp`.
+ * alone (it still cannot reach those names).
  */
 import { fetch as undiciFetch, ProxyAgent } from 'undici';
 import express from 'express';
@@ -25,7 +25,8 @@ beforeAll(async () => {
   keys = await createLocalIssuer();
   proxy = await startProxy();
   named = await startNamedServer(keys);
-  agent = new ProxyAgent(proxy.url);
+  // The proxy tunnels TLS: the client trusts the test CA of the https server behind it.
+  agent = new ProxyAgent({ uri: proxy.url, requestTls: { ca: named.certificates.ca } });
   viaProxy = (input, init) => undiciFetch(input as string, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>;
 });
 afterAll(async () => {
@@ -42,7 +43,7 @@ describe('the fetch option routes every network call through the transport given
 
   test('inbound: discovery and JWKS through the proxy; a token of that issuer is accepted', async () => {
     const globalFetch = globalThis.fetch;
-    const auth = requireAuth({ issuerBaseURL: named.issuer, audience: AUDIENCE, fetch: viaProxy, allowInsecureHttp: true });
+    const auth = requireAuth({ issuerBaseURL: named.issuer, audience: AUDIENCE, fetch: viaProxy });
     const app = express();
     app.get('/me', auth, (req, res) => { res.json({ sub: req.auth?.payload.sub }); });
     app.use(authErrorHandler());
@@ -57,9 +58,9 @@ describe('the fetch option routes every network call through the transport given
   });
 
   test('outbound: discovery, the token request and provider.fetch() through the proxy', async () => {
-    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', fetch: viaProxy, allowInsecureHttp: true });
+    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', fetch: viaProxy });
     const before = named.tokenRequests;
-    const response = await provider.fetch(`http://as.proxy.test:${named.port}/downstream`);
+    const response = await provider.fetch(`${named.base}/downstream`);
     const body = await response.json() as { authorization: string };
     expect(body.authorization).toMatch(/^Bearer ey/);
     expect(named.tokenRequests).toBe(before + 1);
@@ -67,7 +68,7 @@ describe('the fetch option routes every network call through the transport given
   });
 
   test('without the option the same calls fail: nothing else reaches the server', async () => {
-    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', maxRetries: 0, allowInsecureHttp: true });
+    const provider = clientCredentials({ issuerBaseURL: named.issuer, clientId: 'svc', clientSecret: 'secret', maxRetries: 0 });
     await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_DISCOVERY_FAILED' });
     await provider.close();
   });

@@ -1,9 +1,12 @@
 /**
- * What the transport tests route through: a forward proxy on loopback, and an authorization
+ * What the transport tests route through: a forward proxy on loopback, and an https authorization
  * server (with a downstream route) that only that proxy can reach, under `*.proxy.test` names no
- * resolver knows. Used by proxy.test.ts and by docs.test.ts (the docs/transport.md example).
+ * resolver knows, with a certificate made at test time by a throwaway CA (`certificates.ca`).
+ * Used by proxy.test.ts and by docs.test.ts (the docs/transport.md example).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { makeCertificates, type TestCertificates } from '../tls-support.js';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { LocalIssuer } from 'express-m2m/testing';
 
@@ -57,14 +60,18 @@ export async function startProxy(): Promise<Proxy> {
 }
 
 /**
- * An authorization server reachable only as `as.proxy.test`: its metadata, JWKS and token
- * endpoint, with tokens signed by a local issuer's keys for the issuer name `http://as.proxy.test:<port>/`
- * and the audience `audience`, and a `/downstream` route that answers with the `Authorization` it got.
+ * An https authorization server reachable only as `as.proxy.test`: its metadata, JWKS and token
+ * endpoint, with tokens signed by a local issuer's keys for the issuer name
+ * `https://as.proxy.test:<port>/` and the audience `audience`, and a `/downstream` route that
+ * answers with the `Authorization` it got. Trust `certificates.ca` to reach it.
  */
-export async function startNamedServer(keys: LocalIssuer, audience = 'https://api.proxy.test'): Promise<{ port: number; issuer: string; tokenRequests: number; close(): Promise<void> }> {
+export async function startNamedServer(keys: LocalIssuer, audience = 'https://api.proxy.test'): Promise<{
+  port: number; issuer: string; base: string; tokenRequests: number; certificates: TestCertificates; close(): Promise<void>;
+}> {
   const state = { port: 0, issuer: '', tokenRequests: 0 };
-  const server = createServer((req, res) => {
-    const base = `http://as.proxy.test:${state.port}`;
+  const certificates = makeCertificates(['as.proxy.test']);
+  const server = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
+    const base = `https://as.proxy.test:${state.port}`;
     const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (req.url === '/.well-known/openid-configuration') {
       json({ issuer: state.issuer, jwks_uri: `${base}/jwks`, token_endpoint: `${base}/token` });
@@ -82,14 +89,19 @@ export async function startNamedServer(keys: LocalIssuer, audience = 'https://ap
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as AddressInfo).port;
-  state.issuer = `http://as.proxy.test:${state.port}/`;
+  state.issuer = `https://as.proxy.test:${state.port}/`;
   return {
     get port() { return state.port; },
     get issuer() { return state.issuer; },
+    get base() { return `https://as.proxy.test:${state.port}`; },
     get tokenRequests() { return state.tokenRequests; },
+    certificates,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
-      server.close(() => resolve());
+      server.close(() => {
+        certificates.remove();
+        resolve();
+      });
     }),
   };
 }
