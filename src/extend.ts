@@ -5,7 +5,7 @@
  * (credential extraction, metadata discovery). An API author does not need this entry.
  */
 export { createKeySource } from './keys/create-key-source.js';
-export type { JwkSetInput, KeySourceOptions } from './keys/options.js';
+export type { JwkSetInput, JwksOptions, KeySourceOptions } from './keys/options.js';
 export type { KeySelector, KeySource } from './keys/types.js';
 export type { SharedTokenFailure, TokenCache, TokenCacheLock } from './caches/token-cache.js';
 export { extractCredentials } from './inbound/credentials/extract-credentials.js';

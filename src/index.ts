@@ -28,6 +28,7 @@ export { createVerifier } from './inbound/verifiers/jwt/create-verifier.js';
 export type { JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './inbound/verifiers/jwt/types.js';
 export type { DeepReadonly, VerifiedToken } from './inbound/verified-token.js';
 export { JWKS_DEFAULTS } from './keys/options.js';
+export type { DiscoveryTuning } from './discovery/metadata-discovery.js';
 export type { JwksOptions } from './keys/options.js';
 export type { JwsAlgorithm } from './keys/algorithms.js';
 export type { KeySourceEvent } from './keys/types.js';

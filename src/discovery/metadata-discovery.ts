@@ -6,12 +6,47 @@
 import { isHttpUrl } from '../lib/urls.js';
 import { doublingCooldown, Refreshable, type Loaded } from '../lib/refreshable.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import { freshnessLifetime } from '../transport/cache-control.js';
 import { fetchJsonObject, UpstreamError } from '../transport/fetch-json.js';
 import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import { discoveryUrls, validateMetadata, type AuthorizationServerMetadata } from './metadata.js';
 
 /**
- * Options of {@link MetadataDiscovery}.
+ * How an issuer's metadata is cached and retried: the `discovery` option of `requireAuth`,
+ * `createVerifier` and `clientCredentials`. Durations in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth } from 'express-m2m';
+ *
+ * app.use(requireAuth({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', discovery: { cacheMaxAge: 600_000 } }));
+ * ```
+ */
+export interface DiscoveryTuning {
+  /**
+   * How long fetched metadata is fresh when the response has no `Cache-Control: max-age` (a
+   * response's `max-age`, minus `Age`, is followed within `minCacheMaxAge` and `maxCacheMaxAge`).
+   * Default `3600000` (1 h).
+   */
+  cacheMaxAge?: number;
+  /** Lower bound of a response's `max-age` (also for `no-cache`/`no-store`). Default `60000` (1 min). */
+  minCacheMaxAge?: number;
+  /** Upper bound of a response's `max-age`. Default `86400000` (24 h). */
+  maxCacheMaxAge?: number;
+  /**
+   * How long past its freshness the last good metadata keeps being used while the endpoint
+   * fails. Default `86400000` (24 h).
+   */
+  maxStale?: number;
+  /**
+   * After a failed fetch, callers get that failure without a new request for a while: 1 s after
+   * the first failure, doubling per consecutive failure up to this. Default `5000`.
+   */
+  failureCooldownDuration?: number;
+}
+
+/**
+ * Options of {@link MetadataDiscovery}: the tuning, and the timeout, clock and transport.
  *
  * @example
  * ```ts
@@ -21,21 +56,9 @@ import { discoveryUrls, validateMetadata, type AuthorizationServerMetadata } fro
  * const discovery = new MetadataDiscovery('https://issuer.example/', options);
  * ```
  */
-export interface DiscoveryOptions {
+export interface DiscoveryOptions extends DiscoveryTuning {
   /** Timeout of one metadata request, in milliseconds. Default 5000. */
   timeoutDuration?: number;
-  /** How long fetched metadata is used before it is fetched again, in milliseconds. Default 1 hour. */
-  cacheMaxAge?: number;
-  /**
-   * How long past `cacheMaxAge` the last good metadata keeps being used while the endpoint
-   * fails, in milliseconds. Default 24 hours.
-   */
-  maxStale?: number;
-  /**
-   * After a failed fetch, callers get that failure without a new request for a while: 1 s after
-   * the first failure, doubling per consecutive failure up to this, in milliseconds. Default 5000.
-   */
-  failureCooldownDuration?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
   /** The transport of the metadata requests. Default: the global `fetch`. */
@@ -46,13 +69,35 @@ export interface DiscoveryOptions {
 export const DISCOVERY_DEFAULTS = Object.freeze({
   timeoutDuration: 5000,
   cacheMaxAge: 3_600_000,
+  minCacheMaxAge: 60_000,
+  maxCacheMaxAge: 86_400_000,
   maxStale: 86_400_000,
   failureCooldownDuration: 5000,
 });
 
-const DISCOVERY_OPTION_NAMES: KnownOptions<DiscoveryOptions> = {
-  timeoutDuration: true, cacheMaxAge: true, maxStale: true, failureCooldownDuration: true, now: true, fetch: true,
+/** Every name of {@link DiscoveryTuning} (the nested `discovery` option). */
+export const DISCOVERY_TUNING_NAMES: KnownOptions<DiscoveryTuning> = {
+  cacheMaxAge: true, minCacheMaxAge: true, maxCacheMaxAge: true, maxStale: true, failureCooldownDuration: true,
 };
+
+const DISCOVERY_OPTION_NAMES: KnownOptions<DiscoveryOptions> = { ...DISCOVERY_TUNING_NAMES, timeoutDuration: true, now: true, fetch: true };
+
+/** The tuning with its defaults applied. */
+export type ResolvedDiscoveryTuning = Required<DiscoveryTuning>;
+
+/** Validates the tuning read by `read` and applies the defaults (the one place for them). */
+export function resolveDiscoveryTuning(read: OptionReader<DiscoveryTuning>): ResolvedDiscoveryTuning {
+  const d = DISCOVERY_DEFAULTS;
+  const resolved: ResolvedDiscoveryTuning = {
+    cacheMaxAge: read.duration('cacheMaxAge', d.cacheMaxAge),
+    minCacheMaxAge: read.duration('minCacheMaxAge', d.minCacheMaxAge, { zero: true }),
+    maxCacheMaxAge: read.duration('maxCacheMaxAge', d.maxCacheMaxAge),
+    maxStale: read.duration('maxStale', d.maxStale, { zero: true }),
+    failureCooldownDuration: read.duration('failureCooldownDuration', d.failureCooldownDuration, { zero: true }),
+  };
+  if (resolved.minCacheMaxAge > resolved.maxCacheMaxAge) read.fail('minCacheMaxAge', 'must not be larger than "maxCacheMaxAge"');
+  return resolved;
+}
 
 /**
  * Fetches and caches an issuer's metadata: one request in flight at a time (concurrent callers
@@ -71,8 +116,7 @@ const DISCOVERY_OPTION_NAMES: KnownOptions<DiscoveryOptions> = {
 export class MetadataDiscovery {
   readonly issuerBaseURL: string;
   private readonly timeoutDuration: number;
-  private readonly cacheMaxAge: number;
-  private readonly maxStale: number;
+  private readonly tuning: ResolvedDiscoveryTuning;
   private readonly now: () => number;
   private readonly transport: FetchLike;
   private readonly metadata: Refreshable<AuthorizationServerMetadata>;
@@ -84,15 +128,14 @@ export class MetadataDiscovery {
     const read = new OptionReader<DiscoveryOptions>(options, DISCOVERY_OPTION_NAMES, { caller: 'MetadataDiscovery' });
     this.issuerBaseURL = issuerBaseURL;
     this.timeoutDuration = read.duration('timeoutDuration', DISCOVERY_DEFAULTS.timeoutDuration);
-    this.cacheMaxAge = read.duration('cacheMaxAge', DISCOVERY_DEFAULTS.cacheMaxAge);
-    this.maxStale = read.duration('maxStale', DISCOVERY_DEFAULTS.maxStale, { zero: true });
-    const failureCooldown = read.duration('failureCooldownDuration', DISCOVERY_DEFAULTS.failureCooldownDuration, { zero: true });
+    const tuning = resolveDiscoveryTuning(read);
+    this.tuning = tuning;
     this.now = read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
     this.transport = read.func<FetchLike>('fetch', 'a fetch function') ?? platformFetch;
     this.metadata = new Refreshable({
       load: () => this.fetchMetadata(),
       now: this.now,
-      cooldown: doublingCooldown(Math.min(1000, failureCooldown), failureCooldown),
+      cooldown: doublingCooldown(Math.min(1000, tuning.failureCooldownDuration), tuning.failureCooldownDuration),
     });
   }
 
@@ -109,23 +152,27 @@ export class MetadataDiscovery {
   }
 
   private async fetchMetadata(): Promise<Loaded<AuthorizationServerMetadata>> {
-    let metadata: AuthorizationServerMetadata;
+    let fetched: { metadata: AuthorizationServerMetadata; headers: Headers };
     try {
-      metadata = await this.fetchFirstAvailable();
+      fetched = await this.fetchFirstAvailable();
     } catch (error) {
       throw error instanceof UpstreamError ? error : new UpstreamError(String(error));
     }
+    const { metadata, headers } = fetched;
+    const requested = freshnessLifetime(headers.get('cache-control'), headers.get('age'));
+    const { cacheMaxAge, minCacheMaxAge, maxCacheMaxAge, maxStale } = this.tuning;
+    const lifetime = requested === undefined ? cacheMaxAge : Math.min(maxCacheMaxAge, Math.max(minCacheMaxAge, requested));
     const at = this.now();
-    const expiresAt = at + this.cacheMaxAge;
-    return { value: metadata, refreshAt: expiresAt, expiresAt, staleUntil: expiresAt + this.maxStale };
+    const expiresAt = at + lifetime;
+    return { value: metadata, refreshAt: expiresAt, expiresAt, staleUntil: expiresAt + maxStale };
   }
 
-  private async fetchFirstAvailable(): Promise<AuthorizationServerMetadata> {
+  private async fetchFirstAvailable(): Promise<{ metadata: AuthorizationServerMetadata; headers: Headers }> {
     let lastError: unknown;
     for (const url of discoveryUrls(this.issuerBaseURL)) {
       try {
-        const { body } = await fetchJsonObject(this.transport, url, this.timeoutDuration);
-        return validateMetadata(this.issuerBaseURL, url, body);
+        const { body, headers } = await fetchJsonObject(this.transport, url, this.timeoutDuration);
+        return { metadata: validateMetadata(this.issuerBaseURL, url, body), headers };
       } catch (error) {
         lastError = error;
         // Only a 404 means "try the other well-known location"; anything else is an outage.

@@ -47,9 +47,11 @@ export type RequireAuthEvent =
  * algorithms, clock tolerance, cache...) plus how the token may be sent and the `realm`.
  *
  * Environment variables fill in what you leave out, so `requireAuth()` works with env alone:
- * `ISSUER_BASE_URL` -> `issuerBaseURL` and `JWKS_URI` -> `jwksUri` (only when you pass no key
- * source: `issuerBaseURL`, `jwksUri`, `publicKey`, `secret` or `keySource`), `ISSUER` -> `issuer`
- * (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience`. Explicit options win.
+ * `ISSUER_BASE_URL` -> `issuerBaseURL`, `JWKS_URI` -> `jwksUri` and `SECRET` -> `secret` (only
+ * when you pass no key source: `issuerBaseURL`, `jwksUri`, `publicKey`, `secret` or `keySource`),
+ * `ISSUER` -> `issuer` (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience` (one
+ * value, or several separated by commas or spaces), `TOKEN_SIGNING_ALG` -> `algorithms` (one
+ * algorithm, unless you pass `algorithms`). Explicit options win.
  *
  * @example
  * ```ts
@@ -101,7 +103,19 @@ export const REQUIRE_AUTH_ENV = Object.freeze({
   ISSUER: 'issuer',
   AUDIENCE: 'audience',
   JWKS_URI: 'jwksUri',
+  SECRET: 'secret',
+  TOKEN_SIGNING_ALG: 'algorithms',
 } as const);
+
+/** How a variable's text becomes the option's value. */
+const ENV_VALUE: Partial<Record<keyof typeof REQUIRE_AUTH_ENV, (text: string) => unknown>> = {
+  // One audience, or a list: "https://a,https://b" or "https://a https://b".
+  AUDIENCE: (text) => {
+    const list = text.split(/[\s,]+/).filter((item) => item !== '');
+    return list.length === 1 ? list[0] : list;
+  },
+  TOKEN_SIGNING_ALG: (text) => [text],
+};
 
 const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true };
 
@@ -133,16 +147,18 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     const value = fromEnv(env, variable);
     if (value === undefined) return;
     const option = REQUIRE_AUTH_ENV[variable];
-    merged[option] = value;
+    merged[option] = ENV_VALUE[variable]?.(value) ?? value;
     origins.set(option, variable);
   };
   const hasKeySource = (['issuerBaseURL', 'jwksUri', 'publicKey', 'secret', 'keySource'] as const).some((name) => given.has(name));
   if (!hasKeySource) {
     take('ISSUER_BASE_URL');
     take('JWKS_URI');
+    take('SECRET');
   }
   if (!given.has('issuer') && !given.has('issuerBaseURL')) take('ISSUER');
   if (!given.has('audience')) take('AUDIENCE');
+  if (!given.has('algorithms')) take('TOKEN_SIGNING_ALG');
   delete merged.realm;
   delete merged.onEvent;
   // The pipeline's events go to the same hook (the verifier guards its own calls).

@@ -112,7 +112,7 @@ export type ResolvedJwksOptions = Required<JwksOptions>;
  * const jwks = { cooldownDuration: JWKS_DEFAULTS.cooldownDuration * 2 };
  * ```
  */
-export const JWKS_DEFAULTS: Readonly<ResolvedJwksOptions> = Object.freeze({
+export const JWKS_DEFAULTS: Readonly<Required<JwksOptions>> = Object.freeze({
   timeoutDuration: 5000,
   cooldownDuration: 30_000,
   refetchInterval: 5000,

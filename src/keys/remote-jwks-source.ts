@@ -31,7 +31,7 @@ import { isHttpUrl } from '../lib/urls.js';
 import { fetchJsonObject, UpstreamError } from '../transport/fetch-json.js';
 import type { FetchLike } from '../transport/fetch-like.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
-import { freshnessLifetime } from './cache-control.js';
+import { freshnessLifetime } from '../transport/cache-control.js';
 import { importJwk, type KeyEntry } from './import-jwk.js';
 import { algNotSupported, eventKid, keyAlgMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
 import { KeySet } from './key-set.js';

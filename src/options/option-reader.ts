@@ -84,11 +84,15 @@ export class OptionReader<T extends object> {
     return this.values[name] !== undefined;
   }
 
+  /** `"<path><name>"`, with ` (from the environment variable X)` when its value came from there. */
+  describe(name: string): string {
+    const variable = this.env?.get(`${this.path}${name}`);
+    return `"${this.path}${name}"${variable === undefined ? '' : ` (from the environment variable ${variable})`}`;
+  }
+
   /** A `TypeError` for `name`: `<caller>: "<path><name>" <message>`, naming the variable it came from. */
   error(name: string, message: string): TypeError {
-    const variable = this.env?.get(`${this.path}${name}`);
-    const origin = variable === undefined ? '' : ` (from the environment variable ${variable})`;
-    return new TypeError(`${this.caller}: "${this.path}${name}"${origin} ${message}`);
+    return new TypeError(`${this.caller}: ${this.describe(name)} ${message}`);
   }
 
   /** Throws {@link error}. */

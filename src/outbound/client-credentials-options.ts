@@ -3,7 +3,9 @@
  * defaulted (also for the providers `outboundAuth` builds, whose messages name the service).
  */
 import type { TokenCache } from '../caches/token-cache.js';
-import { MetadataDiscovery } from '../discovery/metadata-discovery.js';
+import {
+  DISCOVERY_TUNING_NAMES, MetadataDiscovery, resolveDiscoveryTuning, type DiscoveryTuning,
+} from '../discovery/metadata-discovery.js';
 import { OptionReader, type KnownOptions, type OptionReaderContext } from '../options/option-reader.js';
 import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
@@ -39,6 +41,8 @@ export interface ClientCredentialsOptions {
   tokenEndpoint?: string;
   /** Issuer URL whose metadata (OIDC discovery, then RFC 8414) names the `token_endpoint`. Give this or `tokenEndpoint`. */
   issuerBaseURL?: string;
+  /** How the metadata found from `issuerBaseURL` is cached and retried (its requests take `timeoutDuration`). */
+  discovery?: DiscoveryTuning;
   /** The client's `client_id`. Required. */
   clientId: string;
   /** The client secret, for `client_secret_basic` and `client_secret_post`. */
@@ -157,7 +161,7 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   extraParams: true, bodyFormat: true, cache: true, expiryMargin: true, refreshWindow: true,
   defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
-  onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true,
+  onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true, discovery: true,
 };
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -220,9 +224,11 @@ export function resolveClientCredentials(
   const allowInsecure = read.boolean('allowInsecureHttp', false);
   const tokenEndpoint = read.httpUrl('tokenEndpoint', allowInsecure);
   const issuerBaseURL = read.httpUrl('issuerBaseURL', allowInsecure);
+  if (read.has('discovery') && issuerBaseURL === undefined) read.fail('discovery', 'options apply only with "issuerBaseURL"');
+  const discovery = resolveDiscoveryTuning(read.nested('discovery', DISCOVERY_TUNING_NAMES));
   const location: TokenEndpointLocation = tokenEndpoint !== undefined
     ? { tokenEndpoint }
-    : { discovery: new MetadataDiscovery(issuerBaseURL as string, { timeoutDuration, now, fetch }) };
+    : { discovery: new MetadataDiscovery(issuerBaseURL as string, { ...discovery, timeoutDuration, now, fetch }) };
 
   const authenticate = readClientAuthentication(read, clientId, now);
   const audience = read.string('audience');

@@ -158,3 +158,50 @@ describe('caching, single flight and outages', () => {
     expect(s.hits).toHaveLength(2);
   });
 });
+
+describe('the metadata response\'s Cache-Control: max-age is followed within bounds (as for the JWKS)', () => {
+  async function lifetimeOf(cacheControl: string | undefined, options: Record<string, number> = {}): Promise<number> {
+    let now = 1_000_000;
+    const s = await serve((req, res, base) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...(cacheControl === undefined ? {} : { 'cache-control': cacheControl }) });
+      res.end(JSON.stringify({ issuer: base }));
+    });
+    const discovery = new MetadataDiscovery(s.base, { now: () => now, ...options });
+    await discovery.get();
+    // The first moment at which a second request is made, in seconds after the first (step: 1 s).
+    for (let seconds = 1; seconds <= 200_000; seconds += seconds < 600 ? 1 : 60) {
+      now = 1_000_000 + seconds * 1000;
+      await discovery.get();
+      if (s.hits.length > 1) return seconds;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  test('max-age=120 -> fetched again after 120 s', async () => {
+    expect(await lifetimeOf('max-age=120')).toBe(120);
+  });
+  test('no Cache-Control -> cacheMaxAge (default 1 h)', async () => {
+    expect(await lifetimeOf(undefined)).toBe(3600);
+  });
+  test('max-age below minCacheMaxAge (default 60 s), and no-store -> the minimum', async () => {
+    expect(await lifetimeOf('max-age=5')).toBe(60);
+    expect(await lifetimeOf('no-store')).toBe(60);
+  });
+  test('max-age above maxCacheMaxAge (default 24 h) -> the maximum; both bounds are options', async () => {
+    expect(await lifetimeOf('max-age=999999999')).toBe(86_400);
+    expect(await lifetimeOf('max-age=999999999', { maxCacheMaxAge: 600_000 })).toBe(600);
+    expect(await lifetimeOf('max-age=5', { minCacheMaxAge: 10_000 })).toBe(10);
+  });
+});
+
+describe('the discovery tuning is an option of requireAuth, createVerifier and clientCredentials', () => {
+  test('validated with the caller\'s name and the full path; refused without issuerBaseURL', async () => {
+    const { createVerifier, clientCredentials, requireAuth } = await import('express-m2m');
+    expect(() => createVerifier({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', discovery: { cacheMaxAge: 0 } }))
+      .toThrow('createVerifier: "discovery.cacheMaxAge" must be a positive finite number of milliseconds');
+    expect(() => requireAuth({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', discovery: { maxStal: 1 } as never }))
+      .toThrow('requireAuth: unknown option "discovery.maxStal" (did you mean "discovery.maxStale"?)');
+    expect(() => clientCredentials({ tokenEndpoint: 'https://issuer.example/token', clientId: 'a', clientSecret: 'b', discovery: { cacheMaxAge: 1000 } }))
+      .toThrow('clientCredentials: "discovery" options apply only with "issuerBaseURL"');
+  });
+});

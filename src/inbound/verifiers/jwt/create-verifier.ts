@@ -76,7 +76,7 @@ export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?
   const base = plan.resolved;
   const discovery = base.issuerBaseURL !== undefined && (base.issuer === undefined || (plan.keys.kind === 'jwks' && plan.keys.jwksUri === undefined))
     // Discovery requests are bounded like JWKS requests: one timeout for everything fetched from the issuer.
-    ? new IssuerDiscovery(base.issuerBaseURL, { now, fetch: plan.fetch, timeoutDuration: (plan.jwks ?? JWKS_DEFAULTS).timeoutDuration }, emit)
+    ? new IssuerDiscovery(base.issuerBaseURL, { ...plan.discovery, now, fetch: plan.fetch, timeoutDuration: (plan.jwks ?? JWKS_DEFAULTS).timeoutDuration }, emit)
     : undefined;
   const keySource = verifierKeySource(read.caller, plan, discovery, listener === undefined ? undefined : emit);
   const algorithms = resolveAlgorithms(read, plan.algorithms, keySource.algorithms, plan.keys.kind);

@@ -2,11 +2,10 @@
  * Internal: what the JWT verifier takes from discovery (the expected `iss` and the `jwks_uri`),
  * with a failure turned into the 503 a request gets and reported once per failed fetch.
  */
-import { MetadataDiscovery } from '../../../discovery/metadata-discovery.js';
+import { MetadataDiscovery, type DiscoveryOptions } from '../../../discovery/metadata-discovery.js';
 import type { AuthorizationServerMetadata } from '../../../discovery/metadata.js';
 import { KeySourceUnavailableError } from '../../../errors/bearer-errors.js';
 import { UpstreamError } from '../../../transport/fetch-json.js';
-import type { FetchLike } from '../../../transport/fetch-like.js';
 import type { VerifierEvent } from './types.js';
 
 export class IssuerDiscovery {
@@ -16,7 +15,7 @@ export class IssuerDiscovery {
 
   constructor(
     private readonly issuerBaseURL: string,
-    settings: { now: () => number; timeoutDuration: number; fetch: FetchLike },
+    settings: DiscoveryOptions,
     private readonly emit: (event: VerifierEvent) => void,
   ) {
     this.discovery = new MetadataDiscovery(issuerBaseURL, settings);

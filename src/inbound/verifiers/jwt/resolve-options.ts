@@ -4,7 +4,8 @@
  * messages name it and the environment variables). Every bad or contradictory option fails
  * here, at construction, with a message naming the option.
  */
-import type { JwsAlgorithm } from '../../../keys/algorithms.js';
+import { DISCOVERY_TUNING_NAMES, resolveDiscoveryTuning, type ResolvedDiscoveryTuning } from '../../../discovery/metadata-discovery.js';
+import { MIN_HMAC_KEY_BYTES, type JwsAlgorithm } from '../../../keys/algorithms.js';
 import type { KeyMaterial } from '../../../keys/create-key-source.js';
 import { JWKS_OPTION_NAMES, resolveJwksOptions, type ResolvedJwksOptions } from '../../../keys/options.js';
 import type { KeySource } from '../../../keys/types.js';
@@ -27,10 +28,12 @@ export const VERIFIER_OPTION_NAMES: KnownOptions<VerifierOptions> = {
   issuerBaseURL: true, issuer: true, audience: true, jwksUri: true, publicKey: true, secret: true,
   keySource: true, algorithms: true, clockTolerance: true, maxTokenAge: true, strictTokenType: true,
   requiredClaims: true, scopeClaim: true, maxTokenLength: true, verifiedTokenCache: true, jwks: true,
-  onEvent: true, now: true, fetch: true, allowInsecureHttp: true,
+  onEvent: true, now: true, fetch: true, allowInsecureHttp: true, discovery: true,
 };
 
 const CACHE_OPTION_NAMES: KnownOptions<{ maxEntries: number; maxBytes: number }> = { maxEntries: true, maxBytes: true };
+
+const MIN_SECRET_BYTES = MIN_HMAC_KEY_BYTES.HS256 as number;
 
 /** Which kind of key source the options describe. */
 export type KeySourceKind = 'jwks' | 'publicKey' | 'secret' | 'keySource';
@@ -47,6 +50,8 @@ export interface VerifierPlan {
   keys: VerifierKeys;
   /** The JWKS tuning with defaults applied, for a remote JWKS. */
   jwks: ResolvedJwksOptions | undefined;
+  /** The discovery tuning with defaults applied. */
+  discovery: ResolvedDiscoveryTuning;
   /** The `algorithms` option as given (checked against the key source once it is built). */
   algorithms: readonly JwsAlgorithm[] | undefined;
   onEvent: ((event: VerifierEvent) => void) | undefined;
@@ -83,7 +88,9 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
 
   const jwksUri = read.httpUrl('jwksUri', allowInsecure);
   const given = (['jwksUri', 'publicKey', 'secret', 'keySource'] as const).filter((name) => read.has(name));
-  if (given.length > 1) read.failWith(`"${given[0]}" and "${given[1]}" cannot be used together: give exactly one source of keys`);
+  if (given.length > 1) {
+    read.failWith(`${read.describe(given[0] as string)} and ${read.describe(given[1] as string)} cannot be used together: give exactly one source of keys`);
+  }
   let keys: VerifierKeys;
   switch (given[0]) {
     case 'keySource': {
@@ -95,6 +102,10 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
     case 'secret': {
       const secret = read.raw('secret');
       if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) read.fail('secret', 'must be a string or a Uint8Array');
+      const bytes = typeof secret === 'string' ? Buffer.byteLength(secret, 'utf8') : secret.length;
+      if (bytes < MIN_SECRET_BYTES) {
+        read.fail('secret', `must be at least ${MIN_SECRET_BYTES} bytes (256 bits) for HS256 (RFC 7518 section 3.2), got ${bytes}`);
+      }
       keys = { kind: 'secret', secret };
       break;
     }
@@ -116,6 +127,8 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
   if (read.has('jwks') && keys.kind !== 'jwks') read.fail('jwks', 'options apply only to a remote JWKS ("jwksUri" or "issuerBaseURL")');
   // The key source is built from these without validating again (one place for the verifier's options).
   const jwks = keys.kind === 'jwks' ? resolveJwksOptions(read.nested('jwks', JWKS_OPTION_NAMES)) : undefined;
+  if (read.has('discovery') && issuerBaseURL === undefined) read.fail('discovery', 'options apply only with "issuerBaseURL"');
+  const discovery = resolveDiscoveryTuning(read.nested('discovery', DISCOVERY_TUNING_NAMES));
 
   const algorithms = read.stringList('algorithms');
   for (const alg of algorithms ?? []) {
@@ -156,6 +169,7 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
     resolved,
     keys,
     jwks,
+    discovery,
     algorithms: algorithms as JwsAlgorithm[] | undefined,
     onEvent: read.func<(event: VerifierEvent) => void>('onEvent'),
     now: read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now,

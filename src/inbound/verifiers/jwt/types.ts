@@ -2,6 +2,7 @@
 import type { JwsAlgorithm } from '../../../keys/algorithms.js';
 import type { JwksOptions, KeySourceOptions } from '../../../keys/options.js';
 import type { KeySource, KeySourceEvent } from '../../../keys/types.js';
+import type { DiscoveryTuning } from '../../../discovery/metadata-discovery.js';
 import type { FetchLike } from '../../../transport/fetch-like.js';
 import type { TokenVerifier } from '../token-verifier.js';
 
@@ -108,6 +109,8 @@ export interface VerifierOptions {
   verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
   /** Options of the remote JWKS key source (timeouts, cache, cooldown), passed through. */
   jwks?: JwksOptions;
+  /** How the metadata found from `issuerBaseURL` is cached and retried (its requests take `jwks.timeoutDuration`). */
+  discovery?: DiscoveryTuning;
   /** Receives verification and key-source events. Default: none. */
   onEvent?: (event: VerifierEvent) => void;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */

@@ -1,5 +1,5 @@
 /**
- * Internal: the freshness lifetime a JWKS response asks for (RFC 9111 section 4.2.1): `max-age`
+ * Internal: the freshness lifetime a JWKS or metadata response asks for (RFC 9111 section 4.2.1): `max-age`
  * minus `Age`; `no-cache` and `no-store` mean zero. Bounds are applied by the caller.
  */
 
