@@ -66,7 +66,7 @@ export interface DiscoveryOptions extends DiscoveryTuning {
 }
 
 /** Defaults of {@link DiscoveryOptions}, in milliseconds. */
-export const DISCOVERY_DEFAULTS = Object.freeze({
+export const DISCOVERY_DEFAULTS: Readonly<Required<Omit<DiscoveryOptions, 'now' | 'fetch'>>> = Object.freeze({
   timeoutDuration: 5000,
   cacheMaxAge: 3_600_000,
   minCacheMaxAge: 60_000,

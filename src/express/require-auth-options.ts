@@ -99,11 +99,17 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
  * ```
  */
 export const REQUIRE_AUTH_ENV = Object.freeze({
+  /** `issuerBaseURL`, when no key source option is given. */
   ISSUER_BASE_URL: 'issuerBaseURL',
+  /** `issuer`, unless `issuer` or `issuerBaseURL` is given. */
   ISSUER: 'issuer',
+  /** `audience`: one value, or several separated by commas or spaces. */
   AUDIENCE: 'audience',
+  /** `jwksUri`, when no key source option is given. */
   JWKS_URI: 'jwksUri',
+  /** `secret` (HS256/384/512), when no key source option is given. */
   SECRET: 'secret',
+  /** `algorithms`: one algorithm, unless `algorithms` is given. */
   TOKEN_SIGNING_ALG: 'algorithms',
 } as const);
 

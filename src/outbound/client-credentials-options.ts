@@ -142,7 +142,9 @@ export interface ClientCredentialsOptions {
  * Defaults of {@link ClientCredentialsOptions} (milliseconds; `lockDuration` and
  * `deadlineDuration` default to the holder's worst case, see there).
  */
-export const CLIENT_CREDENTIALS_DEFAULTS = Object.freeze({
+export const CLIENT_CREDENTIALS_DEFAULTS: Readonly<Required<Pick<ClientCredentialsOptions,
+  'expiryMargin' | 'refreshWindow' | 'defaultLifetime' | 'timeoutDuration' | 'maxRetries' | 'retryBaseDelay'
+  | 'retryMaxDelay' | 'failureCooldownDuration' | 'cacheRetryDuration'>>> = Object.freeze({
   expiryMargin: 60_000,
   refreshWindow: Object.freeze([0.75, 0.9] as const),
   defaultLifetime: 300_000,
