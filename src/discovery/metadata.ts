@@ -66,7 +66,7 @@ export function discoveryUrls(issuerBaseURL: string): string[] {
  */
 export class InsecureMetadataError extends UpstreamError {
   constructor(message: string) {
-    super(message);
+    super(message, undefined, undefined, true);
     this.name = 'InsecureMetadataError';
   }
 }
@@ -83,7 +83,7 @@ export function validateMetadata(issuerBaseURL: string, url: string, body: Recor
     throw new UpstreamError(`${url} has no "issuer" in its metadata`);
   }
   if (!issuerBaseURL.includes('/.well-known/') && trimSlash(issuer) !== trimSlash(issuerBaseURL)) {
-    throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(issuerBaseURL)}`);
+    throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(issuerBaseURL)}`, undefined, undefined, true);
   }
   const httpsIssuer = new URL(issuerBaseURL).protocol === 'https:';
   for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint]] as const) {

@@ -275,7 +275,10 @@ export class RemoteJwksKeySource implements KeySource {
       uri = await this.jwksUri();
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError('the jwks_uri could not be discovered', undefined, error);
+      // The discovery's own error (the URL tried, the cause) is the 503's cause.
+      const cause = (error as { cause?: unknown } | null)?.cause;
+      const detail = cause instanceof UpstreamError ? `: ${cause.message}` : '';
+      throw new UpstreamError(`the jwks_uri could not be discovered${detail}`, undefined, error, cause instanceof UpstreamError && cause.configuration);
     }
     if (!isHttpUrl(uri)) {
       throw new UpstreamError('the discovered jwks_uri is not an http(s) URL');

@@ -5,18 +5,49 @@
  */
 import type { FetchLike } from './fetch-like.js';
 
-/** A metadata or key endpoint could not be used: unreachable, timed out, non-2xx or not JSON. */
+/**
+ * A metadata or key endpoint could not be used: unreachable, timed out, non-2xx or not JSON. The
+ * message names the URL and the cause (the network error's code, the HTTP status), never a body.
+ *
+ * @example
+ * ```ts
+ * import { UpstreamError } from 'express-m2m/extend';
+ *
+ * await auth.warmUp().catch((error) => {
+ *   if (error instanceof UpstreamError && error.configuration) throw error; // a wrong URL: do not start
+ *   logger.warn(error.message); // the issuer is not up yet: requests retry on their own
+ * });
+ * ```
+ */
 export class UpstreamError extends Error {
+  /** Stable code of every upstream failure. */
   readonly code = 'ERR_UPSTREAM';
   /** HTTP status when the endpoint answered, otherwise undefined. */
   readonly status: number | undefined;
+  /**
+   * The failure says the configuration is wrong, not that the issuer is down for a while: the
+   * URL answered 404/410, its host name does not resolve, or its answer names another issuer.
+   */
+  readonly configuration: boolean;
 
-  constructor(message: string, status?: number, cause?: unknown) {
+  constructor(message: string, status?: number, cause?: unknown, configuration = status === 404 || status === 410) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'UpstreamError';
     this.status = status;
+    this.configuration = configuration;
   }
 }
+
+/** The network error under fetch's "fetch failed", e.g. `getaddrinfo ENOTFOUND issuer.example` or `ECONNREFUSED`. */
+function networkCause(error: unknown): { text: string; code: string | undefined } {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const message = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  return { text: message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200), code };
+}
+
+/** DNS answers that a name does not exist: a wrong host name, not an outage. */
+const UNKNOWN_HOST = new Set(['ENOTFOUND']);
 
 /** Largest metadata or key-set document read, in bytes: real ones are a few KiB. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -72,11 +103,9 @@ export async function fetchJsonObject(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new UpstreamError(
-      isAbortError(error) ? `${url} did not answer within ${timeoutMs} ms` : `${url} is unreachable`,
-      undefined,
-      error,
-    );
+    if (isAbortError(error)) throw new UpstreamError(`${url} did not answer within ${timeoutMs} ms`, undefined, error);
+    const cause = networkCause(error);
+    throw new UpstreamError(`${url} is unreachable (${cause.text})`, undefined, error, cause.code !== undefined && UNKNOWN_HOST.has(cause.code));
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);

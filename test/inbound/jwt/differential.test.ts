@@ -136,7 +136,8 @@ beforeAll(async () => {
     add('signature with a newline inside', withSignature(valid, `${s.slice(0, 10)}\n${s.slice(10)}`));
     add('signature with "+" and "/"', withSignature(valid, `+/${s.slice(2)}`));
     add('signature with "!"', withSignature(valid, `${s.slice(0, 5)}!${s.slice(6)}`));
-    add('signature in standard base64', withSignature(valid, sig.toString('base64')));
+    // Only when it is another spelling (a signature without "+", "/" or padding reads the same).
+    if (sig.toString('base64') !== s) add('signature in standard base64', withSignature(valid, sig.toString('base64')));
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = alphabet.indexOf(s[s.length - 1] as string);
     add('signature with a non-canonical last character', withSignature(valid, s.slice(0, -1) + alphabet[last ^ 1]));

@@ -79,3 +79,36 @@ describe('key rotation: a key the issuer has just published is found within the 
     expect(issuer.counts.jwks - before).toBeLessThanOrEqual(1);
   });
 });
+
+describe('a wrong issuer URL is reported as what it is: the URL tried and the cause, a configuration error', () => {
+  test('a path that answers 404: warmUp() and the event name the URL and say to check issuerBaseURL', async () => {
+    const events: string[] = [];
+    verifier = createVerifier({
+      issuerBaseURL: `${issuer.url}/foo`, audience: AUD, now: () => clock,
+      onEvent: (event) => { if (event.type === 'verification.discovery_failed') events.push(event.error.message); },
+    });
+    const error = await verifier.warmUp().then(() => undefined, (thrown: Error) => thrown);
+    expect(error).toBeInstanceOf(KeySourceUnavailableError);
+    expect(error?.message).toBe(`discovery of ${issuer.url}/foo failed: ${issuer.url}/.well-known/oauth-authorization-server/foo answered HTTP 404; check "issuerBaseURL" (a configuration error, not an outage)`);
+    expect(events).toEqual([error?.message]);
+    // A request still gets the 503 without any internal detail.
+    const result = await settle(() => (verifier as JwtVerifier).verify('a.b.c'));
+    expect(result.ok).toBe(false);
+  });
+
+  test('a host name that does not resolve: the DNS error, a configuration error', async () => {
+    verifier = createVerifier({ issuerBaseURL: 'https://no-such-host.invalid/', audience: AUD });
+    const error = await verifier.warmUp().then(() => undefined, (thrown: Error) => thrown);
+    expect(error?.message).toMatch(/^discovery of https:\/\/no-such-host\.invalid\/ failed: https:\/\/no-such-host\.invalid\/\.well-known\/openid-configuration is unreachable \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)/);
+    if (error?.message.includes('ENOTFOUND')) expect(error.message).toMatch(/check "issuerBaseURL"/);
+  });
+
+  test('an issuer that is not up yet (connection refused): the cause, and no configuration hint', async () => {
+    const url = issuer.url;
+    await issuer.close();
+    verifier = createVerifier({ issuerBaseURL: url, audience: AUD });
+    const error = await verifier.warmUp().then(() => undefined, (thrown: Error) => thrown);
+    expect(error?.message).toMatch(/is unreachable \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/);
+    issuer = await createLocalIssuer(); // for afterEach
+  });
+});

@@ -193,7 +193,7 @@ class JwtTokenVerifier {
 
   async warmUp(): Promise<void> {
     if (this.discovery !== undefined) {
-      const metadata = await this.discovery.metadata();
+      const metadata = await this.discovery.metadataForWarmUp();
       this.expectedIssuer ??= metadata.issuer;
     }
     await this.keySource.warmUp();
