@@ -10,10 +10,11 @@
 export { requireAuth } from './express/require-auth.js';
 export type { RequireAuthMiddleware } from './express/require-auth.js';
 export { REQUIRE_AUTH_ENV } from './express/require-auth-options.js';
-export type { RequireAuthEvent, RequireAuthOptions } from './express/require-auth-options.js';
+export type { AuthRejectedEvent, RequireAuthEvent, RequireAuthOptions } from './express/require-auth-options.js';
 export { claimCheck, claimEquals, claimIncludes, requireScopes } from './express/guards.js';
 export type { Guard } from './express/guards.js';
 export { authErrorHandler } from './express/auth-error-handler.js';
+export type { AuthErrorHandlerOptions, RenderedRejection } from './express/auth-error-handler.js';
 export { getAuth } from './express/get-auth.js';
 export type { AuthErrorRequestHandler, AuthRequest, AuthRequestHandler, NextFunctionLike } from './express/express-types.js';
 export type { AuthorizationCheck, GuardedToken } from './inbound/guards/authorization-check.js';
@@ -55,7 +56,7 @@ export type { FetchLike } from './transport/fetch-like.js';
 export {
   BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError,
 } from './errors/bearer-errors.js';
-export type { BearerErrorCode, BearerErrorOptions } from './errors/bearer-errors.js';
+export type { BearerErrorCode, BearerErrorOptions, RejectionDetail } from './errors/bearer-errors.js';
 export { InsufficientClaimsError } from './inbound/guards/insufficient-claims-error.js';
 export { KEY_ERROR_CODES } from './keys/key-errors.js';
 export { TokenRequestError } from './outbound/token-request-error.js';

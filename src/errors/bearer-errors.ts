@@ -41,6 +41,32 @@ export interface BearerErrorOptions {
   realm?: string;
   /** The underlying error, kept for logs; never rendered to the client. */
   cause?: unknown;
+  /** What the rejection is about, for operators (events, logs); never rendered to the client. */
+  detail?: RejectionDetail;
+}
+
+/**
+ * What a rejection is about, for operators: the client, when the token's claims are authentic
+ * (its signature verified), and for a mismatch what was expected and what came. Printable,
+ * bounded text; never the token or a secret. Reported in `auth.rejected` events, never sent to
+ * the client.
+ *
+ * @example
+ * ```ts
+ * import type { RejectionDetail } from 'express-m2m';
+ *
+ * const detail: RejectionDetail = { client: 'billing', claim: 'aud', expected: 'https://orders.example', received: 'https://billing.example' };
+ * ```
+ */
+export interface RejectionDetail {
+  /** The client the verified token was issued to (`client_id`, else `azp`, else `sub`). */
+  readonly client?: string;
+  /** The claim (or `scope`) that did not match. */
+  readonly claim?: string;
+  /** What the API expects. */
+  readonly expected?: string;
+  /** What the token carried. */
+  readonly received?: string;
 }
 
 /**
@@ -69,6 +95,8 @@ export class BearerError extends Error {
   readonly error: BearerErrorCode | undefined;
   /** The message is safe to show to the client (read by `http-errors`-aware handlers). */
   readonly expose = true;
+  /** What the rejection is about, for operators (see {@link RejectionDetail}); never sent to the client. */
+  readonly detail: RejectionDetail | undefined;
 
   constructor(
     status: number,
@@ -83,6 +111,7 @@ export class BearerError extends Error {
     this.statusCode = status;
     this.code = code;
     this.error = error;
+    this.detail = options.detail;
     if (options.realm !== undefined) contexts.set(this, { realm: options.realm });
   }
 

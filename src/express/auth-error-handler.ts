@@ -1,8 +1,48 @@
 /** The Express error handler that answers express-m2m's rejections as RFC 6750 JSON. */
 import type { ServerResponse } from 'node:http';
 import { BearerError } from '../errors/bearer-errors.js';
-import { OptionReader } from '../options/option-reader.js';
-import type { AuthErrorRequestHandler, NextFunctionLike } from './express-types.js';
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import type { AuthErrorRequestHandler, AuthRequest, NextFunctionLike } from './express-types.js';
+import { rejectionEvent } from './rejection-event.js';
+import type { AuthRejectedEvent } from './require-auth-options.js';
+
+/**
+ * What `authErrorHandler` answered: the request's `auth.rejected` event, with the
+ * `error_description` the client got.
+ *
+ * @example
+ * ```ts
+ * import type { RenderedRejection } from 'express-m2m';
+ *
+ * const log = (rejection: RenderedRejection) => console.info(rejection.status, rejection.code, rejection.path, rejection.description);
+ * ```
+ */
+export interface RenderedRejection extends AuthRejectedEvent {
+  /** The `error_description` sent to the client. */
+  description: string;
+}
+
+/**
+ * Options of {@link authErrorHandler}.
+ *
+ * @example
+ * ```ts
+ * import { authErrorHandler, type AuthErrorHandlerOptions } from 'express-m2m';
+ *
+ * const options: AuthErrorHandlerOptions = { onRejection: (rejection) => logger.info(rejection, 'request refused') };
+ * app.use(authErrorHandler(options));
+ * ```
+ */
+export interface AuthErrorHandlerOptions {
+  /**
+   * Observes every rejection the handler answers (route, status, code, client, expected and
+   * received values; never the token), e.g. to log refused requests. Exceptions it throws are
+   * ignored. Default: none.
+   */
+  onRejection?: (rejection: RenderedRejection) => void;
+}
+
+const AUTH_ERROR_HANDLER_OPTION_NAMES: KnownOptions<AuthErrorHandlerOptions> = { onRejection: true };
 
 /**
  * Express error middleware for express-m2m's errors: for a `BearerError` it sets the status and
@@ -24,13 +64,20 @@ import type { AuthErrorRequestHandler, NextFunctionLike } from './express-types.
  * app.use(authErrorHandler());
  * ```
  */
-export function authErrorHandler(options?: Record<string, never>): AuthErrorRequestHandler {
-  // It takes no options yet; anything given is a mistake worth knowing about at start-up.
-  new OptionReader<Record<string, never>>(options, new Set(), { caller: 'authErrorHandler' });
-  return function authErrorHandlerMiddleware(error: unknown, _req: unknown, res: ServerResponse, next: NextFunctionLike): void {
+export function authErrorHandler(options?: AuthErrorHandlerOptions): AuthErrorRequestHandler {
+  const read = new OptionReader<AuthErrorHandlerOptions>(options, AUTH_ERROR_HANDLER_OPTION_NAMES, { caller: 'authErrorHandler' });
+  const onRejection = read.func<(rejection: RenderedRejection) => void>('onRejection');
+  return function authErrorHandlerMiddleware(error: unknown, req: AuthRequest, res: ServerResponse, next: NextFunctionLike): void {
     if (!(error instanceof BearerError) || res.headersSent) {
       next(error);
       return;
+    }
+    if (onRejection !== undefined) {
+      try {
+        onRejection({ ...rejectionEvent(req, error), description: error.message });
+      } catch {
+        // An observer's failure must not change the answer.
+      }
     }
     const body = JSON.stringify(error.toJSON());
     res.statusCode = error.status;

@@ -74,4 +74,4 @@ export type AuthRequestHandler = (req: AuthRequest, res: ServerResponse, next: N
  * app.use(handler);
  * ```
  */
-export type AuthErrorRequestHandler = (error: unknown, req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void;
+export type AuthErrorRequestHandler = (error: unknown, req: AuthRequest, res: ServerResponse, next: NextFunctionLike) => void;

@@ -11,7 +11,8 @@ import { claimEqualsCheck, claimIncludesCheck, claimPredicateCheck, type ClaimVa
 import { scopeCheck, type ScopeCheckOptions } from '../inbound/guards/scope-check.js';
 import { toRejection } from '../inbound/rejection.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
-import { admittedToken, challengeContextOf } from './request-state.js';
+import { rejectionEvent } from './rejection-event.js';
+import { admittedToken, challengeContextOf, observerOf } from './request-state.js';
 
 /**
  * A guard: Express middleware, and the same check as a plain function (`guard.check(token)`
@@ -40,7 +41,9 @@ function toGuard(check: AuthorizationCheck, name: string): Guard {
     try {
       check(auth);
     } catch (error) {
-      next(inChallengeContext(toRejection(error).error, challengeContextOf(req)));
+      const rejection = toRejection(error).error;
+      observerOf(req)?.(rejectionEvent(req, rejection));
+      next(inChallengeContext(rejection, challengeContextOf(req)));
       return;
     }
     next();

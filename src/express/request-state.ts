@@ -6,20 +6,28 @@
  */
 import { DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '../errors/challenge.js';
 import type { VerifiedToken } from '../inbound/verified-token.js';
+import type { RequireAuthEvent } from './require-auth-options.js';
 
 const ADMITTED = Symbol('express-m2m admitted token');
-const CONTEXT = Symbol('express-m2m challenge context');
+const CONTEXT = Symbol('express-m2m admission context');
+
+/** How the guards after a requireAuth answer (its challenge context) and whom they report to (its onEvent). */
+export interface AdmissionContext {
+  readonly context: ChallengeContext;
+  readonly onEvent: ((event: RequireAuthEvent) => void) | undefined;
+}
 
 interface AdmittedRequest {
   auth?: unknown;
   [ADMITTED]?: VerifiedToken;
-  [CONTEXT]?: ChallengeContext;
+  [CONTEXT]?: AdmissionContext;
 }
 
-export function rememberAdmission(req: object, auth: VerifiedToken, context: ChallengeContext): void {
+/** `admission` is undefined for a requireAuth without realm or onEvent (nothing to remember but the token). */
+export function rememberAdmission(req: object, auth: VerifiedToken, admission: AdmissionContext | undefined): void {
   const admitted = req as AdmittedRequest;
   admitted[ADMITTED] = auth;
-  if (context !== DEFAULT_CHALLENGE_CONTEXT) admitted[CONTEXT] = context;
+  if (admission !== undefined) admitted[CONTEXT] = admission;
 }
 
 /** The token requireAuth admitted on this request, if `req.auth` still holds it. */
@@ -31,5 +39,10 @@ export function admittedToken(req: object): VerifiedToken | undefined {
 
 /** The challenge context of the requireAuth that admitted this request. */
 export function challengeContextOf(req: object): ChallengeContext {
-  return (req as AdmittedRequest)[CONTEXT] ?? DEFAULT_CHALLENGE_CONTEXT;
+  return (req as AdmittedRequest)[CONTEXT]?.context ?? DEFAULT_CHALLENGE_CONTEXT;
+}
+
+/** The onEvent of the requireAuth that admitted this request, if it has one. */
+export function observerOf(req: object): ((event: RequireAuthEvent) => void) | undefined {
+  return (req as AdmittedRequest)[CONTEXT]?.onEvent;
 }

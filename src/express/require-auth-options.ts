@@ -3,6 +3,7 @@
  * pipeline's, and the environment variables that fill in what is left out, remembered so that a
  * bad value names the variable it came from.
  */
+import type { RejectionDetail } from '../errors/bearer-errors.js';
 import { quotable } from '../errors/quotable.js';
 import { AUTHENTICATOR_OPTION_NAMES, type AuthenticatorOptions } from '../inbound/authenticate.js';
 import type { VerifierEvent } from '../inbound/verifiers/jwt/types.js';
@@ -28,19 +29,46 @@ import { OptionReader, type KnownOptions } from '../options/option-reader.js';
  */
 export type RequireAuthEvent =
   | VerifierEvent
-  | {
-    /** A request was rejected by requireAuth (no token, malformed request, bad token, 503; guards do not report). */
-    type: 'auth.rejected';
-    /** HTTP status of the rejection. */
-    status: number;
-    /** The error's stable code, e.g. `ERR_TOKEN_MISSING` or `ERR_JWT_EXPIRED`. */
-    code: string;
-  }
+  | AuthRejectedEvent
   | {
     /** Verification threw something that is not a `BearerError`: a bug or an unexpected failure. The request got a 401. */
     type: 'auth.unexpected_error';
     error: unknown;
   };
+
+/**
+ * One rejected request (requireAuth's, or a guard's after it): what was refused and why, never the
+ * token. `client`, `claim`, `expected` and `received` come from the rejection's
+ * {@link RejectionDetail} when there is one.
+ *
+ * @example
+ * ```ts
+ * const onEvent = (event: RequireAuthEvent) => {
+ *   if (event.type === 'auth.rejected') {
+ *     logger.info({ route: `${event.method} ${event.path}`, code: event.code, client: event.client, expected: event.expected, received: event.received }, 'rejected');
+ *   }
+ * };
+ * ```
+ */
+export interface AuthRejectedEvent {
+  type: 'auth.rejected';
+  /** HTTP status of the rejection. */
+  status: number;
+  /** The error's stable code, e.g. `ERR_TOKEN_MISSING` or `ERR_JWT_EXPIRED`. */
+  code: string;
+  /** The request method. */
+  method: string;
+  /** The request path, without its query (a query may carry secrets). */
+  path: string;
+  /** The client the token was issued to, when its claims are authentic (the signature verified). */
+  client?: string;
+  /** The claim (or `scope`) that did not match. */
+  claim?: string;
+  /** What the API expects of that claim. */
+  expected?: string;
+  /** What the token carried. */
+  received?: string;
+}
 
 /**
  * Options of `requireAuth`: every option of `createVerifier` (key source, `issuer`, `audience`,
@@ -79,8 +107,9 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
   realm?: string;
   /**
    * Receives events for operators: the verifier's (`verification.*`), the key source's (`keys.*`:
-   * fetch failures, stale keys in use) and `auth.rejected` / `auth.unexpected_error`. Never gets
-   * a token or a secret. An exception thrown by the hook is ignored. Default: none.
+   * fetch failures, stale keys in use), `auth.rejected` for every rejected request (the guards'
+   * after this middleware included) and `auth.unexpected_error`. Never gets a token or a secret.
+   * An exception thrown by the hook is ignored. Default: none.
    */
   onEvent?: (event: RequireAuthEvent) => void;
 }

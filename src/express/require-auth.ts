@@ -10,7 +10,8 @@ import type { VerifiedToken } from '../inbound/verified-token.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import { ExpressInboundRequest } from './express-inbound-request.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
-import { rememberAdmission } from './request-state.js';
+import { rejectionEvent } from './rejection-event.js';
+import { rememberAdmission, type AdmissionContext } from './request-state.js';
 import { resolveRequireAuthOptions, type RequireAuthOptions } from './require-auth-options.js';
 
 /**
@@ -69,19 +70,21 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
   const { pipeline, realm, onEvent } = resolveRequireAuthOptions(options, process.env);
   const authenticator = buildAuthenticator(pipeline, { issuer: 'ISSUER_BASE_URL', audience: 'AUDIENCE' });
   const context: ChallengeContext = realm === undefined ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze({ realm });
+  // What the guards after this middleware answer in, and report to.
+  const admission: AdmissionContext | undefined = realm === undefined && onEvent === undefined ? undefined : Object.freeze({ context, onEvent });
 
-  function reject(next: NextFunctionLike, thrown: unknown): void {
+  function reject(req: AuthRequest, next: NextFunctionLike, thrown: unknown): void {
     const { error, unexpected } = toRejection(thrown);
     if (onEvent !== undefined) {
       if (unexpected) onEvent({ type: 'auth.unexpected_error', error: thrown });
-      onEvent({ type: 'auth.rejected', status: error.status, code: error.code });
+      onEvent(rejectionEvent(req, error));
     }
     next(inChallengeContext<BearerError>(error, context));
   }
 
   function accept(req: AuthRequest, auth: VerifiedToken, next: NextFunctionLike): void {
     req.auth = auth;
-    rememberAdmission(req, auth, context);
+    rememberAdmission(req, auth, admission);
     next();
   }
 
@@ -90,7 +93,7 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
     try {
       result = authenticator.authenticate(new ExpressInboundRequest(req));
     } catch (error) {
-      reject(next, error);
+      reject(req, next, error);
       return;
     }
     // Hot path: a cached token or key verifies synchronously, and next() runs without a promise.
@@ -98,7 +101,7 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
       accept(req, result, next);
       return;
     }
-    (result as Promise<VerifiedToken>).then((auth) => accept(req, auth, next), (error: unknown) => reject(next, error));
+    (result as Promise<VerifiedToken>).then((auth) => accept(req, auth, next), (error: unknown) => reject(req, next, error));
   } as RequireAuthMiddleware;
 
   middleware.warmUp = () => authenticator.warmUp();

@@ -75,7 +75,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       expect(Number(expired.headers['retry-after'])).toBeGreaterThan(0);
       expect(expired.headers['www-authenticate']).toBeUndefined();
       expect(expired.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
-      expect(events).toContainEqual({ type: 'auth.rejected', status: 503, code: 'ERR_KEY_SOURCE_UNAVAILABLE' });
+      expect(events).toContainEqual({ type: 'auth.rejected', status: 503, code: 'ERR_KEY_SOURCE_UNAVAILABLE', method: 'GET', path: '/me' });
 
       // The issuer comes back: after the cooldown, the keys are fetched again and requests pass.
       issuer.setFault('jwks', null);
@@ -91,10 +91,13 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       await request(application).get('/me').expect(401);
       await request(application).get('/me').set('Authorization', 'Bearer ').expect(400);
       await request(application).get('/me').set('Authorization', `Bearer ${wrongAudience}`).expect(401);
-      expect(events).toContainEqual({ type: 'auth.rejected', status: 401, code: 'ERR_TOKEN_MISSING' });
-      expect(events).toContainEqual({ type: 'auth.rejected', status: 400, code: 'ERR_TOKEN_EMPTY' });
+      expect(events).toContainEqual({ type: 'auth.rejected', status: 401, code: 'ERR_TOKEN_MISSING', method: 'GET', path: '/me' });
+      expect(events).toContainEqual({ type: 'auth.rejected', status: 400, code: 'ERR_TOKEN_EMPTY', method: 'GET', path: '/me' });
       expect(events).toContainEqual(expect.objectContaining({ type: 'verification.rejected', code: 'ERR_JWT_AUDIENCE' }));
-      expect(events).toContainEqual({ type: 'auth.rejected', status: 401, code: 'ERR_JWT_AUDIENCE' });
+      expect(events).toContainEqual({
+        type: 'auth.rejected', status: 401, code: 'ERR_JWT_AUDIENCE', method: 'GET', path: '/me',
+        client: 'test-client', claim: 'aud', expected: AUDIENCE, received: 'https://other.test',
+      });
       const text = JSON.stringify(events, (_key, value: unknown) => (value instanceof Error ? value.message : value));
       expect(text).not.toContain(wrongAudience.split('.')[2]);
     });

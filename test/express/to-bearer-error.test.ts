@@ -81,7 +81,7 @@ describe('errors that are not BearerErrors never become a 500', () => {
     expect(error.code).toBe('ERR_TOKEN_UNVERIFIABLE');
     expect(error.message).not.toContain('bug');
     expect(events).toContainEqual({ type: 'auth.unexpected_error', error: bug });
-    expect(events).toContainEqual({ type: 'auth.rejected', status: 401, code: 'ERR_TOKEN_UNVERIFIABLE' });
+    expect(events).toContainEqual({ type: 'auth.rejected', status: 401, code: 'ERR_TOKEN_UNVERIFIABLE', method: 'GET', path: '/' });
     middleware.close();
   });
 });

@@ -5,6 +5,7 @@
 import { quotable } from '../../errors/quotable.js';
 import { withoutStack } from '../../errors/without-stack.js';
 import { InsufficientClaimsError } from './insufficient-claims-error.js';
+import { mismatch } from '../rejection-detail.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
 /**
@@ -47,7 +48,10 @@ export function claimEqualsCheck(claim: unknown, expected: unknown, caller: stri
   }
   const description = `the ${quotable(name)} claim does not have the required value`;
   return (token) => {
-    if (own(token.payload, name) !== expected) throw withoutStack(() => new InsufficientClaimsError(description, name));
+    const actual = own(token.payload, name);
+    if (actual !== expected) {
+      throw withoutStack(() => new InsufficientClaimsError(description, name, { detail: mismatch(token.payload, name, expected, actual) }));
+    }
   };
 }
 
@@ -75,7 +79,7 @@ export function claimIncludesCheck(claim: unknown, expected: readonly unknown[],
         ? value.split(' ')
         : undefined;
     if (actual === undefined || !required.every((item) => actual.includes(item))) {
-      throw withoutStack(() => new InsufficientClaimsError(description, name));
+      throw withoutStack(() => new InsufficientClaimsError(description, name, { detail: mismatch(token.payload, name, required, value) }));
     }
   };
 }
@@ -99,8 +103,8 @@ export function claimPredicateCheck(predicate: unknown, description: unknown, ca
     try {
       result = check(token.payload);
     } catch (error) {
-      throw withoutStack(() => new InsufficientClaimsError(message, undefined, { cause: error }));
+      throw withoutStack(() => new InsufficientClaimsError(message, undefined, { cause: error, detail: mismatch(token.payload, 'predicate', true, 'an exception') }));
     }
-    if (result !== true) throw withoutStack(() => new InsufficientClaimsError(message));
+    if (result !== true) throw withoutStack(() => new InsufficientClaimsError(message, undefined, { detail: mismatch(token.payload, 'predicate', true, result) }));
   };
 }

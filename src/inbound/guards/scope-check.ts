@@ -5,6 +5,7 @@
 import { InsufficientScopeError } from '../../errors/bearer-errors.js';
 import { withoutStack } from '../../errors/without-stack.js';
 import { OptionReader, type KnownOptions } from '../../options/option-reader.js';
+import { mismatch } from '../rejection-detail.js';
 import type { AuthorizationCheck } from './authorization-check.js';
 
 /**
@@ -88,9 +89,11 @@ export function scopeCheck(scopes: unknown, options: unknown, caller: string): A
     : required.length === 1
       ? `the token needs the scope ${required[0]}`
       : `the token needs all of the scopes ${required.join(' ')}`;
+  const expected = match === 'any' ? `one of ${required.join(' ')}` : required.join(' ');
   return (token) => {
     if (!hasScopes(token.scopes, required, match)) {
-      throw withoutStack(() => new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE'));
+      const detail = mismatch(token.payload, 'scope', expected, token.scopes.join(' '));
+      throw withoutStack(() => new InsufficientScopeError(required, description, 'ERR_INSUFFICIENT_SCOPE', { detail }));
     }
   };
 }

@@ -1,5 +1,5 @@
 /** Internal: the one way the JWT verifier builds its `InvalidTokenError`s (401 `invalid_token`). */
-import { InvalidTokenError } from '../../../errors/bearer-errors.js';
+import { InvalidTokenError, type RejectionDetail } from '../../../errors/bearer-errors.js';
 import type { JwtErrorCode } from '../../../errors/error-codes.js';
 import { withoutStack } from '../../../errors/without-stack.js';
 
@@ -8,8 +8,8 @@ import { withoutStack } from '../../../errors/without-stack.js';
  * content. The error carries no stack trace (`withoutStack`): a rejected token is an expected
  * outcome, not a bug, and a flood of bad tokens must stay cheap.
  */
-export function invalidToken(code: JwtErrorCode, description: string): InvalidTokenError {
-  return withoutStack(() => new InvalidTokenError(description, code));
+export function invalidToken(code: JwtErrorCode, description: string, detail?: RejectionDetail): InvalidTokenError {
+  return withoutStack(() => new InvalidTokenError(description, code, detail === undefined ? {} : { detail }));
 }
 
 /** Throws 401 `ERR_JWT_MALFORMED`. */
