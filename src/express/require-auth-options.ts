@@ -51,6 +51,7 @@ export type RequireAuthEvent =
  * ```
  */
 export interface AuthRejectedEvent {
+  /** The event's type. */
   type: 'auth.rejected';
   /** HTTP status of the rejection. */
   status: number;
