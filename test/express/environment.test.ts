@@ -85,7 +85,7 @@ describe('SECRET and TOKEN_SIGNING_ALG configure a shared secret (HS256/384/512)
     const hs256 = await issuer.sign({ aud: 'https://api.example' }, { alg: 'HS256', key: Buffer.from('x'.repeat(64)) });
     const refused = await request(application).get('/me').set('Authorization', `Bearer ${hs256}`);
     expect(refused.status).toBe(401);
-    expect(refused.body.error_description).toBe('the token "alg" is not allowed');
+    expect(refused.body.error_description).toBe("the token 'alg' is not allowed");
   });
 
   test('an explicit key source turns SECRET off; explicit algorithms turn TOKEN_SIGNING_ALG off', () => {

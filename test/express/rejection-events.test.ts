@@ -60,7 +60,9 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
 
   test('a wrong audience: expected and received, and the client (the signature verified)', async () => {
     const token = await issuer.accessToken({ audience: 'https://billing.example', clientId: 'orders' });
-    await request(app()).get('/orders').set('Authorization', `Bearer ${token}`).expect(401);
+    const response = await request(app()).get('/orders').set('Authorization', `Bearer ${token}`).expect(401);
+    // Claim names are quoted with single quotes: they survive the quoted header attribute as they are.
+    expect(response.headers['www-authenticate']).toBe("Bearer error=\"invalid_token\", error_description=\"unexpected 'aud' claim value\"");
     expect(rejections()).toEqual([{
       type: 'auth.rejected', status: 401, code: 'ERR_JWT_AUDIENCE', method: 'GET', path: '/orders',
       client: 'orders', claim: 'aud', expected: AUDIENCE, received: 'https://billing.example',

@@ -307,7 +307,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (name, makeApp) => {
       const response = await request(app(auth({ onEvent: (event) => events.push(event) }))).get('/me').set('Authorization', `Bearer ${token}`);
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token", error_description="[^"]*iss[^"]*"$/);
-      expect(response.body).toEqual({ error: 'invalid_token', error_description: 'unexpected "iss" claim value' });
+      expect(response.body).toEqual({ error: 'invalid_token', error_description: "unexpected 'iss' claim value" });
       expect(events.filter((event) => event.type === 'auth.rejected')).toEqual([expect.objectContaining({ status: 401, code: 'ERR_JWT_ISSUER' })]);
     });
   });

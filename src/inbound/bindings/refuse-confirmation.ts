@@ -18,7 +18,7 @@ export const refuseConfirmation: BindingCheck = {
   check(token) {
     if (token.payload.cnf !== undefined) {
       throw withoutStack(() => new InvalidTokenError(
-        'the token is sender-constrained (it has a "cnf" claim) and this API accepts no proof of possession for it',
+        "the token is sender-constrained (it has a 'cnf' claim) and this API accepts no proof of possession for it",
         'ERR_TOKEN_SENDER_CONSTRAINED',
         { detail: mismatch(token.payload, 'cnf', 'none', confirmationMethods(token.payload.cnf)) },
       ));

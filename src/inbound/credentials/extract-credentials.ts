@@ -54,6 +54,8 @@ export interface CredentialsPolicy {
 /** RFC 6750 section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const FORM_URLENCODED = 'application/x-www-form-urlencoded';
+/** `Bearer` followed by a tab (or another control character) instead of a space. */
+const BEARER_WRONG_SEPARATOR = /^\s*bearer[\x00-\x1f]/i;
 
 /**
  * Returns the credentials of a request, or throws:
@@ -113,7 +115,9 @@ export function extractCredentials(request: InboundRequest, policy: CredentialsP
   throw missingToken(
     authorization.length === 0 || authorization[0] === ''
       ? 'no access token in the request'
-      : 'the Authorization header does not use the Bearer scheme',
+      : BEARER_WRONG_SEPARATOR.test(authorization[0] as string)
+        ? "the Authorization header separates 'Bearer' from the token with a tab or another control character; use a space (RFC 7235 section 2.1)"
+        : 'the Authorization header does not use the Bearer scheme',
   );
 }
 

@@ -276,3 +276,12 @@ describe('RFC 6750 section 2: a token sent by more than one method is refused, w
     expect(extractBearerToken({ headers: { authorization: `Bearer ${TOKEN}` }, url: '/orders?my_access_token=1' })).toBe(TOKEN);
   });
 });
+
+describe('messages say what is wrong', () => {
+  it('a tab after "Bearer": still a 401 with a bare challenge, and the description names the separator', () => {
+    const error = rejection({ headers: { authorization: `Bearer\t${TOKEN}` } });
+    expect(error.status).toBe(401);
+    expect(error.headers['WWW-Authenticate']).toBe('Bearer');
+    expect(error.message).toBe("the Authorization header separates 'Bearer' from the token with a tab or another control character; use a space (RFC 7235 section 2.1)");
+  });
+});

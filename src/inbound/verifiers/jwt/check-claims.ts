@@ -29,7 +29,7 @@ function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number 
   if (value === undefined) return undefined;
   // RFC 7519 section 2 NumericDate; JSON's 1e400 parses to Infinity, which would never expire.
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a number`, mismatch(payload, claim, 'a number', value));
+    throw invalidToken('ERR_JWT_CLAIM_INVALID', `'${claim}' claim must be a number`, mismatch(payload, claim, 'a number', value));
   }
   return value;
 }
@@ -42,17 +42,17 @@ function checkClaimTypes(payload: JWTPayload): void {
   for (const claim of STRING_CLAIMS) {
     const value = (payload as Record<string, unknown>)[claim];
     if (value !== undefined && typeof value !== 'string') {
-      throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a string`, mismatch(payload, claim, 'a string', value));
+      throw invalidToken('ERR_JWT_CLAIM_INVALID', `'${claim}' claim must be a string`, mismatch(payload, claim, 'a string', value));
     }
   }
   const { aud } = payload;
   if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((value) => typeof value === 'string'))) {
-    throw invalidToken('ERR_JWT_CLAIM_INVALID', '"aud" claim must be a string or an array of strings', mismatch(payload, 'aud', 'strings', aud));
+    throw invalidToken('ERR_JWT_CLAIM_INVALID', "'aud' claim must be a string or an array of strings", mismatch(payload, 'aud', 'strings', aud));
   }
 }
 
 function missing(payload: JWTPayload, claim: string): never {
-  throw invalidToken('ERR_JWT_CLAIM_MISSING', `missing required "${claim}" claim`, mismatch(payload, claim, undefined, undefined));
+  throw invalidToken('ERR_JWT_CLAIM_MISSING', `missing required '${claim}' claim`, mismatch(payload, claim, undefined, undefined));
 }
 
 function audienceMatches(aud: string | string[] | undefined, expected: ReadonlySet<string>): boolean {
@@ -75,27 +75,27 @@ export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: s
 
   if (payload.iss !== issuer) {
     if (payload.iss === undefined) missing(payload, 'iss');
-    throw invalidToken('ERR_JWT_ISSUER', 'unexpected "iss" claim value', mismatch(payload, 'iss', issuer, payload.iss));
+    throw invalidToken('ERR_JWT_ISSUER', "unexpected 'iss' claim value", mismatch(payload, 'iss', issuer, payload.iss));
   }
   if (!audienceMatches(payload.aud, policy.audience)) {
     if (payload.aud === undefined) missing(payload, 'aud');
-    throw invalidToken('ERR_JWT_AUDIENCE', 'unexpected "aud" claim value', mismatch(payload, 'aud', [...policy.audience].join(' '), payload.aud));
+    throw invalidToken('ERR_JWT_AUDIENCE', "unexpected 'aud' claim value", mismatch(payload, 'aud', [...policy.audience].join(' '), payload.aud));
   }
 
   const tolerance = policy.clockTolerance;
   const window: ValidityWindow = { notBefore: -Infinity, expiresBefore: exp + tolerance, maxAgeUntil: Infinity };
-  if (now >= window.expiresBefore) throw invalidToken('ERR_JWT_EXPIRED', 'the token has expired ("exp" claim)', mismatch(payload, 'exp', `after ${now}`, exp));
+  if (now >= window.expiresBefore) throw invalidToken('ERR_JWT_EXPIRED', "the token has expired ('exp' claim)", mismatch(payload, 'exp', `after ${now}`, exp));
   if (nbf !== undefined) {
     window.notBefore = nbf - tolerance;
-    if (now < window.notBefore) throw invalidToken('ERR_JWT_NOT_YET_VALID', 'the token is not valid yet ("nbf" claim)', mismatch(payload, 'nbf', `before ${now}`, nbf));
+    if (now < window.notBefore) throw invalidToken('ERR_JWT_NOT_YET_VALID', "the token is not valid yet ('nbf' claim)", mismatch(payload, 'nbf', `before ${now}`, nbf));
   }
   if (iat !== undefined) {
     window.notBefore = Math.max(window.notBefore, iat - tolerance);
-    if (now < iat - tolerance) throw invalidToken('ERR_JWT_IAT_FUTURE', 'the token is issued in the future ("iat" claim)', mismatch(payload, 'iat', `before ${now}`, iat));
+    if (now < iat - tolerance) throw invalidToken('ERR_JWT_IAT_FUTURE', "the token is issued in the future ('iat' claim)", mismatch(payload, 'iat', `before ${now}`, iat));
     if (policy.maxTokenAge !== undefined) {
       window.maxAgeUntil = iat + policy.maxTokenAge + tolerance;
       if (now > window.maxAgeUntil) {
-        throw invalidToken('ERR_JWT_TOO_OLD', 'the token is too old ("iat" claim and maxTokenAge)', mismatch(payload, 'iat', `after ${now - policy.maxTokenAge - tolerance}`, iat));
+        throw invalidToken('ERR_JWT_TOO_OLD', "the token is too old ('iat' claim and maxTokenAge)", mismatch(payload, 'iat', `after ${now - policy.maxTokenAge - tolerance}`, iat));
       }
     }
   }

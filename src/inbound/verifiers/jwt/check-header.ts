@@ -43,16 +43,16 @@ export class HeaderChecker {
     const header = decodeJsonObject(segment);
     if (header === undefined) malformed('the token header is not a base64url-encoded JSON object');
     const { alg, kid, typ } = header;
-    if (typeof alg !== 'string' || alg === '') malformed('the token header has no "alg"');
+    if (typeof alg !== 'string' || alg === '') malformed("the token header has no 'alg'");
     const spec = this.allowed.get(alg);
-    if (spec === undefined) throw invalidToken('ERR_JWT_ALG_NOT_ALLOWED', 'the token "alg" is not allowed');
-    if (header.crit !== undefined) throw invalidToken('ERR_JWT_CRIT', 'the token has a "crit" header parameter that is not understood');
+    if (spec === undefined) throw invalidToken('ERR_JWT_ALG_NOT_ALLOWED', "the token 'alg' is not allowed");
+    if (header.crit !== undefined) throw invalidToken('ERR_JWT_CRIT', "the token has a 'crit' header parameter that is not understood");
     if (typ === undefined ? this.strictTokenType : typeof typ !== 'string' || !this.acceptedTyp.has(normalizeTyp(typ))) {
       throw invalidToken('ERR_JWT_TYP', this.strictTokenType
-        ? 'the token "typ" header must be "at+jwt"'
-        : 'the token "typ" header must be "at+jwt" or "JWT"');
+        ? "the token 'typ' header must be 'at+jwt'"
+        : "the token 'typ' header must be 'at+jwt' or 'JWT'");
     }
-    if (kid !== undefined && typeof kid !== 'string') malformed('the token "kid" header must be a string');
+    if (kid !== undefined && typeof kid !== 'string') malformed("the token 'kid' header must be a string");
     const checked: CheckedHeader = Object.freeze({ header: deepFreeze(header) as JWTHeaderParameters, spec, kid });
     if (this.known.size >= HEADER_CACHE_SIZE) this.known.clear();
     this.known.set(segment, checked);

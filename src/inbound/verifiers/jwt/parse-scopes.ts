@@ -12,5 +12,5 @@ export function parseScopes(value: unknown, claim: string): readonly string[] {
   if (value === undefined || value === '') return NO_SCOPES;
   if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '');
   if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return (value as string[]).filter((s) => s !== '');
-  throw invalidToken('ERR_JWT_CLAIM_INVALID', `"${claim}" claim must be a space-separated string or an array of strings`);
+  throw invalidToken('ERR_JWT_CLAIM_INVALID', `'${claim}' claim must be a space-separated string or an array of strings`);
 }
