@@ -26,6 +26,12 @@ export interface TokenSet {
   obtainedAt: number;
   /** `scope` granted, when the response named it. */
   scope?: string;
+  /**
+   * Set on the entries a provider stores in a cache: a MAC that only holders of the client's
+   * credentials can make (an entry without a valid one is not believed). A cache stores and
+   * returns it like the other fields; callers of `getTokenSet()` never see it.
+   */
+  integrity?: string;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface SharedTokenFailure {
   error?: string;
   /** Until when other processes should not try (milliseconds since the epoch). */
   until: number;
+  /** The MAC of the marker (see {@link TokenSet.integrity}): a marker without a valid one is ignored. */
+  integrity?: string;
 }
 
 /**

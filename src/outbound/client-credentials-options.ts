@@ -2,6 +2,7 @@
  * Internal: the one place where `clientCredentials`'s options are described, validated and
  * defaulted (also for the providers `outboundAuth` builds, whose messages name the service).
  */
+import type { KeyObject } from 'node:crypto';
 import type { TokenCache } from '../caches/token-cache.js';
 import {
   DISCOVERY_TUNING_NAMES, MetadataDiscovery, resolveDiscoveryTuning, type DiscoveryTuning,
@@ -14,6 +15,7 @@ import { clientSecretPost } from './client-auth/client-secret-post.js';
 import { importClientPrivateKey, privateKeyJwt, type ClientPrivateKey } from './client-auth/private-key-jwt.js';
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
+import { integrityKey } from './shared/entry-integrity.js';
 import { tokenCacheKey } from './shared/token-cache-key.js';
 import type { OutboundEvent, OutboundEventSubject } from './types.js';
 
@@ -185,6 +187,8 @@ export interface ResolvedClientCredentials {
   cache: TokenCache | undefined;
   /** The cache key of this provider's tokens. */
   key: string;
+  /** The MAC key of the shared cache entries, derived from the client's credentials. */
+  integrityKey: Buffer;
   expiryMargin: number;
   refreshWindow: readonly [number, number];
   defaultLifetime: number;
@@ -232,7 +236,7 @@ export function resolveClientCredentials(
     ? { tokenEndpoint }
     : { discovery: new MetadataDiscovery(issuerBaseURL as string, { ...discovery, timeoutDuration, now, fetch }) };
 
-  const authenticate = readClientAuthentication(read, clientId, now);
+  const { authenticate, credential } = readClientAuthentication(read, clientId, now);
   const audience = read.string('audience');
   const scopes = read.stringList('scope', { string: 'split' }) ?? [];
   const resources = read.stringList('resource', { string: 'split' }) ?? [];
@@ -270,6 +274,7 @@ export function resolveClientCredentials(
     bodyFormat: read.oneOf('bodyFormat', ['form', 'json'], 'form'),
     cache,
     key: tokenCacheKey({ endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string> }),
+    integrityKey: integrityKey(credential),
     expiryMargin: read.duration('expiryMargin', d.expiryMargin, { zero: true }),
     refreshWindow: [window[0] as number, window[1] as number],
     defaultLifetime: read.duration('defaultLifetime', d.defaultLifetime),
@@ -289,8 +294,12 @@ export function resolveClientCredentials(
   };
 }
 
-/** The client authentication method and its credentials. */
-function readClientAuthentication(read: OptionReader<ClientCredentialsOptions>, clientId: string, now: () => number): ClientAuthenticator {
+/** The client authentication method, and the credential it uses (the shared cache's integrity key derives from it). */
+function readClientAuthentication(
+  read: OptionReader<ClientCredentialsOptions>,
+  clientId: string,
+  now: () => number,
+): { authenticate: ClientAuthenticator; credential: string | KeyObject } {
   const clientSecret = read.string('clientSecret');
   const privateKey = read.raw('privateKey') as ClientPrivateKey | undefined;
   if (clientSecret !== undefined && privateKey !== undefined) read.failWith('give "clientSecret" or "privateKey", not both');
@@ -298,18 +307,20 @@ function readClientAuthentication(read: OptionReader<ClientCredentialsOptions>, 
   const privateKeyKid = read.string('privateKeyKid');
   const privateKeyAlg = read.string('privateKeyAlg');
   switch (authMethod) {
-    case 'private_key_jwt':
+    case 'private_key_jwt': {
       if (privateKey === undefined) read.fail('privateKey', 'is required for private_key_jwt');
-      return privateKeyJwt({
-        clientId,
-        privateKey: importClientPrivateKey(privateKey, privateKeyAlg, (name, message) => read.fail(name, message)),
-        privateKeyKid,
-        assertionLifetime: ASSERTION_LIFETIME_SECONDS,
-        now,
-      });
+      const imported = importClientPrivateKey(privateKey, privateKeyAlg, (name, message) => read.fail(name, message));
+      return {
+        authenticate: privateKeyJwt({ clientId, privateKey: imported, privateKeyKid, assertionLifetime: ASSERTION_LIFETIME_SECONDS, now }),
+        credential: imported.key,
+      };
+    }
     case 'client_secret_post':
     case 'client_secret_basic':
       if (clientSecret === undefined) read.fail('clientSecret', `is required for ${authMethod}`);
-      return authMethod === 'client_secret_basic' ? clientSecretBasic(clientId, clientSecret) : clientSecretPost(clientId, clientSecret);
+      return {
+        authenticate: authMethod === 'client_secret_basic' ? clientSecretBasic(clientId, clientSecret) : clientSecretPost(clientId, clientSecret),
+        credential: clientSecret,
+      };
   }
 }

@@ -88,6 +88,8 @@ export function buildTokenProvider(options: ClientCredentialsOptions, context?: 
   const shared = new SharedCacheSource(retrying, {
     cache: resolved.cache ?? new MemoryTokenCache({ maxEntries: 16, now }),
     key: resolved.key,
+    integrityKey: resolved.integrityKey,
+    audience: subject.audience,
     endpoint: subject.endpoint,
     lockDuration: resolved.lockDuration,
     cacheRetryDuration: resolved.cacheRetryDuration,

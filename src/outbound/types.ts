@@ -85,6 +85,9 @@ export interface OutboundEventSubject {
  * - `token.served_stale`: a refresh failed and callers keep getting the still-valid token;
  * - `token.rejected_downstream`: `fetch` got 401 `invalid_token` and (maybe) retried with a new token;
  * - `cache.fallback`: the shared cache failed; the provider works from its own memory for a while;
+ * - `cache.entry_rejected`: an entry of the shared cache was not believed and was dropped: no valid
+ *   MAC (written by someone without the client's credentials), a JWT past its `exp` or for another
+ *   audience (`reason`); a failure marker without a valid MAC is ignored;
  * - `cache.recovered`: the shared cache works again.
  *
  * @example
@@ -108,6 +111,7 @@ export type OutboundEvent = OutboundEventSubject & (
   | { type: 'token.served_stale'; expiresAt: number; error: TokenRequestError }
   | { type: 'token.rejected_downstream'; url: string; retried: boolean }
   | { type: 'cache.fallback'; error: Error }
+  | { type: 'cache.entry_rejected'; reason: 'integrity' | 'expired' | 'audience' | 'failure_marker' }
   | { type: 'cache.recovered' }
 );
 

@@ -132,6 +132,7 @@ export class RedisTokenCache implements TokenCache {
       obtainedAt: token.obtainedAt,
     };
     if (token.scope !== undefined) value.scope = token.scope;
+    if (token.integrity !== undefined) value.integrity = token.integrity;
     const json = JSON.stringify(value);
     const stored = this.encryptionKey === undefined ? json : encryptValue(this.encryptionKey, json, redisKey);
     await this.bounded('SET', () => this.client.set(redisKey, stored, 'PX', milliseconds));
@@ -166,6 +167,7 @@ export class RedisTokenCache implements TokenCache {
     const value: SharedTokenFailure = { code: failure.code, until: failure.until };
     if (failure.status !== undefined) value.status = failure.status;
     if (failure.error !== undefined) value.error = failure.error;
+    if (failure.integrity !== undefined) value.integrity = failure.integrity;
     await this.bounded('SET', () => this.client.set(`${this.keyPrefix}${key}:failed`, JSON.stringify(value), 'PX', milliseconds));
   }
 
@@ -179,6 +181,7 @@ export class RedisTokenCache implements TokenCache {
       const failure: SharedTokenFailure = { code: value.code, until: value.until };
       if (typeof value.status === 'number') failure.status = value.status;
       if (typeof value.error === 'string') failure.error = value.error;
+      if (typeof value.integrity === 'string') failure.integrity = value.integrity;
       return failure;
     } catch {
       return undefined;

@@ -7,6 +7,7 @@
 import type { SharedTokenFailure, TokenCache, TokenSet } from '../../caches/token-cache.js';
 import type { TokenRequestErrorCode } from '../../errors/error-codes.js';
 import { effectiveMargin, isTokenSet, isUsable } from '../grant/token-lifetime.js';
+import { failureBelieved, sealFailure, sealToken, tokenProblem, unsealed } from './entry-integrity.js';
 import { TokenRequestError } from '../token-request-error.js';
 import type { ObtainedToken, TokenRequestContext, TokenSource } from '../token-source.js';
 import type { OutboundEventBody } from '../types.js';
@@ -26,6 +27,10 @@ export interface SharedCacheSettings {
   cache: TokenCache;
   /** The cache key of the token (see `token-cache-key.ts`). */
   key: string;
+  /** The MAC key of the entries (see `entry-integrity.ts`), derived from the client's credentials. */
+  integrityKey: Buffer;
+  /** The `audience` the provider asks for: a cached JWT for another audience is not handed out. */
+  audience: string | undefined;
   /** The token endpoint (or issuer), for messages. */
   endpoint: string;
   lockDuration: number;
@@ -90,13 +95,24 @@ export class SharedCacheSource implements TokenSource {
     }
   }
 
-  /** A usable token from the shared cache that this request may take. */
+  /**
+   * A usable token from the shared cache that this request may take. An entry that is not
+   * believed (no valid MAC, or a JWT expired or for another audience) is dropped, with an event.
+   */
   private async readShared(context: TokenRequestContext): Promise<ObtainedToken | undefined> {
-    const { cache, key } = this.settings;
+    const { cache, key, integrityKey, now, audience } = this.settings;
     const entry = await this.cacheCall(() => cache.get(key));
-    if (!isTokenSet(entry) || !isUsable(entry, this.settings.now(), this.settings.expiryMargin)) return undefined;
-    if (entry.accessToken === context.avoid || entry.accessToken === context.held) return undefined;
-    return { token: entry, attempts: 0 };
+    if (entry === undefined) return undefined;
+    const problem = isTokenSet(entry) ? tokenProblem(integrityKey, key, entry, { now: now(), audience }) : 'integrity';
+    if (problem !== undefined) {
+      this.settings.emit({ type: 'cache.entry_rejected', reason: problem });
+      await this.cacheCall(() => cache.delete(key));
+      return undefined;
+    }
+    const token = unsealed(entry);
+    if (!isUsable(token, now(), this.settings.expiryMargin)) return undefined;
+    if (token.accessToken === context.avoid || token.accessToken === context.held) return undefined;
+    return { token, attempts: 0 };
   }
 
   /** Fetches from the layer below and stores the token in the shared cache (unless it is down). */
@@ -107,7 +123,8 @@ export class SharedCacheSource implements TokenSource {
       const ttl = token.expiresAt - effectiveMargin(token, this.settings.expiryMargin) - this.settings.now();
       if (ttl > 0) {
         try {
-          await this.cacheCall(() => this.settings.cache.set(this.settings.key, token, Math.floor(ttl)));
+          const sealed = sealToken(this.settings.integrityKey, this.settings.key, token);
+          await this.cacheCall(() => this.settings.cache.set(this.settings.key, sealed, Math.floor(ttl)));
         } catch (error) {
           this.cacheFailed(error);
         }
@@ -125,8 +142,9 @@ export class SharedCacheSource implements TokenSource {
     const failure: SharedTokenFailure = { code: caught.code, until: this.settings.now() + cooldown };
     if (caught.status !== undefined) failure.status = caught.status;
     if (caught.error !== undefined) failure.error = caught.error;
+    const sealed = sealFailure(this.settings.integrityKey, key, failure);
     try {
-      await this.cacheCall(() => (cache.setFailure as NonNullable<TokenCache['setFailure']>).call(cache, key, failure, cooldown));
+      await this.cacheCall(() => (cache.setFailure as NonNullable<TokenCache['setFailure']>).call(cache, key, sealed, cooldown));
     } catch (error) {
       this.cacheFailed(error);
     }
@@ -138,6 +156,10 @@ export class SharedCacheSource implements TokenSource {
     if (cache.getFailure === undefined) return;
     const failure = await this.cacheCall(() => (cache.getFailure as NonNullable<TokenCache['getFailure']>).call(cache, key));
     if (failure === undefined) return;
+    if (!failureBelieved(this.settings.integrityKey, key, failure)) {
+      this.settings.emit({ type: 'cache.entry_rejected', reason: 'failure_marker' });
+      return;
+    }
     const remaining = failure.until - this.settings.now();
     if (!(remaining > 0)) return;
     const code = (KNOWN_CODES.has(failure.code) ? failure.code : 'ERR_TOKEN_ENDPOINT_FAILED') as TokenRequestErrorCode;
