@@ -1,9 +1,9 @@
-/// <reference types="node" preserve="true" />
 /**
  * `express-m2m/extend`: the contracts for people who plug their own parts in (a key source for
  * `keySource`, a token cache for `cache`), and the building blocks for other frameworks
  * (credential extraction, metadata discovery). An API author does not need this entry.
  */
+/// <reference types="node" preserve="true" />
 export { createKeySource } from './keys/create-key-source.js';
 export type { JwkSetInput, JwksOptions, KeySourceOptions } from './keys/options.js';
 export type { KeySelector, KeySource } from './keys/types.js';

@@ -1,10 +1,10 @@
-/// <reference types="node" preserve="true" />
 /**
  * express-m2m: OAuth 2.0 access-token protection for Express APIs, and client-credentials tokens
  * for the calls a service makes to others. This entry holds what an API author uses; the
  * contracts for writing your own key source or token cache are in `express-m2m/extend`, the
  * local authorization server in `express-m2m/testing`, the Redis token cache in `express-m2m/redis`.
  */
+/// <reference types="node" preserve="true" />
 
 // Inbound, Express: the middleware, the guards, the error handler.
 export { requireAuth } from './express/require-auth.js';

@@ -1,8 +1,8 @@
-/// <reference types="node" preserve="true" />
 /**
  * `express-m2m/testing`: a real, small OAuth 2.0 authorization server on loopback, for your own
  * test suites and for demos. See {@link createLocalIssuer}.
  */
+/// <reference types="node" preserve="true" />
 export { createLocalIssuer } from './local-issuer.js';
 export { LOCAL_ISSUER_ALGORITHMS } from './key-ring.js';
 export type {
