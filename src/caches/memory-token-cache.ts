@@ -1,4 +1,5 @@
 /** The default token cache: a bounded least-recently-used map in this process. */
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { TokenSet, TokenCache } from './token-cache.js';
 
 /**
@@ -18,6 +19,8 @@ export interface MemoryTokenCacheOptions {
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
 }
+
+const MEMORY_TOKEN_CACHE_OPTION_NAMES: KnownOptions<MemoryTokenCacheOptions> = { maxEntries: true, now: true };
 
 /**
  * A bounded LRU token cache in process memory. Each provider uses its own unless given one; pass
@@ -40,12 +43,9 @@ export class MemoryTokenCache implements TokenCache {
   private readonly entries = new Map<string, { token: TokenSet; until: number }>();
 
   constructor(options: MemoryTokenCacheOptions = {}) {
-    const maxEntries = options.maxEntries ?? 1000;
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new TypeError('MemoryTokenCache: "maxEntries" must be a positive integer');
-    }
-    this.maxEntries = maxEntries;
-    this.now = options.now ?? Date.now;
+    const read = new OptionReader<MemoryTokenCacheOptions>(options, MEMORY_TOKEN_CACHE_OPTION_NAMES, { caller: 'MemoryTokenCache' });
+    this.maxEntries = read.integer('maxEntries', 1000);
+    this.now = read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
   }
 
   /** Number of entries held (expired ones included until they are touched or evicted). */

@@ -1,6 +1,7 @@
 /**
  * Internal: the one place where `createLocalIssuer`'s options are validated and defaulted.
  */
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import { LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { LocalIssuerAlgorithm, LocalIssuerOptions } from './types.js';
 
@@ -26,8 +27,15 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value;
 }
 
+const LOCAL_ISSUER_OPTION_NAMES: KnownOptions<LocalIssuerOptions> = {
+  host: true, port: true, alg: true, clients: true, tokenLifetime: true, tokenType: true, jwksCacheControl: true,
+  path: true, maxAssertionLifetime: true, maxBodySize: true, now: true,
+};
+
 export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('createLocalIssuer: options must be an object');
+  // Misspelt names are refused with a suggestion; the values are checked below.
+  new OptionReader<LocalIssuerOptions>(options, LOCAL_ISSUER_OPTION_NAMES, { caller: 'createLocalIssuer' });
   const { host = '127.0.0.1', port = 0, alg = 'RS256', tokenType = 'at+jwt', jwksCacheControl, path = '', now = Date.now } = options;
   if (typeof host !== 'string' || host === '') throw new TypeError('createLocalIssuer: "host" must be a non-empty string');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('createLocalIssuer: "port" must be an integer 0-65535');

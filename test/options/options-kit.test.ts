@@ -9,6 +9,10 @@ import {
   type AuthErrorRequestHandler, type ClientCredentialsOptions, type OutboundAuthOptions, type RequireAuthOptions, type VerifierOptions,
 } from 'express-m2m';
 import { createKeySource, MetadataDiscovery, type DiscoveryOptions, type KeySourceOptions } from 'express-m2m/extend';
+import { MemoryTokenCache } from 'express-m2m';
+import { redisTokenCache } from 'express-m2m/redis';
+import { createLocalIssuer } from 'express-m2m/testing';
+import { checkLocalIssuerOptions } from '../../src/testing/local-issuer-options.js';
 
 const ISSUER = 'https://issuer.example/';
 const AUDIENCE = 'https://api.example';
@@ -28,6 +32,9 @@ describe('unknown option names are refused at every nesting level, with a sugges
     ['outboundAuth, a service', () => outboundAuth({ services: { billing: { baseURL: 'https://billing.example' } } } as unknown as OutboundAuthOptions), 'outboundAuth: unknown option "services.billing.baseURL" (did you mean "services.billing.baseUrl"?)'],
     ['outboundAuth, the defaults', () => outboundAuth({ defaults: { clientID: 'x' }, services: { billing: { baseUrl: 'https://billing.example' } } } as unknown as OutboundAuthOptions), 'outboundAuth: unknown option "defaults.clientID" (did you mean "defaults.clientId"?)'],
     ['MetadataDiscovery', () => new MetadataDiscovery(ISSUER, { timeout: 5 } as unknown as DiscoveryOptions), 'MetadataDiscovery: unknown option "timeout"'],
+    ['MemoryTokenCache', () => new MemoryTokenCache({ maxEntires: 5 } as never), 'MemoryTokenCache: unknown option "maxEntires" (did you mean "maxEntries"?)'],
+    ['redisTokenCache', () => redisTokenCache({ url: 'redis://127.0.0.1:6379', operationTimout: 5 } as never), 'redisTokenCache: unknown option "operationTimout" (did you mean "operationTimeout"?)'],
+    ['createLocalIssuer (synchronously, before any port is opened)', () => checkLocalIssuerOptions({ prot: 4000 } as never), 'createLocalIssuer: unknown option "prot" (did you mean "port"?)'],
   ])('%s', (_name, construct, message) => {
     expect(construct).toThrow(TypeError);
     expect(construct).toThrow(message);
@@ -99,5 +106,11 @@ describe('the same kit, the same words', () => {
   test('authErrorHandler without options still works', () => {
     const handler: AuthErrorRequestHandler = authErrorHandler();
     expect(typeof handler).toBe('function');
+  });
+});
+
+describe('createLocalIssuer refuses a misspelt option too (as a rejected promise)', () => {
+  test('prot', async () => {
+    await expect(createLocalIssuer({ prot: 4000 } as never)).rejects.toThrow('createLocalIssuer: unknown option "prot" (did you mean "port"?)');
   });
 });

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { OptionReader, type KnownOptions } from '../../options/option-reader.js';
 import type { TokenSet, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
 import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
 
@@ -51,6 +52,10 @@ function sanitisedRedisError(command: string, error: unknown): Error {
   return new Error(`Redis ${command} failed: ${text}`);
 }
 
+const REDIS_TOKEN_CACHE_OPTION_NAMES: KnownOptions<RedisTokenCacheOptions> = {
+  client: true, url: true, keyPrefix: true, encryptionKey: true, operationTimeout: true,
+};
+
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 /**
@@ -75,6 +80,8 @@ export class RedisTokenCache implements TokenCache {
 
   constructor(options: RedisTokenCacheOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('redisTokenCache: options must be an object');
+    // Misspelt names are refused with a suggestion; the values are checked below.
+    new OptionReader<RedisTokenCacheOptions>(options, REDIS_TOKEN_CACHE_OPTION_NAMES, { caller: 'redisTokenCache' });
     const { client, url } = options;
     if ((client === undefined) === (url === undefined)) throw new TypeError('redisTokenCache: give exactly one of "client" and "url"');
     const operationTimeout = options.operationTimeout ?? 1000;
