@@ -7,6 +7,7 @@
 import { InvalidTokenError } from '../../errors/bearer-errors.js';
 import { withoutStack } from '../../errors/without-stack.js';
 import { mismatch } from '../rejection-detail.js';
+import type { VerifiedToken } from '../verified-token.js';
 import type { BindingCheck } from './binding-check.js';
 
 /** The confirmation methods a `cnf` claim names (`jkt`, `x5t#S256`, ...), for operators. */
@@ -14,14 +15,15 @@ function confirmationMethods(cnf: unknown): string {
   return typeof cnf === 'object' && cnf !== null ? Object.keys(cnf).join(' ') : typeof cnf;
 }
 
-export const refuseConfirmation: BindingCheck = {
-  check(token) {
-    if (token.payload.cnf !== undefined) {
-      throw withoutStack(() => new InvalidTokenError(
-        "the token is sender-constrained (it has a 'cnf' claim) and this API accepts no proof of possession for it",
-        'ERR_TOKEN_SENDER_CONSTRAINED',
-        { detail: mismatch(token.payload, 'cnf', 'none', confirmationMethods(token.payload.cnf)) },
-      ));
-    }
-  },
-};
+/** Throws 401 `ERR_TOKEN_SENDER_CONSTRAINED` when `token` carries a confirmation claim. */
+export function refuseConfirmed(token: VerifiedToken): void {
+  if (token.payload.cnf !== undefined) {
+    throw withoutStack(() => new InvalidTokenError(
+      "the token is sender-constrained (it has a 'cnf' claim) and this API accepts no proof of possession for it",
+      'ERR_TOKEN_SENDER_CONSTRAINED',
+      { detail: mismatch(token.payload, 'cnf', 'none', confirmationMethods(token.payload.cnf)) },
+    ));
+  }
+}
+
+export const refuseConfirmation: BindingCheck = { check: refuseConfirmed };

@@ -71,3 +71,16 @@ describe('the pipeline without Express refuses it too', () => {
     authenticator.close();
   });
 });
+
+describe('createVerifier on its own is a bearer check: a cnf-bound token is refused there too', () => {
+  test('synchronously on a cache hit, and on a first verification', async () => {
+    const { createVerifier } = await import('express-m2m');
+    const verifier = createVerifier({ issuerBaseURL: issuer.url, audience: AUDIENCE });
+    const token = await issuer.accessToken({ audience: AUDIENCE, claims: { cnf: { 'x5t#S256': 'abc' } } });
+    await expect(Promise.resolve().then(() => verifier.verify(token))).rejects.toMatchObject({ code: 'ERR_TOKEN_SENDER_CONSTRAINED' });
+    expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_SENDER_CONSTRAINED' }));
+    const plain = await issuer.accessToken({ audience: AUDIENCE });
+    await expect(Promise.resolve(verifier.verify(plain))).resolves.toMatchObject({ token: plain });
+    verifier.close();
+  });
+});

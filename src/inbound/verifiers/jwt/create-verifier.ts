@@ -12,6 +12,7 @@ import type { KeySource } from '../../../keys/types.js';
 import { isPromiseLike } from '../../../lib/is-promise-like.js';
 import { OptionReader, type OptionReaderContext } from '../../../options/option-reader.js';
 import type { VerifiedToken } from '../../verified-token.js';
+import { refuseConfirmed } from '../../bindings/refuse-confirmation.js';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
 import { checkClaims, type ClaimsPolicy } from './check-claims.js';
 import { HeaderChecker, type CheckedHeader } from './check-header.js';
@@ -37,7 +38,9 @@ const REQUIRE_AUTH_ONLY = Object.freeze({
 
 /**
  * Creates a verifier of JWT access tokens (RFC 9068 / Auth0-style) for one issuer and audience.
- * Invalid or contradictory options throw a `TypeError` naming the option.
+ * Invalid or contradictory options throw a `TypeError` naming the option. It checks bearer
+ * tokens: a sender-constrained token (with a `cnf` claim) is refused (401
+ * `ERR_TOKEN_SENDER_CONSTRAINED`).
  *
  * @example
  * ```ts
@@ -54,7 +57,21 @@ const REQUIRE_AUTH_ONLY = Object.freeze({
 export function createVerifier(options: VerifierOptions): JwtVerifier {
   const context: OptionReaderContext = { caller: 'createVerifier', elsewhere: REQUIRE_AUTH_ONLY };
   const read = new OptionReader<VerifierOptions>(options, VERIFIER_OPTION_NAMES, context);
-  return buildJwtVerifier(read);
+  const verifier = buildJwtVerifier(read);
+  // Used on its own, a verifier is a bearer check: a sender-constrained token is never accepted
+  // as a bearer token (requireAuth and createAuthenticator run their binding checks themselves).
+  const verify = (token: string): VerifiedToken | Promise<VerifiedToken> => {
+    const result = verifier.verify(token);
+    if (!isPromiseLike(result)) {
+      refuseConfirmed(result);
+      return result;
+    }
+    return (result as Promise<VerifiedToken>).then((verified) => {
+      refuseConfirmed(verified);
+      return verified;
+    });
+  };
+  return { ...verifier, verify: verify as JwtVerifier['verify'] };
 }
 
 /**
