@@ -25,6 +25,7 @@ export type { ClaimValue } from './inbound/guards/claim-checks.js';
 export { createAuthenticator } from './inbound/authenticate.js';
 export type { Authenticator, AuthenticatorOptions } from './inbound/authenticate.js';
 export type { InboundRequest } from './inbound/inbound-request.js';
+export type { IssuerOptions, IssuerResolverFunction } from './inbound/issuers/issuer-options.js';
 export { createVerifier } from './inbound/verifiers/jwt/create-verifier.js';
 export type { JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './inbound/verifiers/jwt/types.js';
 export type { DeepReadonly, VerifiedToken } from './inbound/verified-token.js';

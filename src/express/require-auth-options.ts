@@ -186,13 +186,13 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     merged[option] = ENV_VALUE[variable]?.(value) ?? value;
     origins.set(option, variable);
   };
-  const hasKeySource = (['issuerBaseURL', 'jwksUri', 'publicKey', 'secret', 'keySource'] as const).some((name) => given.has(name));
+  const hasKeySource = (['issuerBaseURL', 'jwksUri', 'publicKey', 'secret', 'keySource', 'issuers'] as const).some((name) => given.has(name));
   if (!hasKeySource) {
     take('ISSUER_BASE_URL');
     take('JWKS_URI');
     take('SECRET');
   }
-  if (!given.has('issuer') && !given.has('issuerBaseURL')) take('ISSUER');
+  if (!given.has('issuer') && !given.has('issuerBaseURL') && !given.has('issuers')) take('ISSUER');
   if (!given.has('audience')) take('AUDIENCE');
   if (!given.has('algorithms')) take('TOKEN_SIGNING_ALG');
   delete merged.realm;

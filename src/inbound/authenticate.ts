@@ -10,8 +10,14 @@ import type { BindingCheck } from './bindings/binding-check.js';
 import { refuseConfirmation } from './bindings/refuse-confirmation.js';
 import { extractCredentials, type Credentials, type CredentialsPolicy } from './credentials/extract-credentials.js';
 import type { InboundRequest } from './inbound-request.js';
+import { issuerCallback } from './issuers/issuer-callback.js';
+import { issuerList } from './issuers/issuer-list.js';
+import {
+  buildIssuerVerifier, ISSUER_IDENTITY_OPTIONS, ISSUER_OPTION_NAMES, type IssuerDefaults, type IssuerOptions, type IssuerResolverFunction,
+} from './issuers/issuer-options.js';
 import type { IssuerResolver } from './issuers/issuer-resolver.js';
 import { singleIssuer } from './issuers/single-issuer.js';
+import type { TokenVerifier } from './verifiers/token-verifier.js';
 import type { VerifiedToken } from './verified-token.js';
 import { buildJwtVerifier } from './verifiers/jwt/create-verifier.js';
 import { VERIFIER_OPTION_NAMES, type RequiredOptionVariables } from './verifiers/jwt/resolve-options.js';
@@ -28,7 +34,25 @@ import type { VerifierOptions } from './verifiers/jwt/types.js';
  * const options: AuthenticatorOptions = { issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', allowQueryToken: false };
  * ```
  */
-export interface AuthenticatorOptions extends VerifierOptions, CredentialsPolicy {}
+export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>, CredentialsPolicy {
+  /**
+   * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
+   * Required, here or in every entry of `issuers`.
+   */
+  audience?: string | string[];
+  /**
+   * Several trusted issuers, instead of `issuer`/`issuerBaseURL` and a key source at the top
+   * level: a list of {@link IssuerOptions} (each inherits the top-level options it leaves out), or
+   * a function that returns the configuration of the issuer a token claims. The token's unverified
+   * `iss` only chooses the configuration; everything is then verified against it, and a token of
+   * an issuer that is not trusted is refused (401) without any network call.
+   */
+  issuers?: readonly IssuerOptions[] | IssuerResolverFunction;
+  /** With an `issuers` function: most issuers whose verifiers are kept (least recently used first out). Default 50. */
+  maxIssuers?: number;
+  /** With an `issuers` function: longest it may take to answer (the request gets a 503 past it), in milliseconds. Default 5000. */
+  issuerResolverTimeout?: number;
+}
 
 /**
  * Authenticates requests: see {@link createAuthenticator}.
@@ -61,8 +85,11 @@ export interface AuthenticatorParts {
 
 /** Every option `createAuthenticator` takes. */
 export const AUTHENTICATOR_OPTION_NAMES: KnownOptions<AuthenticatorOptions> = {
-  ...VERIFIER_OPTION_NAMES, allowQueryToken: true, allowBodyToken: true,
+  ...VERIFIER_OPTION_NAMES, allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true,
 };
+
+/** An issuer's verified-token cache by default when issuers come from a function (bounded per issuer, and by maxIssuers). */
+const RESOLVED_ISSUER_CACHE = Object.freeze({ maxEntries: 1000, maxBytes: 2 * 1024 * 1024 });
 
 /**
  * Creates the inbound pipeline without Express: for other frameworks, queues and tests. Bad
@@ -87,8 +114,42 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
     allowQueryToken: read.boolean('allowQueryToken', false),
     allowBodyToken: read.boolean('allowBodyToken', false),
   };
-  const verifier = buildJwtVerifier(read, variables);
-  return composeAuthenticator({ credentials, issuers: singleIssuer(verifier), bindings: [refuseConfirmation] });
+  const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildJwtVerifier(read, variables));
+  return composeAuthenticator({ credentials, issuers, bindings: [refuseConfirmation] });
+}
+
+/** The issuer resolution of the `issuers` option: a fixed list, or the user's function. */
+function trustedIssuers(read: OptionReader<AuthenticatorOptions>): IssuerResolver {
+  for (const name of ISSUER_IDENTITY_OPTIONS) {
+    if (read.has(name)) read.fail(name, 'belongs in an entry of "issuers" (it says which issuer is trusted, and how its keys are had)');
+  }
+  const option = read.raw('issuers');
+  const values: Record<string, unknown> = {};
+  for (const name of [...Object.keys(ISSUER_OPTION_NAMES), 'onEvent', 'now', 'fetch']) {
+    if (read.has(name as keyof AuthenticatorOptions)) values[name] = read.raw(name as keyof AuthenticatorOptions);
+  }
+  const defaults: IssuerDefaults = { caller: read.caller, values, origins: read.origins };
+  if (typeof option === 'function') {
+    if (!read.has('verifiedTokenCache')) values.verifiedTokenCache = RESOLVED_ISSUER_CACHE;
+    return issuerCallback(option as IssuerResolverFunction, {
+      maxIssuers: read.integer('maxIssuers', 50),
+      timeout: read.duration('issuerResolverTimeout', 5000),
+      now: read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now,
+      build: (options, issuer) => buildIssuerVerifier(options, `issuers(${JSON.stringify(issuer.slice(0, 100))}).`, defaults),
+    });
+  }
+  for (const name of ['maxIssuers', 'issuerResolverTimeout'] as const) {
+    if (read.has(name)) read.fail(name, 'applies only when "issuers" is a function');
+  }
+  if (!Array.isArray(option) || option.length === 0) read.fail('issuers', 'must be a non-empty array of issuer options, or a function');
+  const verifiers = new Map<string, TokenVerifier>();
+  option.forEach((entry, index) => {
+    const path = `issuers[${index}].`;
+    const { key, verifier } = buildIssuerVerifier(entry, path, defaults);
+    if (verifiers.has(key)) read.failWith(`"${path.slice(0, -1)}" trusts the same issuer as an earlier entry (${key})`);
+    verifiers.set(key, verifier);
+  });
+  return issuerList(verifiers);
 }
 
 /** Internal: composes the steps into one `authenticate`. */

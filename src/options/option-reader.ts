@@ -74,6 +74,11 @@ export class OptionReader<T extends object> {
     }
   }
 
+  /** Where the values of this reader's options came from (option path -> environment variable). */
+  get origins(): EnvironmentOrigins | undefined {
+    return this.env;
+  }
+
   /** The raw value of `name` (undefined when not given). */
   raw(name: keyof T & string): unknown {
     return this.values[name];

@@ -9,6 +9,7 @@ import { MIN_HMAC_KEY_BYTES, type JwsAlgorithm } from '../../../keys/algorithms.
 import type { KeyMaterial } from '../../../keys/create-key-source.js';
 import { JWKS_OPTION_NAMES, resolveJwksOptions, type ResolvedJwksOptions } from '../../../keys/options.js';
 import type { KeySource } from '../../../keys/types.js';
+import { issuerUrlProblem } from '../../issuers/issuer-key.js';
 import type { KnownOptions, OptionReader } from '../../../options/option-reader.js';
 import { platformFetch, type FetchLike } from '../../../transport/fetch-like.js';
 import { ALGORITHMS, isSymmetric } from './algorithms.js';
@@ -77,6 +78,10 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
   const allowInsecure = read.boolean('allowInsecureHttp', false);
   const issuerBaseURL = read.httpUrl('issuerBaseURL', allowInsecure);
   const issuer = read.string('issuer');
+  for (const [name, value] of [['issuerBaseURL', issuerBaseURL], ['issuer', issuer]] as const) {
+    const problem = value === undefined ? undefined : issuerUrlProblem(value);
+    if (problem !== undefined) read.fail(name, problem);
+  }
   if (issuer === undefined && issuerBaseURL === undefined) {
     const how = variables.issuer === undefined ? '' : `: set ${variables.issuer} or pass "issuerBaseURL"`;
     read.failWith(`"issuer" or "issuerBaseURL" is required: tokens from any issuer would otherwise be accepted${how}`);

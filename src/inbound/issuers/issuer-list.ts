@@ -1,0 +1,24 @@
+/**
+ * The issuer resolution of an API that trusts a fixed list of issuers: the token's unverified
+ * `iss` picks one, by a map lookup; an issuer not on the list is refused without any network call.
+ */
+import type { TokenVerifier } from '../verifiers/token-verifier.js';
+import { issuerKey } from './issuer-key.js';
+import { untrustedIssuer } from './issuer-options.js';
+import type { IssuerResolver } from './issuer-resolver.js';
+import { peekIssuer } from './peek-issuer.js';
+
+export function issuerList(verifiers: ReadonlyMap<string, TokenVerifier>): IssuerResolver {
+  return {
+    verifierFor(credentials) {
+      const issuer = peekIssuer(credentials.token);
+      return verifiers.get(issuerKey(issuer)) ?? untrustedIssuer(issuer);
+    },
+    async warmUp() {
+      await Promise.all([...verifiers.values()].map((verifier) => verifier.warmUp()));
+    },
+    close() {
+      for (const verifier of verifiers.values()) verifier.close();
+    },
+  };
+}
