@@ -107,6 +107,13 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
   /** `realm` attribute of every `WWW-Authenticate` challenge (guards after it included). Default: none. */
   realm?: string;
   /**
+   * `false`: a request without credentials passes, with no `req.auth` (anonymous; guards after it
+   * answer 401), while a request whose credentials fail is still refused, as express-jwt's
+   * `credentialsRequired: false` (not Auth0's `authRequired: false`, which lets invalid tokens
+   * through). Default `true`.
+   */
+  credentialsRequired?: boolean;
+  /**
    * Receives events for operators: the verifier's (`verification.*`), the key source's (`keys.*`:
    * fetch failures, stale keys in use), `auth.rejected` for every rejected request (the guards'
    * after this middleware included) and `auth.unexpected_error`. Never gets a token or a secret.
@@ -153,13 +160,14 @@ const ENV_VALUE: Partial<Record<keyof typeof REQUIRE_AUTH_ENV, (text: string) =>
   TOKEN_SIGNING_ALG: (text) => [text],
 };
 
-const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true };
+const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true, credentialsRequired: true };
 
 /** What requireAuth is built from. */
 export interface ResolvedRequireAuthOptions {
   /** Reads the pipeline's options (those of the environment included), naming requireAuth. */
   pipeline: OptionReader<AuthenticatorOptions>;
   realm: string | undefined;
+  credentialsRequired: boolean;
   onEvent: ((event: RequireAuthEvent) => void) | undefined;
 }
 
@@ -176,6 +184,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     given.fail('realm', 'must be a string of printable ASCII without quotes or backslashes');
   }
   const onEvent = given.func<(event: RequireAuthEvent) => void>('onEvent');
+  const credentialsRequired = given.boolean('credentialsRequired', true);
 
   const merged: Record<string, unknown> = { ...options };
   const origins = new Map<string, string>();
@@ -196,6 +205,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   if (!given.has('audience')) take('AUDIENCE');
   if (!given.has('algorithms')) take('TOKEN_SIGNING_ALG');
   delete merged.realm;
+  delete merged.credentialsRequired;
   delete merged.onEvent;
   // The pipeline's events go to the same hook (the verifier guards its own calls).
   if (onEvent !== undefined) merged.onEvent = onEvent;
@@ -203,6 +213,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   return {
     pipeline: new OptionReader<AuthenticatorOptions>(merged, AUTHENTICATOR_OPTION_NAMES, { caller: 'requireAuth', env: origins }),
     realm: realm as string | undefined,
+    credentialsRequired,
     onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
   };
 }

@@ -67,7 +67,7 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
  * ```
  */
 export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware {
-  const { pipeline, realm, onEvent } = resolveRequireAuthOptions(options, process.env);
+  const { pipeline, realm, credentialsRequired, onEvent } = resolveRequireAuthOptions(options, process.env);
   const authenticator = buildAuthenticator(pipeline, { issuer: 'ISSUER_BASE_URL', audience: 'AUDIENCE' });
   const context: ChallengeContext = realm === undefined ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze({ realm });
   // What the guards after this middleware answer in, and report to.
@@ -75,6 +75,11 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
 
   function reject(req: AuthRequest, next: NextFunctionLike, thrown: unknown): void {
     const { error, unexpected } = toRejection(thrown);
+    if (!credentialsRequired && error.code === 'ERR_TOKEN_MISSING') {
+      // No credentials at all: an anonymous request (credentials that fail are refused below).
+      next();
+      return;
+    }
     if (onEvent !== undefined) {
       if (unexpected) onEvent({ type: 'auth.unexpected_error', error: thrown });
       onEvent(rejectionEvent(req, error));
