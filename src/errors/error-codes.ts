@@ -76,10 +76,12 @@ export type InboundErrorCode =
   | JwtErrorCode
   | KeyErrorCode
   | BindingErrorCode
+  /** 401: the `isRevoked` hook said the token is revoked. */
+  | 'ERR_TOKEN_REVOKED'
   /** A custom key source or validator failed in a way that is not a rejection (a bug): 401. */
   | 'ERR_TOKEN_UNVERIFIABLE'
   | 'ERR_INVALID_TOKEN'
-  /** 503: the issuer's keys or metadata cannot be had. */
+  /** 503: what the token is checked with cannot be asked now (the issuer's keys or metadata, the issuer resolver, the revocation check). */
   | 'ERR_KEY_SOURCE_UNAVAILABLE'
   /** 403 from `requireScopes`. */
   | 'ERR_INSUFFICIENT_SCOPE'

@@ -78,7 +78,8 @@ export interface AuthRejectedEvent {
  * Environment variables fill in what you leave out, so `requireAuth()` works with env alone:
  * `ISSUER_BASE_URL` -> `issuerBaseURL`, `JWKS_URI` -> `jwksUri` and `SECRET` -> `secret` (only
  * when you pass no key source: `issuerBaseURL`, `jwksUri`, `publicKey`, `secret` or `keySource`),
- * `ISSUER` -> `issuer` (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience` (one
+ * `ISSUER` -> `issuer` (unless you pass `issuer` or `issuerBaseURL`), `AUDIENCE` -> `audience` (unless you
+ * pass `audience` or a `claims.aud` rule; one
  * value, or several separated by commas or spaces), `TOKEN_SIGNING_ALG` -> `algorithms` (one
  * algorithm, unless you pass `algorithms`). Explicit options win.
  *
@@ -202,7 +203,10 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     take('SECRET');
   }
   if (!given.has('issuer') && !given.has('issuerBaseURL') && !given.has('issuers')) take('ISSUER');
-  if (!given.has('audience')) take('AUDIENCE');
+  // A rule of the user's for `aud` replaces the audience check: AUDIENCE is not read then.
+  const claims = given.raw('claims');
+  const audienceRule = typeof claims === 'object' && claims !== null && Object.hasOwn(claims, 'aud');
+  if (!given.has('audience') && !audienceRule) take('AUDIENCE');
   if (!given.has('algorithms')) take('TOKEN_SIGNING_ALG');
   delete merged.realm;
   delete merged.credentialsRequired;

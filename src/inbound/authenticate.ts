@@ -1,5 +1,6 @@
 /**
- * The inbound pipeline: request -> credentials -> issuer -> verifier -> binding checks. One
+ * The inbound pipeline: request -> credentials -> issuer -> verifier -> binding checks ->
+ * revocation check. One
  * `authenticate(request)` composes the steps; framework adapters (`requireAuth`) only translate
  * their request into an {@link InboundRequest} and the outcome into their own terms. Guards run
  * after it, per route.
@@ -8,6 +9,7 @@ import { isPromiseLike } from '../lib/is-promise-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { BindingCheck } from './bindings/binding-check.js';
 import { refuseConfirmation } from './bindings/refuse-confirmation.js';
+import { readRevocationCheck, REVOCATION_OPTION_NAMES, type RevocationOptions } from './revocation/revocation-check.js';
 import { extractCredentials, type Credentials, type CredentialsPolicy } from './credentials/extract-credentials.js';
 import type { InboundRequest } from './inbound-request.js';
 import { issuerCallback } from './issuers/issuer-callback.js';
@@ -34,7 +36,7 @@ import type { VerifierOptions } from './verifiers/jwt/types.js';
  * const options: AuthenticatorOptions = { issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', allowQueryToken: false };
  * ```
  */
-export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>, CredentialsPolicy {
+export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>, CredentialsPolicy, RevocationOptions {
   /**
    * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
    * Required, here or in every entry of `issuers`.
@@ -79,13 +81,14 @@ export interface Authenticator {
 export interface AuthenticatorParts {
   credentials: CredentialsPolicy;
   issuers: IssuerResolver;
-  /** Run in order after every verification. */
-  bindings: readonly BindingCheck[];
+  /** Run in order after every verification: the binding checks, then the revocation check. */
+  checks: readonly BindingCheck[];
 }
 
 /** Every option `createAuthenticator` takes. */
 export const AUTHENTICATOR_OPTION_NAMES: KnownOptions<AuthenticatorOptions> = {
-  ...VERIFIER_OPTION_NAMES, allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true,
+  ...VERIFIER_OPTION_NAMES, ...REVOCATION_OPTION_NAMES,
+  allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true,
 };
 
 /** An issuer's verified-token cache by default when issuers come from a function (bounded per issuer, and by maxIssuers). */
@@ -115,7 +118,8 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
     allowBodyToken: read.boolean('allowBodyToken', false),
   };
   const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildJwtVerifier(read, variables));
-  return composeAuthenticator({ credentials, issuers, bindings: [refuseConfirmation] });
+  const revocation = readRevocationCheck(read, read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now);
+  return composeAuthenticator({ credentials, issuers, checks: revocation === undefined ? [refuseConfirmation] : [refuseConfirmation, revocation] });
 }
 
 /** The issuer resolution of the `issuers` option: a fixed list, or the user's function. */
@@ -155,7 +159,7 @@ function trustedIssuers(read: OptionReader<AuthenticatorOptions>): IssuerResolve
 /** Internal: composes the steps into one `authenticate`. */
 export function composeAuthenticator(parts: AuthenticatorParts): Authenticator {
   const { credentials: policy, issuers } = parts;
-  const bind = bindingStep(parts.bindings);
+  const bind = checkStep(parts.checks);
   return {
     authenticate(request) {
       const credentials = extractCredentials(request, policy);
@@ -177,8 +181,8 @@ export function composeAuthenticator(parts: AuthenticatorParts): Authenticator {
 
 type BindStep = (token: VerifiedToken, credentials: Credentials, request: InboundRequest) => VerifiedToken | Promise<VerifiedToken>;
 
-/** The binding checks as one step that hands the token on (synchronously while every check is). */
-function bindingStep(checks: readonly BindingCheck[]): BindStep {
+/** The checks after verification as one step that hands the token on (synchronously while every check is). */
+function checkStep(checks: readonly BindingCheck[]): BindStep {
   if (checks.length === 1) {
     const only = checks[0] as BindingCheck;
     return (token, credentials, request) => {

@@ -41,6 +41,14 @@ describe('types match the runtime (D1, D4)', () => {
     expect(() => createVerifier(options)).toThrow(/"audience" is required/);
   });
 
+  test('a claims.aud rule stands for audience in the type too (both together: refused at run time); a rule of another claim is not enough', () => {
+    const ruled = createVerifier({ issuer: ISS, secret: 'x'.repeat(32), claims: { aud: (aud) => aud === 'https://api.example' } });
+    expect(ruled.options.audience).toEqual([]);
+    expect(() => createVerifier({ issuer: ISS, secret: 'x'.repeat(32), audience: 'a', claims: { aud: 'b' } })).toThrow(/keep one/);
+    // @ts-expect-error a rule of another claim does not replace "audience"
+    expect(() => createVerifier({ issuer: ISS, secret: 'x'.repeat(32), claims: { tenant: 'a' } })).toThrow(/"audience" is required/);
+  });
+
   test('algorithms is a list of supported names: what the type refuses, the runtime refuses too', () => {
     const jwksUri = 'https://issuer.example/.well-known/jwks.json'; // nothing is fetched at construction
     const algorithms: JwsAlgorithm[] = ['RS256', 'EdDSA'];

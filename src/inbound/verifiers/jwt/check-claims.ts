@@ -10,7 +10,10 @@ import { invalidToken } from './invalid-token.js';
 
 /** What the claims must satisfy, resolved at construction. */
 export interface ClaimsPolicy {
-  readonly audience: ReadonlySet<string>;
+  /** Accepted audiences, or `undefined` when a rule of the user's checks `aud` instead. */
+  readonly audience: ReadonlySet<string> | undefined;
+  /** Whether `iss` must equal the configured issuer (`false` when a rule of the user's checks it instead). */
+  readonly exactIssuer: boolean;
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
   /** Claims that must be present besides `exp`, `iss` and `aud`. */
@@ -73,11 +76,11 @@ export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: s
   if (iat === undefined && policy.maxTokenAge !== undefined) missing(payload, 'iat');
   for (const claim of policy.requiredClaims) if (!Object.hasOwn(payload, claim)) missing(payload, claim);
 
-  if (payload.iss !== issuer) {
+  if (policy.exactIssuer && payload.iss !== issuer) {
     if (payload.iss === undefined) missing(payload, 'iss');
     throw invalidToken('ERR_JWT_ISSUER', "unexpected 'iss' claim value", mismatch(payload, 'iss', issuer, payload.iss));
   }
-  if (!audienceMatches(payload.aud, policy.audience)) {
+  if (policy.audience !== undefined && !audienceMatches(payload.aud, policy.audience)) {
     if (payload.aud === undefined) missing(payload, 'aud');
     throw invalidToken('ERR_JWT_AUDIENCE', "unexpected 'aud' claim value", mismatch(payload, 'aud', [...policy.audience].join(' '), payload.aud));
   }

@@ -14,7 +14,8 @@ import { OptionReader, type OptionReaderContext } from '../../../options/option-
 import type { VerifiedToken } from '../../verified-token.js';
 import { refuseConfirmed } from '../../bindings/refuse-confirmation.js';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms.js';
-import { checkClaims, type ClaimsPolicy } from './check-claims.js';
+import type { CompiledClaimRules } from '../claim-rules.js';
+import { checkClaims, type ClaimsPolicy, type ValidityWindow } from './check-claims.js';
 import { HeaderChecker, type CheckedHeader } from './check-header.js';
 import { checkedKeySource } from './checked-key-source.js';
 import { decodeBase64url, decodeJsonObject } from './decode-segments.js';
@@ -25,7 +26,7 @@ import { parseScopes } from './parse-scopes.js';
 import {
   resolveAlgorithms, resolveVerifierOptions, VERIFIER_OPTION_NAMES, type RequiredOptionVariables, type VerifierPlan,
 } from './resolve-options.js';
-import type { JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
+import type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
 import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
 import { verifySignature } from './verify-signature.js';
 
@@ -54,7 +55,7 @@ const REQUIRE_AUTH_ONLY = Object.freeze({
  * const { payload, scopes } = await verifier.verify(accessToken);
  * ```
  */
-export function createVerifier(options: VerifierOptions): JwtVerifier {
+export function createVerifier(options: VerifierOptions | AudienceRuleVerifierOptions): JwtVerifier {
   const context: OptionReaderContext = { caller: 'createVerifier', elsewhere: REQUIRE_AUTH_ONLY };
   const read = new OptionReader<VerifierOptions>(options, VERIFIER_OPTION_NAMES, context);
   const verifier = buildJwtVerifier(read);
@@ -104,7 +105,7 @@ export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?
     verifiedTokenCache: base.verifiedTokenCache && Object.freeze(base.verifiedTokenCache),
     algorithms: Object.freeze(algorithms),
   });
-  const verifier = new JwtTokenVerifier(resolved, keySource, discovery, plan.keys.kind !== 'keySource', now, emit);
+  const verifier = new JwtTokenVerifier(resolved, keySource, discovery, plan.keys.kind !== 'keySource', now, emit, plan.claims);
   return {
     verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
     warmUp: () => verifier.warmUp(),
@@ -137,6 +138,7 @@ function verifierKeySource(
 class JwtTokenVerifier {
   private readonly headers: HeaderChecker;
   private readonly policy: ClaimsPolicy;
+  private readonly claims: CompiledClaimRules | undefined;
   private readonly cache: VerifiedTokenCache | undefined;
   private readonly maxTokenLength: number;
   private readonly scopeClaim: string;
@@ -154,11 +156,14 @@ class JwtTokenVerifier {
     private readonly generationAtKey: boolean,
     private readonly now: () => number,
     private readonly emit: (event: VerifierEvent) => void,
+    claims: CompiledClaimRules | undefined,
   ) {
+    this.claims = claims;
     const allowed = new Map<string, AlgorithmSpec>(resolved.algorithms.map((alg) => [alg, ALGORITHMS.get(alg) as AlgorithmSpec]));
     this.headers = new HeaderChecker(allowed, resolved.strictTokenType);
     this.policy = {
-      audience: new Set(resolved.audience),
+      audience: claims?.replaces.aud === true ? undefined : new Set(resolved.audience),
+      exactIssuer: claims?.replaces.iss !== true,
       clockTolerance: resolved.clockTolerance,
       maxTokenAge: resolved.maxTokenAge,
       requiredClaims: resolved.requiredClaims.filter((claim) => claim !== 'exp'),
@@ -240,7 +245,7 @@ class JwtTokenVerifier {
     hash: string | undefined,
     generation: number,
     nowMs: number,
-  ): VerifiedToken {
+  ): VerifiedToken | Promise<VerifiedToken> {
     const signature = decodeBase64url(token.slice(secondDot + 1));
     if (
       signature === undefined
@@ -253,6 +258,14 @@ class JwtTokenVerifier {
     const window = checkClaims(payload, this.policy, issuer, Math.floor(nowMs / 1000));
     const scopes = Object.freeze(parseScopes(payload[this.scopeClaim], this.scopeClaim));
     const value: VerifiedToken = Object.freeze({ token, header: checked.header, payload: deepFreeze(payload), scopes });
+    const ruled = this.claims?.check(value.payload);
+    // A token is cached only once every rule has accepted it.
+    if (ruled !== undefined) return ruled.then(() => this.remember(value, window, hash, generation, nowMs));
+    return this.remember(value, window, hash, generation, nowMs);
+  }
+
+  /** Caches `value` (when the keys that verified it are still those of `generation`) and returns it. */
+  private remember(value: VerifiedToken, window: ValidityWindow, hash: string | undefined, generation: number, nowMs: number): VerifiedToken {
     const { cache, keySource } = this;
     if (cache !== undefined && hash !== undefined && (this.generationAtKey || keySource.generation === generation)) {
       // Capped at the keys' freshness: a cached token goes back through getKey when they may have changed.

@@ -12,6 +12,7 @@ import type { KeySource } from '../../../keys/types.js';
 import { issuerUrlProblem } from '../../issuers/issuer-key.js';
 import type { KnownOptions, OptionReader } from '../../../options/option-reader.js';
 import { platformFetch, type FetchLike } from '../../../transport/fetch-like.js';
+import { readClaimRules, type CompiledClaimRules } from '../claim-rules.js';
 import { ALGORITHMS, isSymmetric } from './algorithms.js';
 import type { ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
 
@@ -29,7 +30,7 @@ export const VERIFIER_OPTION_NAMES: KnownOptions<VerifierOptions> = {
   issuerBaseURL: true, issuer: true, audience: true, jwksUri: true, publicKey: true, secret: true,
   keySource: true, algorithms: true, clockTolerance: true, maxTokenAge: true, strictTokenType: true,
   requiredClaims: true, scopeClaim: true, maxTokenLength: true, verifiedTokenCache: true, jwks: true,
-  onEvent: true, now: true, fetch: true, allowInsecureHttp: true, discovery: true,
+  onEvent: true, now: true, fetch: true, allowInsecureHttp: true, discovery: true, claims: true,
 };
 
 const CACHE_OPTION_NAMES: KnownOptions<{ maxEntries: number; maxBytes: number }> = { maxEntries: true, maxBytes: true };
@@ -51,6 +52,8 @@ export interface VerifierPlan {
   keys: VerifierKeys;
   /** The JWKS tuning with defaults applied, for a remote JWKS. */
   jwks: ResolvedJwksOptions | undefined;
+  /** The `claims` rules, compiled (`undefined` without any). */
+  claims: CompiledClaimRules | undefined;
   /** The discovery tuning with defaults applied. */
   discovery: ResolvedDiscoveryTuning;
   /** The `algorithms` option as given (checked against the key source once it is built). */
@@ -86,10 +89,13 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
     const how = variables.issuer === undefined ? '' : `: set ${variables.issuer} or pass "issuerBaseURL"`;
     read.failWith(`"issuer" or "issuerBaseURL" is required: tokens from any issuer would otherwise be accepted${how}`);
   }
-  if (!read.has('audience')) {
+  const claims = readClaimRules(read);
+  if (claims?.replaces.aud === true) {
+    if (read.has('audience')) read.failWith(`${read.describe('audience')} and ${read.describe('claims.aud')} both say which audiences are accepted: keep one`);
+  } else if (!read.has('audience')) {
     read.required('audience', 'the identifier of this API: tokens minted for other APIs would otherwise be accepted', variables.audience);
   }
-  const audience = read.stringList('audience', { string: 'single', expected: 'a non-empty string or an array of non-empty strings' }) as string[];
+  const audience = read.stringList('audience', { string: 'single', expected: 'a non-empty string or an array of non-empty strings' }) ?? [];
 
   const jwksUri = read.httpUrl('jwksUri', allowInsecure);
   const given = (['jwksUri', 'publicKey', 'secret', 'keySource'] as const).filter((name) => read.has(name));
@@ -175,6 +181,7 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
     keys,
     jwks,
     discovery,
+    claims,
     algorithms: algorithms as JwsAlgorithm[] | undefined,
     onEvent: read.func<(event: VerifierEvent) => void>('onEvent'),
     now: read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now,

@@ -4,6 +4,7 @@ import type { JwksOptions, KeySourceOptions } from '../../../keys/options.js';
 import type { KeySource, KeySourceEvent } from '../../../keys/types.js';
 import type { DiscoveryTuning } from '../../../discovery/metadata-discovery.js';
 import type { FetchLike } from '../../../transport/fetch-like.js';
+import type { ClaimRules } from '../claim-rules.js';
 import type { TokenVerifier } from '../token-verifier.js';
 
 /**
@@ -58,8 +59,9 @@ export interface VerifierOptions {
   issuer?: string;
   /**
    * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
-   * Required: a resource server that accepts tokens minted for any audience accepts tokens meant
-   * for other APIs.
+   * Required (unless a `claims.aud` rule replaces this check): a resource server that accepts
+   * tokens minted for any audience accepts tokens meant for other APIs (see
+   * {@link AudienceRuleVerifierOptions} for the options without it).
    */
   audience: string | string[];
   /** URL of the issuer's JWK Set. Default: the `jwks_uri` from discovery. */
@@ -92,6 +94,12 @@ export interface VerifierOptions {
   strictTokenType?: boolean;
   /** Claims that must be present, besides `exp` (always), `iss` and `aud`. Default none. */
   requiredClaims?: string[];
+  /**
+   * Rules of the application's own for claims (a value, a list of values or a predicate, sync or
+   * async), refused with 401 `invalid_token`; rules for `iss` and `aud` replace the default
+   * checks. See {@link ClaimRules}. Default none.
+   */
+  claims?: ClaimRules;
   /**
    * Claim holding the granted scopes: a space-separated string (`scope`) or an array of strings
    * (`scp`, Auth0's `permissions`). Default `'scope'`.
@@ -128,6 +136,31 @@ export interface VerifierOptions {
 }
 
 /**
+ * Options of {@link createVerifier} whose `claims.aud` rule replaces the `audience` check (an
+ * `audience` list cannot say it: audiences by pattern, say).
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, type AudienceRuleVerifierOptions } from 'express-m2m';
+ *
+ * const options: AudienceRuleVerifierOptions = {
+ *   issuerBaseURL: 'https://issuer.example/',
+ *   claims: { aud: (aud) => (typeof aud === 'string' ? [aud] : aud).some((value) => value.startsWith('https://api.example/')) },
+ * };
+ * const verifier = createVerifier(options);
+ * ```
+ */
+export type AudienceRuleVerifierOptions = Omit<VerifierOptions, 'audience' | 'claims'> & {
+  /** Not with a `claims.aud` rule. */
+  audience?: undefined;
+  /** The rules, with one for `aud`. */
+  claims: ClaimRules & {
+    /** The rule that replaces the `audience` check. */
+    aud: NonNullable<ClaimRules['aud']>;
+  };
+};
+
+/**
  * The options after validation and defaults, as the verifier uses them (frozen).
  *
  * @example
@@ -141,7 +174,7 @@ export interface ResolvedVerifierOptions {
   readonly issuer: string | undefined;
   /** Base URL used for discovery, if any. */
   readonly issuerBaseURL: string | undefined;
-  /** Accepted audiences (the token's `aud` must contain one). */
+  /** Accepted audiences (the token's `aud` must contain one); empty when a `claims.aud` rule replaces the check. */
   readonly audience: readonly string[];
   /** The `alg` allowlist. */
   readonly algorithms: readonly JwsAlgorithm[];
