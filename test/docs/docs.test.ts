@@ -1,20 +1,22 @@
 /**
  * The documentation as a whole: README.md stays a short entry page, every relative link of
- * README.md, docs/*.md and bench/README.md reaches a file (and a heading, when it names one), and
- * the Jest example of docs/testing.md is this repository's test/testing/readme-example.test.ts and
- * passes, with the Jest configuration the guide gives, in a project of its own.
+ * README.md, CHANGELOG.md, docs/*.md and bench/README.md reaches a file (and a heading, when it
+ * names one), CHANGELOG.md keeps its shape, and the Jest example of docs/testing.md is this
+ * repository's test/testing/readme-example.test.ts and passes, with the Jest configuration the
+ * guide gives, in a project of its own.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
-import { codeFiles, readDoc, requireBuild, ROOT } from '../docs-support.js';
+import { codeFiles, readDoc, requireBuild, ROOT, section } from '../docs-support.js';
 
 const run = promisify(execFile);
 
 const DOCS = [
   'README.md',
+  'CHANGELOG.md',
   'bench/README.md',
   ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
 ];
@@ -74,8 +76,19 @@ describe('the documentation files', () => {
     expect(broken).toEqual([]);
   });
 
+  test('CHANGELOG.md has an Unreleased section grouped Security / Fixed / Added / Changed, one line per change; README.md links to it', () => {
+    const unreleased = section(readDoc('CHANGELOG.md'), 'Unreleased');
+    expect([...unreleased.matchAll(/^### (.+)$/gm)].map((match) => match[1])).toEqual(['Security', 'Fixed', 'Added', 'Changed']);
+    for (const group of ['Security', 'Fixed', 'Added', 'Changed']) {
+      const lines = section(unreleased, group).split('\n').slice(1).filter((line) => line.trim() !== '');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^- \S/);
+    }
+    expect(section(readDoc('README.md'), 'What changed')).toContain('](CHANGELOG.md)');
+  });
+
   test('the link check sees links at all (README.md links to the guides)', () => {
-    expect(relativeLinks(readDoc('README.md'))).toEqual(expect.arrayContaining(['docs/inbound.md', 'docs/README.md', 'bench/README.md']));
+    expect(relativeLinks(readDoc('README.md'))).toEqual(expect.arrayContaining(['docs/inbound.md', 'docs/README.md', 'bench/README.md', 'CHANGELOG.md']));
     expect(anchors('# A\n## `outboundAuth()`: downstream clients\n## A\n')).toEqual(new Set(['a', 'outboundauth-downstream-clients', 'a-1']));
   });
 });

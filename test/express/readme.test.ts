@@ -176,6 +176,38 @@ describe('docs/inbound.md "Without Express": the examples authenticate requests 
   }, 30_000);
 });
 
+describe('docs/inbound.md "Events": observed.ts reports rejections as the text says', () => {
+  it('a guard\'s 403 reaches onEvent with the route, the client, what was expected and received; onRejection gets the description', async () => {
+    const { createLocalIssuer } = await import('express-m2m/testing');
+    const issuer = await createLocalIssuer();
+    try {
+      writeFileSync(join(dir, 'observed.ts'), codeFiles(readDoc('docs/inbound.md')).get('observed.ts')!);
+      const audience = 'https://orders.example.com';
+      const tokens = {
+        NO_SCOPE: await issuer.accessToken({ clientId: 'billing', audience, scope: 'write:orders' }),
+      };
+      writeFileSync(join(dir, 'drive-observed.mts'), [
+        "import { app, auth } from './observed.ts';",
+        "const server = app.listen(0, '127.0.0.1');",
+        "await new Promise((resolve) => server.once('listening', resolve));",
+        'const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;',
+        "await fetch(`${base}/orders?page=2`, { headers: { authorization: `Bearer ${process.env.NO_SCOPE!}` } });",
+        'await fetch(`${base}/orders`);',
+        'server.close();',
+        'auth.close();',
+      ].join('\n'));
+      const stdout = await runTs('drive-observed.mts', { ISSUER_BASE_URL: issuer.url, ...tokens });
+      expect(stdout.trim().split('\n')).toEqual([
+        'GET /orders: billing has write:orders, needs read:orders',
+        '403 ERR_INSUFFICIENT_SCOPE /orders the token needs the scope read:orders',
+        '401 ERR_TOKEN_MISSING /orders no access token in the request',
+      ]);
+    } finally {
+      await issuer.close();
+    }
+  }, 30_000);
+});
+
 describe('docs/migration.md "after" examples type-check (strict) and run as written', () => {
   const blocks = codeFiles(readDoc('docs/migration.md'));
 
