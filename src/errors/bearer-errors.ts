@@ -71,7 +71,7 @@ export interface RejectionDetail {
 
 /**
  * Base class of every rejection of an inbound request. `message` is the `error_description`
- * sent to the client: it helps a developer (e.g. `unexpected "aud" claim value`) and never echoes
+ * sent to the client: it helps a developer (e.g. `unexpected 'aud' claim value`) and never echoes
  * the token or a secret.
  *
  * @example

@@ -48,7 +48,8 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
  * keys cannot be had. Mount {@link authErrorHandler} to answer those as JSON.
  *
  * Options left out come from the environment (`ISSUER_BASE_URL`, `ISSUER`, `AUDIENCE`,
- * `JWKS_URI`). Bad or contradictory options throw a `TypeError` naming the option, here.
+ * `JWKS_URI`, `SECRET`, `TOKEN_SIGNING_ALG`: see {@link RequireAuthOptions}). Bad or
+ * contradictory options throw a `TypeError` naming the option, here.
  *
  * @example
  * ```ts

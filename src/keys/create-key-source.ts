@@ -43,8 +43,9 @@ const KEY_MATERIAL = ['jwksUri', 'publicKey', 'secret'] as const;
  *
  * A remote JWKS is held in a single cache: single-flight fetches, `Cache-Control: max-age`
  * honoured within bounds, refresh ahead of expiry in the background, at most one refetch per
- * `cooldownDuration` for unknown `kid`s (which are negatively cached), a timeout on every fetch,
- * and a bounded stale window during outages. See {@link JwksOptions}.
+ * `refetchInterval` for unknown `kid`s (which are negatively cached as long), a timeout on every
+ * fetch, failed fetches retried after a cooldown that doubles up to `cooldownDuration`, and a
+ * bounded stale window during outages. See {@link JwksOptions}.
  *
  * @example
  * ```ts

@@ -102,7 +102,7 @@ describe('README.md "Quick start" runs as written', () => {
   }, 30_000);
 });
 
-const INBOUND_EXAMPLES = ['authenticate-request.ts', 'observed.ts', 'routes.ts', 'typed-claims.ts', 'verify-token.ts'];
+const INBOUND_EXAMPLES = ['authenticate-request.ts', 'observed.ts', 'routes.ts', 'typed-claims.ts', 'verify-token.ts', 'who-may-call.ts'];
 
 describe('docs/inbound.md examples type-check (strict) and run as written', () => {
   const blocks = codeFiles(readDoc('docs/inbound.md'));
@@ -172,6 +172,48 @@ describe('docs/inbound.md "Without Express": the examples authenticate requests 
       for (const answer of ['200 <client>@clients', ...answers.slice(1)]) expect(text).toContain(`\`${answer}\``);
     } finally {
       await issuer.close();
+    }
+  }, 30_000);
+});
+
+describe('docs/inbound.md "Who may call": who-may-call.ts answers as the text says', () => {
+  it('anonymous without a token, the client and tenant with a good token of either issuer, 401 for the other cases', async () => {
+    const text = readDoc('docs/inbound.md');
+    const { createLocalIssuer } = await import('express-m2m/testing');
+    const [first, second, stranger] = await Promise.all([createLocalIssuer(), createLocalIssuer(), createLocalIssuer()]);
+    try {
+      writeFileSync(join(dir, 'who-may-call.ts'), codeFiles(text).get('who-may-call.ts')!);
+      const audience = 'https://orders.example.com';
+      const tokens = {
+        FIRST: await first.accessToken({ clientId: 'billing', audience, claims: { tenant: 'acme' } }),
+        SECOND: await second.accessToken({ clientId: 'billing', audience, claims: { tenant: 'acme' } }),
+        INITECH: await first.accessToken({ clientId: 'billing', audience, claims: { tenant: 'initech' } }),
+        REVOKED: await first.accessToken({ clientId: 'revoked-client', audience, claims: { tenant: 'acme' } }),
+        STRANGER: await stranger.accessToken({ clientId: 'billing', audience, claims: { tenant: 'acme' } }),
+      };
+      writeFileSync(join(dir, 'drive-who.mts'), [
+        "import { app, auth } from './who-may-call.ts';",
+        "const server = app.listen(0, '127.0.0.1');",
+        "await new Promise((resolve) => server.once('listening', resolve));",
+        'const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/catalogue`;',
+        'const show = async (response: Response) => console.log(response.status, response.status === 200 ? (await response.json()).caller : response.headers.get(\'www-authenticate\')?.split(\',\')[0]);',
+        'await show(await fetch(base));',
+        "for (const name of ['FIRST', 'SECOND', 'INITECH', 'REVOKED', 'STRANGER']) await show(await fetch(base, { headers: { authorization: `Bearer ${process.env[name]!}` } }));",
+        'server.close();',
+        'auth.close();',
+      ].join('\n'));
+      const stdout = await runTs('drive-who.mts', { ISSUER_BASE_URL: first.url, SECOND_ISSUER_BASE_URL: second.url, ...tokens });
+      expect(stdout.trim().split('\n')).toEqual([
+        '200 anonymous',
+        '200 billing (acme)',
+        '200 billing (acme)',
+        '401 Bearer error="invalid_token"',
+        '401 Bearer error="invalid_token"',
+        '401 Bearer error="invalid_token"',
+      ]);
+      for (const phrase of ['`anonymous`', '`billing (acme)`', '`401 invalid_token`']) expect(section(text, 'Who may call')).toContain(phrase);
+    } finally {
+      await Promise.all([first.close(), second.close(), stranger.close()]);
     }
   }, 30_000);
 });
