@@ -6,10 +6,7 @@
  * `resource_access.<client>.roles`, and an `aud` only when an audience mapper adds one.
  * See https://www.keycloak.org/docs/latest/server_admin/#audience-support
  */
-import type { JWTPayload } from 'jose';
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
-import { claimAt, roleValues } from '../inbound/guards/role-check.js';
-import type { DeepReadonly } from '../inbound/verified-token.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
@@ -126,17 +123,17 @@ keycloak.client = function keycloakClient(options: KeycloakClientOptions): Clien
 };
 
 /**
- * The realm roles of a Keycloak token (`realm_access.roles`): for `requireRoles(role, { from: keycloak.realmRoles })`.
+ * Where a Keycloak token's realm roles are (`realm_access.roles`): for `requireRoles(role, { from: keycloak.realmRoles })`.
  *
  * @example
  * ```ts
  * app.get('/admin', requireRoles('admin', { from: keycloak.realmRoles }), handler);
  * ```
  */
-keycloak.realmRoles = (claims: DeepReadonly<JWTPayload>): readonly string[] => roleValues(claimAt(claims, ['realm_access', 'roles']));
+keycloak.realmRoles = Object.freeze(['realm_access', 'roles'] as const);
 
 /**
- * The roles of one client in a Keycloak token (`resource_access.<clientId>.roles`): for
+ * Where a Keycloak token's roles of one client are (`resource_access.<clientId>.roles`): for
  * `requireRoles(role, { from: keycloak.clientRoles('orders-api') })`.
  *
  * @example
@@ -144,7 +141,7 @@ keycloak.realmRoles = (claims: DeepReadonly<JWTPayload>): readonly string[] => r
  * app.get('/orders', requireRoles('reader', { from: keycloak.clientRoles('orders-api') }), handler);
  * ```
  */
-keycloak.clientRoles = (clientId: string): ((claims: DeepReadonly<JWTPayload>) => readonly string[]) => {
+keycloak.clientRoles = (clientId: string): readonly ['resource_access', string, 'roles'] => {
   if (typeof clientId !== 'string' || clientId === '') throw new TypeError('keycloak.clientRoles: "clientId" must be a non-empty string');
-  return (claims) => roleValues(claimAt(claims, ['resource_access', clientId, 'roles']));
+  return Object.freeze(['resource_access', clientId, 'roles'] as const);
 };

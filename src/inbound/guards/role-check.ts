@@ -19,11 +19,12 @@ import { hasScopes, type ScopeMatch } from './scope-check.js';
  *
  * @example
  * ```ts
- * import { keycloak, requireRoles, type RoleSource } from 'express-m2m';
+ * import { requireRoles, type RoleSource } from 'express-m2m';
  *
  * const realmRoles: RoleSource = ['realm_access', 'roles'];
- * const either: RoleSource = (claims) => [...keycloak.realmRoles(claims), ...keycloak.clientRoles('orders-api')(claims)];
- * app.delete('/orders/:id', requireRoles('orders-admin', { from: either }), handler);
+ * const groupsOrRoles: RoleSource = (claims) => [...(claims.groups as string[] ?? []), ...(claims.roles as string[] ?? [])];
+ * app.delete('/orders/:id', requireRoles('orders-admin', { from: realmRoles }), handler);
+ * app.get('/reports', requireRoles('reports', { from: groupsOrRoles }), handler);
  * ```
  */
 export type RoleSource = string | readonly string[] | ((claims: DeepReadonly<JWTPayload>) => readonly string[]);
@@ -49,14 +50,14 @@ export interface RoleCheckOptions {
 const ROLE_CHECK_OPTION_NAMES: KnownOptions<RoleCheckOptions> = { from: true, match: true };
 
 /** The values of a claim that holds roles: an array's strings, or a space-separated string's words. */
-export function roleValues(value: unknown): readonly string[] {
+function roleValues(value: unknown): readonly string[] {
   if (typeof value === 'string') return value.split(' ').filter((item) => item !== '');
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   return [];
 }
 
 /** The value at a path of nested claims (own properties only), or `undefined`. */
-export function claimAt(claims: unknown, path: readonly string[]): unknown {
+function claimAt(claims: unknown, path: readonly string[]): unknown {
   let value: unknown = claims;
   for (const name of path) {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, name)) return undefined;
