@@ -9,6 +9,9 @@
  */
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
 import type { IssuerOptions } from '../inbound/issuers/issuer-options.js';
+import { createKeySource } from '../keys/create-key-source.js';
+import type { KeySource } from '../keys/types.js';
+import type { FetchLike } from '../transport/fetch-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
@@ -45,8 +48,9 @@ export interface EntraIdOptions {
   /**
    * `true` accepts the tokens of every Entra tenant (a multi-tenant API that admits any
    * organization: check `tid` yourself, in a guard or `isRevoked`). The issuer is the
-   * `{tenantid}` template of Entra's discovery document filled in with the token's own `tid`,
-   * and the keys are those of that tenant. Default `false`.
+   * `{tenantid}` template of Entra's discovery document filled in with the token's own `tid`;
+   * the keys are Entra's common keys (`/common/discovery/v2.0/keys`), one key source shared by
+   * every tenant, so a token naming a made-up tenant costs no request. Default `false`.
    */
   anyTenant?: boolean;
   /**
@@ -62,6 +66,11 @@ export interface EntraIdOptions {
   loginBaseURL?: string;
   /** The issuer host of v1.0 tokens. Default `https://sts.windows.net`. */
   stsBaseURL?: string;
+  /**
+   * The transport of key requests (a proxy, a pinned CA): also returned as the `fetch` option, so
+   * that `requireAuth` uses it too. Default: the global `fetch`.
+   */
+  fetch?: FetchLike;
 }
 
 /**
@@ -93,7 +102,7 @@ export interface EntraIdClientOptions extends PresetClientCredentials {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const GRAPH = ['00000003-0000-0000-c000-000000000000', 'https://graph.microsoft.com', 'https://graph.microsoft.com/'];
 const NAMES: KnownOptions<EntraIdOptions> = {
-  tenant: true, anyTenant: true, audience: true, version: true, clients: true, loginBaseURL: true, stsBaseURL: true,
+  tenant: true, anyTenant: true, audience: true, version: true, clients: true, loginBaseURL: true, stsBaseURL: true, fetch: true,
 };
 const CLIENT_NAMES: KnownOptions<EntraIdClientOptions> = {
   tenant: true, scope: true, certificate: true, loginBaseURL: true,
@@ -147,11 +156,28 @@ export function entraId(options: EntraIdOptions): RequireAuthOptions {
     pattern: new RegExp(`^${escape(template).replace(escape('{tenantid}'), '([0-9a-f-]{36})')}$`),
   }));
 
+  const fetch = read.func<FetchLike>('fetch', 'a function with the signature of fetch');
+  // Every tenant's tokens are signed with Entra's common keys: with any tenant, one source serves
+  // them all (its view has no close: a tenant's verifier leaving the cache must not close it).
+  let common: KeySource | undefined;
+  const commonKeys = (): KeySource => {
+    common ??= createKeySource({ jwksUri: `${login}/common/discovery/v2.0/keys`, ...(fetch === undefined ? {} : { fetch }) });
+    const source = common;
+    return {
+      get algorithms() { return source.algorithms; },
+      get generation() { return source.generation; },
+      get freshUntil() { return source.freshUntil; },
+      getKey: (selector, now) => source.getKey(selector, now),
+      warmUp: () => source.warmUp(),
+    };
+  };
+
   const issuers = ({ issuer }: { issuer: string }): IssuerOptions | undefined => {
     for (const form of forms) {
       const tenant = form.pattern.exec(issuer)?.[1];
       if (tenant === undefined || !GUID.test(tenant)) continue;
-      if (!anyTenant && !(tenants as string[]).includes(tenant)) return undefined;
+      if (anyTenant) return { issuer, keySource: commonKeys() };
+      if (!(tenants as string[]).includes(tenant)) return undefined;
       // The tenant's own keys; a token of the wrong version is refused (by `ver`) once its signature verified.
       return { issuer, jwksUri: `${login}/${tenant}/discovery/v2.0/keys` };
     }
@@ -189,7 +215,7 @@ export function entraId(options: EntraIdOptions): RequireAuthOptions {
       },
     }),
   };
-  return { issuers, claims, scopeClaim: 'scp' };
+  return { issuers, claims, scopeClaim: 'scp', ...(fetch === undefined ? {} : { fetch }) };
 }
 
 /**

@@ -5,7 +5,7 @@
  * its keys on Entra's path (`/<tenant>/discovery/v2.0/keys`) and its token endpoint on
  * `/<tenant>/oauth2/v2.0/token`.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
@@ -27,7 +27,7 @@ let host: ProviderHost;
 beforeAll(async () => {
   issuer = await createLocalIssuer();
   host = await providerHost(issuer, [
-    [/^\/[0-9a-f-]{36}\/discovery\/v2\.0\/keys$/, 'jwks'],
+    [/^\/([0-9a-f-]{36}|common)\/discovery\/v2\.0\/keys$/, 'jwks'],
     [/^\/[^/]+\/oauth2\/v2\.0\/token$/, 'token'],
   ]);
 });
@@ -162,11 +162,20 @@ describe('entraId(): multi-tenant', () => {
     }
   });
 
-  it("anyTenant: true accepts every tenant, its issuer the template filled with the token's tid, its keys that tenant's", async () => {
+  it("anyTenant: true accepts every tenant, its issuer the template filled with the token's tid, the keys Entra's common ones", async () => {
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    host.requests.length = 0;
     const api = await protectedApi(preset({ tenant: undefined, anyTenant: true }));
     try {
       expect((await call(api, await v2Token({}, THIRD_TENANT))).status).toBe(200);
-      expect(host.requests.some((request) => request.path === `/${THIRD_TENANT}/discovery/v2.0/keys`)).toBe(true);
+      expect((await call(api, await v2Token({}, OTHER_TENANT))).status).toBe(200);
+      // Made-up tenants cost no key request: one key source serves every tenant.
+      for (const tenant of ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']) {
+        // The kid of a real key, signed by another: the signature fails, with the keys at hand.
+        const forged = await issuer.sign({ iss: `${host.url}/${tenant}/v2.0`, aud: APP_ID, tid: tenant, ver: '2.0' }, { kid: issuer.currentKid(), key: stranger });
+        expect((await call(api, forged)).status).toBe(401);
+      }
+      expect(host.requests.map((request) => request.path)).toEqual(['/common/discovery/v2.0/keys']);
       expect((await call(api, await v2Token({ tid: TENANT }, THIRD_TENANT))).status).toBe(401);
       // Not an Entra issuer at all: never trusted, whatever it claims.
       const foreign = await issuer.sign({ iss: 'https://evil.example/', aud: APP_ID, tid: THIRD_TENANT, ver: '2.0' });
