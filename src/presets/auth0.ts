@@ -9,7 +9,7 @@
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
-import { clientRule, codeFor, holdsOneOf, readBase, readList, refuse } from './preset-support.js';
+import { clientRule, codeFor, holdsOneOf, presetReader, readBase, readList, refuse } from './preset-support.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
 
 /**
@@ -66,8 +66,9 @@ function domains(read: OptionReader<Auth0Options>): string[] {
   const list = Array.isArray(raw) ? raw as unknown[] : [raw];
   if (raw === undefined || list.length === 0) read.required('domain', "the tenant's domain, like acme.eu.auth0.com");
   return list.map((value, index) => {
-    const sub = new OptionReader<{ domain: unknown }>({ domain: value }, { domain: true }, { caller: read.caller, path: Array.isArray(raw) ? `domain[${index}].`.slice(0, -1) : '' });
-    return readBase(sub, 'domain', 'acme.eu.auth0.com') as string;
+    const name = Array.isArray(raw) ? `domain[${index}]` : 'domain';
+    const item = new OptionReader<Record<string, unknown>>({ [name]: value }, new Set([name]), { caller: read.caller });
+    return readBase(item, name, 'acme.eu.auth0.com') as string;
   });
 }
 
@@ -87,7 +88,7 @@ function domains(read: OptionReader<Auth0Options>): string[] {
  * ```
  */
 export function auth0(options: Auth0Options): RequireAuthOptions {
-  const read = new OptionReader<Auth0Options>(options, NAMES, { caller: 'auth0' });
+  const read = presetReader<Auth0Options>(options, NAMES, 'auth0', 'requireAuth');
   const bases = domains(read);
   const audience = readList(read, 'audience', "the API's Identifier, from the Auth0 dashboard") as string[];
   const clients = readList(read, 'clients');
@@ -124,7 +125,7 @@ export function auth0(options: Auth0Options): RequireAuthOptions {
  * ```
  */
 auth0.client = function auth0Client(options: Auth0ClientOptions): ClientCredentialsOptions {
-  const read = new OptionReader<Auth0ClientOptions>(options, CLIENT_NAMES, { caller: 'auth0.client' });
+  const read = presetReader<Auth0ClientOptions>(options, CLIENT_NAMES, 'auth0.client', 'clientCredentials');
   const base = readBase(read, 'domain', 'acme.eu.auth0.com') ?? read.required('domain', "the tenant's domain, like acme.eu.auth0.com");
   const audience = read.string('audience') ?? read.required('audience', 'the Identifier of the API to call: Auth0 issues tokens for one API');
   const scope = read.stringList('scope', { string: 'split' });

@@ -7,10 +7,10 @@
  * See https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html
  */
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
-import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import type { KnownOptions } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
-import { clientRule, codeFor, holdsOneOf, readBase, readList, readUrl, refuse } from './preset-support.js';
+import { clientRule, codeFor, holdsOneOf, presetReader, readBase, readList, readUrl, refuse } from './preset-support.js';
 
 /**
  * Inputs of the {@link cognito} preset.
@@ -82,7 +82,7 @@ const CLIENT_NAMES: KnownOptions<CognitoClientOptions> = {
  * ```
  */
 export function cognito(options: CognitoOptions): RequireAuthOptions {
-  const read = new OptionReader<CognitoOptions>(options, NAMES, { caller: 'cognito' });
+  const read = presetReader<CognitoOptions>(options, NAMES, 'cognito', 'requireAuth');
   const userPoolId = read.string('userPoolId') ?? read.required('userPoolId', 'the user pool id, like eu-west-1_AbCdEf123');
   const pool = POOL.exec(userPoolId) ?? read.fail('userPoolId', 'must be a user pool id, <region>_<id> like eu-west-1_AbCdEf123');
   const region = read.string('region') ?? (pool[1] as string);
@@ -119,7 +119,7 @@ export function cognito(options: CognitoOptions): RequireAuthOptions {
  * ```
  */
 cognito.client = function cognitoClient(options: CognitoClientOptions): ClientCredentialsOptions {
-  const read = new OptionReader<CognitoClientOptions>(options, CLIENT_NAMES, { caller: 'cognito.client' });
+  const read = presetReader<CognitoClientOptions>(options, CLIENT_NAMES, 'cognito.client', 'clientCredentials');
   const base = readBase(read, 'domain', 'acme.auth.eu-west-1.amazoncognito.com')
     ?? read.required('domain', "the user pool's domain, like acme.auth.eu-west-1.amazoncognito.com");
   const scope = read.stringList('scope', { string: 'split' });

@@ -12,10 +12,10 @@ import type { IssuerOptions } from '../inbound/issuers/issuer-options.js';
 import { createKeySource } from '../keys/create-key-source.js';
 import type { KeySource } from '../keys/types.js';
 import type { FetchLike } from '../transport/fetch-like.js';
-import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import type { KnownOptions } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
-import { codeFor, holdsOneOf, readList, readUrl, refuse } from './preset-support.js';
+import { codeFor, holdsOneOf, presetReader, readList, readUrl, refuse } from './preset-support.js';
 
 /**
  * An Entra ID access token version: which one the API's app registration asks for
@@ -130,7 +130,7 @@ function escape(text: string): string {
  * ```
  */
 export function entraId(options: EntraIdOptions): RequireAuthOptions {
-  const read = new OptionReader<EntraIdOptions>(options, NAMES, { caller: 'entraId' });
+  const read = presetReader<EntraIdOptions>(options, NAMES, 'entraId', 'requireAuth');
   const anyTenant = read.boolean('anyTenant', false);
   const tenants = readList(read, 'tenant')?.map((tenant) => tenant.toLowerCase());
   if (anyTenant && tenants !== undefined) read.failWith('give "tenant" or "anyTenant: true", not both');
@@ -236,7 +236,7 @@ export function entraId(options: EntraIdOptions): RequireAuthOptions {
  * ```
  */
 entraId.client = function entraIdClient(options: EntraIdClientOptions): ClientCredentialsOptions {
-  const read = new OptionReader<EntraIdClientOptions>(options, CLIENT_NAMES, { caller: 'entraId.client' });
+  const read = presetReader<EntraIdClientOptions>(options, CLIENT_NAMES, 'entraId.client', 'clientCredentials');
   const tenant = read.string('tenant') ?? read.required('tenant', 'the tenant id or a verified domain, like contoso.onmicrosoft.com');
   if (!/^[a-z0-9.-]+$/i.test(tenant)) read.fail('tenant', 'must be a tenant id (a GUID) or a domain name');
   const scope = read.string('scope') ?? read.required('scope', "'<resource>/.default', e.g. 'api://billing/.default'");

@@ -7,10 +7,10 @@
  * See https://www.keycloak.org/docs/latest/server_admin/#audience-support
  */
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
-import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import type { KnownOptions, OptionReader } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
-import { clientRule, codeFor, holdsOneOf, readList, refuse } from './preset-support.js';
+import { clientRule, codeFor, holdsOneOf, presetReader, readList, refuse } from './preset-support.js';
 
 /**
  * Inputs of the {@link keycloak} preset.
@@ -86,7 +86,7 @@ function realmURL<T extends { baseURL: string; realm: string }>(read: OptionRead
  * ```
  */
 export function keycloak(options: KeycloakOptions): RequireAuthOptions {
-  const read = new OptionReader<KeycloakOptions>(options, NAMES, { caller: 'keycloak' });
+  const read = presetReader<KeycloakOptions>(options, NAMES, 'keycloak', 'requireAuth');
   const issuer = realmURL(read);
   const audience = readList(read, 'audience', "this API's client id, which an Audience mapper puts in the tokens' 'aud'") as string[];
   const clients = readList(read, 'clients');
@@ -116,7 +116,7 @@ export function keycloak(options: KeycloakOptions): RequireAuthOptions {
  * ```
  */
 keycloak.client = function keycloakClient(options: KeycloakClientOptions): ClientCredentialsOptions {
-  const read = new OptionReader<KeycloakClientOptions>(options, CLIENT_NAMES, { caller: 'keycloak.client' });
+  const read = presetReader<KeycloakClientOptions>(options, CLIENT_NAMES, 'keycloak.client', 'clientCredentials');
   const issuer = realmURL(read);
   const scope = read.stringList('scope', { string: 'split' });
   return { tokenEndpoint: `${issuer}/protocol/openid-connect/token`, ...readClientCredentials(read, 'client_secret_basic'), ...(scope === undefined ? {} : { scope }) };

@@ -8,10 +8,10 @@
  * https://developer.okta.com/docs/guides/validate-access-tokens/
  */
 import type { RequireAuthOptions } from '../express/require-auth-options.js';
-import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import type { KnownOptions, OptionReader } from '../options/option-reader.js';
 import type { ClientCredentialsOptions } from '../outbound/client-credentials-options.js';
 import { readClientCredentials, type PresetClientCredentials } from './preset-client.js';
-import { clientRule, codeFor, holdsOneOf, readBase, readList, refuse } from './preset-support.js';
+import { clientRule, codeFor, holdsOneOf, presetReader, readBase, readList, refuse } from './preset-support.js';
 
 /**
  * Inputs of the {@link okta} preset.
@@ -83,7 +83,7 @@ function issuerOf<T extends { domain: string; authorizationServerId?: string }>(
  * ```
  */
 export function okta(options: OktaOptions): RequireAuthOptions {
-  const read = new OptionReader<OktaOptions>(options, NAMES, { caller: 'okta' });
+  const read = presetReader<OktaOptions>(options, NAMES, 'okta', 'requireAuth');
   const issuer = issuerOf(read);
   const server = read.string('authorizationServerId') ?? 'default';
   const audience = readList(read, 'audience', server === 'default' ? undefined : "the authorization server's audience, like api://orders")
@@ -111,7 +111,7 @@ export function okta(options: OktaOptions): RequireAuthOptions {
  * ```
  */
 okta.client = function oktaClient(options: OktaClientOptions): ClientCredentialsOptions {
-  const read = new OptionReader<OktaClientOptions>(options, CLIENT_NAMES, { caller: 'okta.client' });
+  const read = presetReader<OktaClientOptions>(options, CLIENT_NAMES, 'okta.client', 'clientCredentials');
   const issuer = issuerOf(read);
   const scope = read.stringList('scope', { string: 'split' }) ?? read.required('scope', 'Okta issues client-credentials tokens only for custom scopes');
   return { tokenEndpoint: `${issuer}/v1/token`, ...readClientCredentials(read, 'client_secret_basic'), scope };

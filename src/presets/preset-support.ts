@@ -5,10 +5,31 @@
  */
 import type { JWTPayload } from 'jose';
 import type { JwtErrorCode } from '../errors/error-codes.js';
-import type { OptionReader } from '../options/option-reader.js';
+import { AUTHENTICATOR_OPTION_NAMES } from '../inbound/authenticate.js';
+import { OptionReader, type KnownOptions } from '../options/option-reader.js';
+import { CLIENT_CREDENTIALS_OPTION_NAMES } from '../outbound/client-credentials-options.js';
 import { invalidToken } from '../inbound/verifiers/jwt/invalid-token.js';
 import { mismatch } from '../inbound/rejection-detail.js';
 import type { DeepReadonly } from '../inbound/verified-token.js';
+
+/** The options of the function a preset's result is for, by name. */
+const TARGET_OPTIONS = {
+  requireAuth: [...Object.keys(AUTHENTICATOR_OPTION_NAMES), 'realm', 'credentialsRequired'],
+  clientCredentials: Object.keys(CLIENT_CREDENTIALS_OPTION_NAMES),
+} as const;
+
+/**
+ * The reader of a preset's inputs (`caller` is the preset, e.g. `auth0.client`). An option of
+ * the function the result is for, given to the preset, is named as such, with where it goes:
+ * `auth0: unknown option "realm" (an option of requireAuth: requireAuth({ ...auth0({ ... }), realm }))`.
+ */
+export function presetReader<T extends object>(options: T, names: KnownOptions<T>, caller: string, target: keyof typeof TARGET_OPTIONS): OptionReader<T> {
+  const elsewhere: Record<string, string> = {};
+  for (const name of TARGET_OPTIONS[target]) {
+    if (!Object.hasOwn(names, name)) elsewhere[name] = `an option of ${target}: ${target}({ ...${caller}({ ... }), ${name} })`;
+  }
+  return new OptionReader<T>(options, names, { caller, elsewhere });
+}
 
 /** A host name with an optional port, as providers show their domains (`tenant.us.auth0.com`). */
 const HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$/i;

@@ -148,3 +148,16 @@ describe('auth0.client(): client-credentials tokens from an Auth0 tenant', () =>
     expect(() => auth0.client({ domain: 'acme.auth0.com', clientId: 'c', audience: API })).toThrow('auth0.client: give exactly one of "clientSecret" and "privateKey"');
   });
 });
+
+describe('preset inputs that belong to requireAuth or clientCredentials', () => {
+  it('are named as such, with where they go', () => {
+    expect(() => auth0({ domain: 'acme.auth0.com', audience: API, realm: 'orders' } as never))
+      .toThrow('auth0: unknown option "realm" (an option of requireAuth: requireAuth({ ...auth0({ ... }), realm }))');
+    expect(() => auth0.client({ domain: 'acme.auth0.com', clientId: 'c', clientSecret: 's', audience: API, cache: {} } as never))
+      .toThrow('auth0.client: unknown option "cache" (an option of clientCredentials: clientCredentials({ ...auth0.client({ ... }), cache }))');
+  });
+
+  it('an item of a domain list is named by its index', () => {
+    expect(() => auth0({ domain: ['acme.auth0.com', 'not a host'], audience: API })).toThrow('auth0: "domain[1]" must be a host name like acme.eu.auth0.com');
+  });
+});

@@ -244,5 +244,12 @@ describe('entraId.client(): client credentials from Entra ID', () => {
     expect(() => clientCredentials({
       tokenEndpoint: 'https://login.example/token', clientId: 'c', privateKey: readFileSync(join(dir, 'localhost-key.pem'), 'utf8'), privateKeyCertificate: 'not a certificate',
     })).toThrow('clientCredentials: "privateKeyCertificate" must be an X.509 certificate in PEM');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect(() => clientCredentials({
+      tokenEndpoint: 'https://login.example/token', clientId: 'c', privateKey: other, privateKeyCertificate: readFileSync(join(dir, 'localhost-cert.pem'), 'utf8'),
+    })).toThrow('clientCredentials: "privateKeyCertificate" must be the certificate of "privateKey" (its public key differs)');
+    expect(() => clientCredentials({
+      tokenEndpoint: 'https://login.example/token', clientId: 'c', clientSecret: 's', privateKeyCertificate: readFileSync(join(dir, 'localhost-cert.pem'), 'utf8'),
+    })).toThrow('clientCredentials: "privateKeyCertificate" applies only to private_key_jwt');
   });
 });
