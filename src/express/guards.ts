@@ -144,7 +144,7 @@ export function claimCheck<Claims = JWTPayload>(
  *
  * const app = express();
  * app.use(requireAuth(keycloak({ baseURL: 'https://sso.example.com', realm: 'shop', audience: 'orders-api' })));
- * app.get('/orders', requireRoles('Orders.Read'), (req, res) => { res.json([]); });
+ * app.get('/orders', requireRoles('reader', { from: keycloak.clientRoles('orders-api') }), (req, res) => { res.json([]); });
  * app.delete('/orders/:id', requireRoles('orders-admin', { from: keycloak.realmRoles }), (req, res) => { res.status(204).end(); });
  * ```
  */
