@@ -11,7 +11,7 @@ export { requireAuth } from './express/require-auth.js';
 export type { RequireAuthMiddleware } from './express/require-auth.js';
 export { REQUIRE_AUTH_ENV } from './express/require-auth-options.js';
 export type { AuthRejectedEvent, RequireAuthEvent, RequireAuthOptions } from './express/require-auth-options.js';
-export { claimCheck, claimEquals, claimIncludes, requireScopes } from './express/guards.js';
+export { claimCheck, claimEquals, claimIncludes, requireRoles, requireScopes } from './express/guards.js';
 export type { Guard } from './express/guards.js';
 export { authErrorHandler } from './express/auth-error-handler.js';
 export type { AuthErrorHandlerOptions, RenderedRejection } from './express/auth-error-handler.js';
@@ -20,6 +20,20 @@ export type { AuthErrorRequestHandler, AuthRequest, AuthRequestHandler, NextFunc
 export type { AuthorizationCheck, GuardedToken } from './inbound/guards/authorization-check.js';
 export type { ScopeCheckOptions, ScopeMatch } from './inbound/guards/scope-check.js';
 export type { ClaimValue } from './inbound/guards/claim-checks.js';
+export type { RoleCheckOptions, RoleSource } from './inbound/guards/role-check.js';
+
+// Provider presets: options for requireAuth and clientCredentials, shaped for each provider's tokens.
+export { auth0 } from './presets/auth0.js';
+export type { Auth0ClientOptions, Auth0Options } from './presets/auth0.js';
+export { cognito } from './presets/cognito.js';
+export type { CognitoClientOptions, CognitoOptions } from './presets/cognito.js';
+export { entraId } from './presets/entra-id.js';
+export type { EntraIdClientOptions, EntraIdOptions, EntraTokenVersion } from './presets/entra-id.js';
+export { keycloak } from './presets/keycloak.js';
+export type { KeycloakClientOptions, KeycloakOptions } from './presets/keycloak.js';
+export { okta } from './presets/okta.js';
+export type { OktaClientOptions, OktaOptions } from './presets/okta.js';
+export type { PresetClientCredentials } from './presets/preset-client.js';
 
 // Inbound, without Express: the pipeline and the JWT verifier.
 export { createAuthenticator } from './inbound/authenticate.js';

@@ -8,6 +8,7 @@ import type { JWTPayload } from 'jose';
 import { inChallengeContext, MissingTokenError } from '../errors/bearer-errors.js';
 import type { AuthorizationCheck } from '../inbound/guards/authorization-check.js';
 import { claimEqualsCheck, claimIncludesCheck, claimPredicateCheck, type ClaimValue } from '../inbound/guards/claim-checks.js';
+import { roleCheck, type RoleCheckOptions } from '../inbound/guards/role-check.js';
 import { scopeCheck, type ScopeCheckOptions } from '../inbound/guards/scope-check.js';
 import { toRejection } from '../inbound/rejection.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
@@ -127,4 +128,26 @@ export function claimCheck<Claims = JWTPayload>(
   description?: string,
 ): Guard {
   return toGuard(claimPredicateCheck(predicate, description, 'claimCheck'), 'claimCheck');
+}
+
+/**
+ * Requires roles (or permissions) of the verified token, read from a claim (default `roles`, as
+ * Microsoft Entra ID's app permissions), a path of nested claims (Keycloak's
+ * `['realm_access', 'roles']`) or a function of the claims; all of them (default) or, with
+ * `{ match: 'any' }`, one. A token without them gets 403 `insufficient_scope`
+ * (`ERR_INSUFFICIENT_CLAIMS`). Bad arguments throw here, at start-up.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { keycloak, requireAuth, requireRoles } from 'express-m2m';
+ *
+ * const app = express();
+ * app.use(requireAuth(keycloak({ baseURL: 'https://sso.example.com', realm: 'shop', audience: 'orders-api' })));
+ * app.get('/orders', requireRoles('reader', { from: keycloak.clientRoles('orders-api') }), (req, res) => { res.json([]); });
+ * app.delete('/orders/:id', requireRoles('orders-admin', { from: keycloak.realmRoles }), (req, res) => { res.status(204).end(); });
+ * ```
+ */
+export function requireRoles(roles: string | readonly string[], options?: RoleCheckOptions): Guard {
+  return toGuard(roleCheck(roles, options, 'requireRoles'), 'requireRoles');
 }

@@ -12,7 +12,7 @@ import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
 import { clientSecretBasic } from './client-auth/client-secret-basic.js';
 import { clientSecretPost } from './client-auth/client-secret-post.js';
-import { importClientPrivateKey, privateKeyJwt, type ClientPrivateKey } from './client-auth/private-key-jwt.js';
+import { certificateThumbprints, importClientPrivateKey, privateKeyJwt, type ClientPrivateKey } from './client-auth/private-key-jwt.js';
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
 import { integrityKey } from './shared/entry-integrity.js';
@@ -55,6 +55,12 @@ export interface ClientCredentialsOptions {
   privateKeyAlg?: string;
   /** `kid` header of the client assertion. Default none. */
   privateKeyKid?: string;
+  /**
+   * The X.509 certificate of `privateKey` (PEM): its SHA-256 and SHA-1 thumbprints go into the
+   * client assertion's `x5t#S256` and `x5t` headers (RFC 7515), which Microsoft Entra ID uses to
+   * find a certificate credential. Default none.
+   */
+  privateKeyCertificate?: string;
   /**
    * Client authentication. Default `client_secret_basic` with a `clientSecret` (every server must
    * support it, RFC 6749 section 2.3.1) and `private_key_jwt` with a `privateKey`.
@@ -161,7 +167,7 @@ export const CLIENT_CREDENTIALS_DEFAULTS: Readonly<Required<Pick<ClientCredentia
 /** Every option `clientCredentials` takes; the type keeps this list complete. */
 export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOptions> = {
   tokenEndpoint: true, issuerBaseURL: true, clientId: true, clientSecret: true, privateKey: true,
-  privateKeyAlg: true, privateKeyKid: true, authMethod: true, audience: true, scope: true, resource: true,
+  privateKeyAlg: true, privateKeyKid: true, privateKeyCertificate: true, authMethod: true, audience: true, scope: true, resource: true,
   extraParams: true, bodyFormat: true, cache: true, expiryMargin: true, refreshWindow: true,
   defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
@@ -306,12 +312,15 @@ function readClientAuthentication(
   const authMethod = read.oneOf('authMethod', AUTH_METHODS, privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
   const privateKeyKid = read.string('privateKeyKid');
   const privateKeyAlg = read.string('privateKeyAlg');
+  const certificate = read.string('privateKeyCertificate');
+  if (certificate !== undefined && authMethod !== 'private_key_jwt') read.fail('privateKeyCertificate', 'applies only to private_key_jwt');
   switch (authMethod) {
     case 'private_key_jwt': {
       if (privateKey === undefined) read.fail('privateKey', 'is required for private_key_jwt');
       const imported = importClientPrivateKey(privateKey, privateKeyAlg, (name, message) => read.fail(name, message));
+      const thumbprints = certificate === undefined ? undefined : certificateThumbprints(certificate, imported.key, (message) => read.fail('privateKeyCertificate', message));
       return {
-        authenticate: privateKeyJwt({ clientId, privateKey: imported, privateKeyKid, assertionLifetime: ASSERTION_LIFETIME_SECONDS, now }),
+        authenticate: privateKeyJwt({ clientId, privateKey: imported, privateKeyKid, thumbprints, assertionLifetime: ASSERTION_LIFETIME_SECONDS, now }),
         credential: imported.key,
       };
     }

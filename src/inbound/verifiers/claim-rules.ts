@@ -5,6 +5,7 @@
  * checks (whose type checks always stay), by every verifier that checks claims.
  */
 import type { JWTPayload } from 'jose';
+import { InvalidTokenError } from '../../errors/bearer-errors.js';
 import type { JwtErrorCode } from '../../errors/error-codes.js';
 import { isPromiseLike } from '../../lib/is-promise-like.js';
 import type { OptionReader } from '../../options/option-reader.js';
@@ -16,6 +17,8 @@ import { invalidToken } from './jwt/invalid-token.js';
  * A predicate on one claim: `value` is the claim (`undefined` when absent), `payload` the whole
  * verified payload. `true` accepts; `false`, anything else, a throw or a rejection refuses the
  * token (401 `invalid_token`; a throw is kept as the error's `cause`, never sent to the client).
+ * A predicate that throws an `InvalidTokenError` refuses with that error as it is: its own
+ * `error_description` can name the likely mistake (never put token content in it).
  *
  * @example
  * ```ts
@@ -137,10 +140,14 @@ function predicateCheck(claim: string, predicate: ClaimPredicate<unknown>): Clai
     try {
       verdict = predicate((payload as Record<string, unknown>)[claim], payload);
     } catch (error) {
+      if (error instanceof InvalidTokenError) throw error;
       refuse(payload, claim, undefined, error);
     }
     if (!isPromiseLike(verdict)) return judge(payload, verdict);
-    return Promise.resolve(verdict).then((answer) => judge(payload, answer), (error: unknown) => refuse(payload, claim, undefined, error));
+    return Promise.resolve(verdict).then((answer) => judge(payload, answer), (error: unknown) => {
+      if (error instanceof InvalidTokenError) throw error;
+      return refuse(payload, claim, undefined, error);
+    });
   };
 }
 

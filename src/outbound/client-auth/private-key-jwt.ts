@@ -2,7 +2,7 @@
  * `private_key_jwt` (RFC 7523 section 2.2, OpenID Connect Core section 9): a JWT signed with the
  * client's private key, new for every token request.
  */
-import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWK } from 'jose';
 import { algorithmsForKey, keyMismatch } from '../../keys/algorithms.js';
 import type { ClientAuthenticator } from './client-authenticator.js';
@@ -58,11 +58,33 @@ function isKeyObject(value: unknown): value is KeyObject {
   return typeof value === 'object' && value !== null && typeof (value as KeyObject).export === 'function' && 'type' in value;
 }
 
+/**
+ * The `x5t#S256` and `x5t` header values (RFC 7515 sections 4.1.8 and 4.1.7: base64url of the
+ * SHA-256 and SHA-1 digests of the certificate's DER) of a PEM certificate, which must hold the
+ * public key of `privateKey`. Throws (through `fail`) otherwise.
+ */
+export function certificateThumbprints(pem: string, privateKey: KeyObject, fail: (message: string) => never): { 'x5t#S256': string; x5t: string } {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pem);
+  } catch {
+    return fail('must be an X.509 certificate in PEM');
+  }
+  if (!certificate.publicKey.equals(createPublicKey(privateKey))) fail('must be the certificate of "privateKey" (its public key differs)');
+  const der = certificate.raw;
+  return {
+    'x5t#S256': createHash('sha256').update(der).digest('base64url'),
+    x5t: createHash('sha1').update(der).digest('base64url'),
+  };
+}
+
 /** What a `private_key_jwt` authenticator needs. */
 export interface PrivateKeyJwtSettings {
   clientId: string;
   privateKey: { key: KeyObject; alg: string };
   privateKeyKid: string | undefined;
+  /** The `x5t#S256` and `x5t` headers (thumbprints of the key's certificate), if any. */
+  thumbprints?: { 'x5t#S256': string; x5t: string } | undefined;
   /** Lifetime of a client assertion, in seconds. */
   assertionLifetime: number;
   /** Clock in milliseconds. */
@@ -74,9 +96,12 @@ export function privateKeyJwt(settings: PrivateKeyJwtSettings): ClientAuthentica
   return async (tokenEndpoint) => {
     const iat = Math.floor(settings.now() / 1000);
     const assertion = await new SignJWT({})
-      .setProtectedHeader(settings.privateKeyKid === undefined
-        ? { alg: privateKey.alg, typ: 'JWT' }
-        : { alg: privateKey.alg, typ: 'JWT', kid: settings.privateKeyKid })
+      .setProtectedHeader({
+        alg: privateKey.alg,
+        typ: 'JWT',
+        ...(settings.privateKeyKid === undefined ? {} : { kid: settings.privateKeyKid }),
+        ...settings.thumbprints,
+      })
       .setIssuer(clientId)
       .setSubject(clientId)
       .setAudience(tokenEndpoint)
