@@ -27,7 +27,13 @@ export type VerifierEvent =
   | { type: 'verification.rejected'; code: string; reason: string }
   /** Discovery failed: once per failed metadata fetch (requests during its failure cooldown do not repeat it). */
   | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
-  | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number };
+  | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number }
+  /**
+   * An introspection request failed (unreachable, slow, an error status, garbage, a signed answer
+   * that does not verify): once per failed request; the request got a 503. `error` names the
+   * endpoint and the cause, never the token.
+   */
+  | { type: 'introspection.failed'; endpoint: string; error: Error };
 
 /**
  * Options of {@link createVerifier}. Exactly one source of keys: `jwksUri` (or the `jwks_uri`
