@@ -33,7 +33,14 @@ export type VerifierEvent =
    * that does not verify): once per failed request; the request got a 503. `error` names the
    * endpoint and the cause, never the token.
    */
-  | { type: 'introspection.failed'; endpoint: string; error: Error };
+  | {
+    /** The event's type. */
+    type: 'introspection.failed';
+    /** The introspection endpoint asked (or `the introspection endpoint` when discovery named none). */
+    endpoint: string;
+    /** What went wrong (an `UpstreamError`). */
+    error: Error;
+  };
 
 /**
  * Options of {@link createVerifier}. Exactly one source of keys: `jwksUri` (or the `jwks_uri`
