@@ -140,6 +140,17 @@ describe('RFC 9701: jwtResponse asks for, and accepts only, answers signed by th
     expect(await outcome(authenticator({ introspection: signed }), token)).toMatchObject({ status: 401, code: 'ERR_TOKEN_INACTIVE' });
   });
 
+  test('tokens: all with signed answers: JWTs are introspected too, the answers verified with the discovered JWKS', async () => {
+    const verifier = authenticator({ introspection: { ...signed, tokens: 'all' } });
+    await verifier.warmUp();
+    expect(issuer.counts).toMatchObject({ discovery: 1, jwks: 1, introspection: 0 });
+    const jwt = await issuer.accessToken({ audience: AUDIENCE, scope: 'read' });
+    expect(await outcome(verifier, jwt)).toEqual({ status: 200 });
+    expect(issuer.counts.introspection).toBe(1);
+    issuer.setFault('introspection', { body: JSON.stringify({ active: true, aud: AUDIENCE }), headers: { 'content-type': 'application/json' } });
+    expect(await outcome(verifier, await issuer.accessToken({ audience: AUDIENCE }))).toMatchObject({ status: 503 });
+  });
+
   /** A stand-in endpoint whose answer is a JWT the test makes (with the local issuers' signers). */
   async function signedBy(makeAnswer: () => Promise<string>, contentType = 'application/token-introspection+jwt') {
     const server = await standIn(async (_req, res) => {
