@@ -41,7 +41,7 @@ function authenticator(options: Partial<AuthenticatorOptions> = {}) {
 describe('the endpoint down, slow or answering garbage: 503 with Retry-After, reported once per failed call', () => {
   test.each([
     ['HTTP 500', { status: 500 }, /answered HTTP 500/],
-    ['HTTP 503 with its own Retry-After', { status: 503, headers: { 'Retry-After': '120' } }, /answered HTTP 503/],
+    ['HTTP 503', { status: 503 }, /answered HTTP 503/],
     ['a dropped connection', { destroy: true }, /is unreachable/],
     ['an HTML page', { html: true }, /did not answer with JSON/],
     ['a body that is not JSON', { body: '{"active": tr' }, /did not answer with JSON/],
@@ -60,6 +60,18 @@ describe('the endpoint down, slow or answering garbage: 503 with Retry-After, re
     expect(failed[0]).toMatchObject({ endpoint: issuer.introspectionEndpoint });
     expect((failed[0] as { error: Error }).error.message).toMatch(reason);
     expect(JSON.stringify(events) + (failed[0] as { error: Error }).error.message).not.toContain(token);
+  });
+
+  test('a busy endpoint\'s own Retry-After (429/503) is followed: no call before it, and the client is told so', async () => {
+    let now = Date.now();
+    const verifier = authenticator({ now: () => now });
+    issuer.setFault('introspection', { status: 429, headers: { 'Retry-After': '120' }, times: 1 });
+    expect(await outcome(verifier, issuer.mintOpaqueToken({ audience: AUDIENCE }))).toMatchObject({ status: 503, headers: { 'Retry-After': '120' } });
+    now += 119_000;
+    expect(await outcome(verifier, issuer.mintOpaqueToken({ audience: AUDIENCE }))).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    expect(issuer.counts.introspection).toBe(1);
+    now += 1000;
+    expect(await outcome(verifier, issuer.mintOpaqueToken({ audience: AUDIENCE }))).toEqual({ status: 200 });
   });
 
   test('slow: no answer within timeoutDuration is a 503', async () => {

@@ -5,6 +5,7 @@
  * never the token or a response body.
  */
 import type { ClientAuthenticator } from '../../../outbound/client-auth/client-authenticator.js';
+import { parseRetryAfter } from '../../../outbound/grant/token-endpoint-request.js';
 import { isAbortError, readCappedText, UpstreamError } from '../../../transport/fetch-json.js';
 import type { FetchLike } from '../../../transport/fetch-like.js';
 
@@ -13,6 +14,14 @@ export const INTROSPECTION_JWT_MEDIA_TYPE = 'application/token-introspection+jwt
 
 /** Largest answer read, in bytes: real ones are well under a KiB. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** The endpoint answered 429 or 503 with a `Retry-After`: how long it asks to be left alone. */
+export class BusyEndpointError extends UpstreamError {
+  constructor(message: string, status: number, readonly retryAfterMs: number) {
+    super(message, status);
+    this.name = 'BusyEndpointError';
+  }
+}
 
 /** What one request needs. */
 export interface IntrospectionRequest {
@@ -23,6 +32,8 @@ export interface IntrospectionRequest {
   jwtResponse: boolean;
   timeoutDuration: number;
   fetch: FetchLike;
+  /** Clock, to read an HTTP-date `Retry-After`. */
+  now: () => number;
 }
 
 /** The answer: a JSON object (RFC 7662 section 2.2), or the compact JWT of RFC 9701. */
@@ -56,6 +67,8 @@ export async function requestIntrospection(request: IntrospectionRequest): Promi
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
+    const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after'), request.now()) : undefined;
+    if (retryAfter !== undefined) throw new BusyEndpointError(`${endpoint} answered HTTP ${response.status} (Retry-After ${Math.ceil(retryAfter / 1000)} s)`, response.status, retryAfter);
     // 401/403: the authorization server refused this resource server's credentials (a configuration error).
     const configuration = response.status === 401 || response.status === 403 || response.status === 404;
     throw new UpstreamError(`${endpoint} answered HTTP ${response.status}`, response.status, undefined, configuration);

@@ -25,12 +25,15 @@ import type { VerifierEvent } from '../jwt/types.js';
 import { tokenHash, validityInterval } from '../jwt/verified-token-cache.js';
 import { CallLimiter } from './call-limiter.js';
 import { IntrospectionCache, type AcceptedAnswer, type CachedAnswer } from './introspection-cache.js';
-import { requestIntrospection } from './introspection-request.js';
+import { BusyEndpointError, requestIntrospection } from './introspection-request.js';
 import type { ResolvedIntrospection } from './resolve-introspection-options.js';
 import { verifyResponseJwt } from './response-jwt.js';
 
 /** An opaque token has no header: the `header` of its `VerifiedToken` is this empty object. */
 const NO_HEADER = Object.freeze({}) as VerifiedToken['header'];
+
+/** Longest `Retry-After` of the endpoint that is followed (a longer one is capped). */
+const MAX_RETRY_AFTER_MS = 300_000;
 
 /** Rejections that depend on the time they are checked at: never cached (they may pass later). */
 const TIME_DEPENDENT = new Set(['ERR_JWT_NOT_YET_VALID', 'ERR_JWT_IAT_FUTURE']);
@@ -159,6 +162,7 @@ class IntrospectionTokenVerifier {
           jwtResponse: options.jwtResponse,
           timeoutDuration: options.timeoutDuration,
           fetch: settings.fetch,
+          now: settings.now,
         });
         if (answer.kind === 'json') return answer.body;
         const { keys } = settings;
@@ -182,7 +186,9 @@ class IntrospectionTokenVerifier {
     if (error instanceof BearerError) return error;
     this.failures += 1;
     const now = this.settings.now();
-    this.retryAt = now + this.cooldown(this.failures);
+    // A busy server's own Retry-After (429, 503) is followed, up to 5 minutes.
+    const asked = error instanceof BusyEndpointError ? Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
+    this.retryAt = now + Math.max(this.cooldown(this.failures), asked);
     const shown = endpoint ?? 'the introspection endpoint';
     const detailed = error instanceof UpstreamError ? error : new UpstreamError(`introspection at ${shown} failed: ${error instanceof Error ? error.message : String(error)}`, undefined, error);
     this.settings.emit({ type: 'introspection.failed', endpoint: shown, error: detailed });

@@ -95,7 +95,8 @@ export interface IntrospectionOptions {
   /**
    * After a failed request (unreachable, slow, an error status, garbage), new tokens get a 503
    * without a request for a while: 1 s after the first failure, doubling per consecutive failure
-   * up to this, in milliseconds. Default 5000.
+   * up to this, in milliseconds (or as long as a 429 or 503 answer's `Retry-After` asks, up to
+   * 5 minutes). Default 5000.
    */
   failureCooldownDuration?: number;
 }
