@@ -21,6 +21,8 @@ export interface AuthorizationServerMetadata {
   jwks_uri?: string;
   token_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
+  /** The RFC 7662 token introspection endpoint (RFC 8414 section 2). */
+  introspection_endpoint?: string;
   [field: string]: unknown;
 }
 
@@ -53,7 +55,8 @@ export function discoveryUrls(issuerBaseURL: string): string[] {
 /**
  * Metadata naming an endpoint that must not be used: not an http(s) URL, or plain http from an
  * https issuer (a JWKS fetched in clear could be swapped; a client secret sent in clear stolen).
- * Checked here, once, for the inbound (`jwks_uri`) and outbound (`token_endpoint`) sides alike.
+ * Checked here, once, for the inbound (`jwks_uri`, `introspection_endpoint`) and outbound
+ * (`token_endpoint`) sides alike.
  *
  * @example
  * ```ts
@@ -78,7 +81,7 @@ export class InsecureMetadataError extends UpstreamError {
  * when the issuer is https). Throws {@link UpstreamError} / {@link InsecureMetadataError}.
  */
 export function validateMetadata(issuerBaseURL: string, url: string, body: Record<string, unknown>): AuthorizationServerMetadata {
-  const { issuer, jwks_uri: jwksUri, token_endpoint: tokenEndpoint } = body;
+  const { issuer, jwks_uri: jwksUri, token_endpoint: tokenEndpoint, introspection_endpoint: introspectionEndpoint } = body;
   if (typeof issuer !== 'string' || issuer === '') {
     throw new UpstreamError(`${url} has no "issuer" in its metadata`);
   }
@@ -86,7 +89,7 @@ export function validateMetadata(issuerBaseURL: string, url: string, body: Recor
     throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(issuerBaseURL)}`, undefined, undefined, true);
   }
   const httpsIssuer = new URL(issuerBaseURL).protocol === 'https:';
-  for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint]] as const) {
+  for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint], ['introspection_endpoint', introspectionEndpoint]] as const) {
     if (value === undefined) continue;
     if (typeof value !== 'string' || !URL.canParse(value)) {
       throw new UpstreamError(`${url} has an invalid "${name}" in its metadata`);

@@ -76,6 +76,8 @@ export type InboundErrorCode =
   | JwtErrorCode
   | KeyErrorCode
   | BindingErrorCode
+  /** 401: the introspection endpoint said the token is not active (RFC 7662 `active: false`). */
+  | 'ERR_TOKEN_INACTIVE'
   /** 401: the `isRevoked` hook said the token is revoked. */
   | 'ERR_TOKEN_REVOKED'
   /** A custom key source or validator failed in a way that is not a rejection (a bug): 401. */

@@ -21,7 +21,8 @@ import type { IssuerResolver } from './issuers/issuer-resolver.js';
 import { singleIssuer } from './issuers/single-issuer.js';
 import type { TokenVerifier } from './verifiers/token-verifier.js';
 import type { VerifiedToken } from './verified-token.js';
-import { buildJwtVerifier } from './verifiers/jwt/create-verifier.js';
+import { buildTokenVerifier } from './verifiers/build-token-verifier.js';
+import type { IntrospectionOptions } from './verifiers/introspection/types.js';
 import { VERIFIER_OPTION_NAMES, type RequiredOptionVariables } from './verifiers/jwt/resolve-options.js';
 import type { VerifierOptions } from './verifiers/jwt/types.js';
 
@@ -54,6 +55,12 @@ export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>,
   maxIssuers?: number;
   /** With an `issuers` function: longest it may take to answer (the request gets a 503 past it), in milliseconds. Default 5000. */
   issuerResolverTimeout?: number;
+  /**
+   * Check the tokens that are not JWTs (or every token) by asking the issuer's RFC 7662
+   * introspection endpoint: see {@link IntrospectionOptions}. With `issuers`, it belongs in the
+   * entry of the issuer whose tokens are introspected. Default: none (only JWTs are accepted).
+   */
+  introspection?: IntrospectionOptions;
 }
 
 /**
@@ -88,7 +95,7 @@ export interface AuthenticatorParts {
 /** Every option `createAuthenticator` takes. */
 export const AUTHENTICATOR_OPTION_NAMES: KnownOptions<AuthenticatorOptions> = {
   ...VERIFIER_OPTION_NAMES, ...REVOCATION_OPTION_NAMES,
-  allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true,
+  allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true, introspection: true,
 };
 
 /** An issuer's verified-token cache by default when issuers come from a function (bounded per issuer, and by maxIssuers). */
@@ -117,7 +124,7 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
     allowQueryToken: read.boolean('allowQueryToken', false),
     allowBodyToken: read.boolean('allowBodyToken', false),
   };
-  const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildJwtVerifier(read, variables));
+  const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildTokenVerifier(read, variables).verifier);
   const revocation = readRevocationCheck(read, read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now);
   return composeAuthenticator({ credentials, issuers, checks: revocation === undefined ? [refuseConfirmation] : [refuseConfirmation, revocation] });
 }
@@ -126,6 +133,9 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
 function trustedIssuers(read: OptionReader<AuthenticatorOptions>): IssuerResolver {
   for (const name of ISSUER_IDENTITY_OPTIONS) {
     if (read.has(name)) read.fail(name, 'belongs in an entry of "issuers" (it says which issuer is trusted, and how its keys are had)');
+  }
+  if (read.has('introspection')) {
+    read.fail('introspection', 'belongs in the entry of "issuers" whose tokens are introspected (the endpoint and the credentials are that issuer\'s)');
   }
   const option = read.raw('issuers');
   const values: Record<string, unknown> = {};
@@ -147,13 +157,23 @@ function trustedIssuers(read: OptionReader<AuthenticatorOptions>): IssuerResolve
   }
   if (!Array.isArray(option) || option.length === 0) read.fail('issuers', 'must be a non-empty array of issuer options, or a function');
   const verifiers = new Map<string, TokenVerifier>();
+  let opaque: { path: string; verifier: TokenVerifier } | undefined;
   option.forEach((entry, index) => {
     const path = `issuers[${index}].`;
-    const { key, verifier } = buildIssuerVerifier(entry, path, defaults);
+    const { key, verifier, introspects } = buildIssuerVerifier(entry, path, defaults);
     if (verifiers.has(key)) read.failWith(`"${path.slice(0, -1)}" trusts the same issuer as an earlier entry (${key})`);
+    if (introspects) {
+      // An opaque token names no issuer: it goes to the one issuer that introspects. Asking several
+      // would hand one authorization server's tokens to another.
+      if (opaque !== undefined) {
+        read.failWith(`"${opaque.path}introspection" and "${path}introspection": at most one issuer may introspect tokens `
+          + '(an opaque token names no issuer, and would otherwise be sent to another issuer\'s endpoint)');
+      }
+      opaque = { path, verifier };
+    }
     verifiers.set(key, verifier);
   });
-  return issuerList(verifiers);
+  return issuerList(verifiers, opaque?.verifier);
 }
 
 /** Internal: composes the steps into one `authenticate`. */

@@ -41,11 +41,11 @@ export type DeepReadonly<T> = T extends (...args: never[]) => unknown
  * ```
  */
 export interface VerifiedToken<Claims = JWTPayload> {
-  /** The token as presented (compact JWS). A secret: never log it. */
+  /** The token as presented (compact JWS, or an opaque token). A secret: never log it. */
   readonly token: string;
-  /** The token's protected header (deeply frozen). */
+  /** The token's protected header (deeply frozen); `{}` for a token checked by introspection (an opaque token has none). */
   readonly header: DeepReadonly<JWTHeaderParameters>;
-  /** The token's claims (deeply frozen). */
+  /** The token's claims (deeply frozen); for a token checked by introspection, the endpoint's answer (with `active: true`). */
   readonly payload: DeepReadonly<Claims & JWTPayload>;
   /** The scopes granted by the token, from the `scopeClaim` claim (empty when absent or `''`). */
   readonly scopes: readonly string[];

@@ -15,6 +15,8 @@ export interface RegisteredClient {
   audiences: string[];
   scopes: string[];
   tokenLifetime: number | undefined;
+  /** The token endpoint issues this client opaque tokens. */
+  opaqueTokens: boolean;
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -45,7 +47,7 @@ export function toRegisteredClient(
   generate: boolean,
 ): RegisteredClient {
   if (typeof client !== 'object' || client === null) throw new TypeError(`${where}: a client must be an object`);
-  const { clientId, clientSecret, publicKey, jwks, audiences, scopes, tokenLifetime } = client;
+  const { clientId, clientSecret, publicKey, jwks, audiences, scopes, tokenLifetime, opaqueTokens } = client;
   if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) {
     throw new TypeError(`${where}: "clientId" must be a non-empty string`);
   }
@@ -62,6 +64,7 @@ export function toRegisteredClient(
   if (tokenLifetime !== undefined && (!Number.isInteger(tokenLifetime) || tokenLifetime < 1)) {
     throw new TypeError(`${where}: "tokenLifetime" must be a positive integer number of seconds`);
   }
+  if (opaqueTokens !== undefined && typeof opaqueTokens !== 'boolean') throw new TypeError(`${where}: "opaqueTokens" must be a boolean`);
   if (publicKey !== undefined && jwks !== undefined) {
     throw new TypeError(`${where}: give either "publicKey" or "jwks", not both`);
   }
@@ -74,5 +77,6 @@ export function toRegisteredClient(
     audiences: [...audiences],
     scopes: [...(scopes ?? [])],
     tokenLifetime,
+    opaqueTokens: opaqueTokens ?? false,
   };
 }

@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Fault, LocalIssuerEndpoint } from './types.js';
 
-const ENDPOINTS: readonly LocalIssuerEndpoint[] = ['discovery', 'jwks', 'token'];
+const ENDPOINTS: readonly LocalIssuerEndpoint[] = ['discovery', 'jwks', 'token', 'introspection'];
 
 function checkFault(fault: Fault): Fault {
   const where = 'setFault';

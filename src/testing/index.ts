@@ -14,6 +14,7 @@ export type {
   LocalIssuerAlgorithm,
   LocalIssuerEndpoint,
   LocalIssuerOptions,
+  LocalOpaqueTokenOptions,
   LocalSignOptions,
   RecordedTokenRequest,
   RotateKeysOptions,

@@ -3,13 +3,17 @@
  * demos: discovery (OIDC and RFC 8414), a JWKS, a `client_credentials` token endpoint, a signer
  * for any token (broken ones included), key rotation, hit counters and fault injection.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
 import type { RegisteredClient } from './client-registry.js';
 import { applyFaultTo, FaultTable } from './faults.js';
 import { headerValue, readBody, sendAnswer, sendJson } from './http-io.js';
+import { handleIntrospectionRequest, type IntrospectionEndpointContext } from './introspection-endpoint.js';
+import { OpaqueTokenStore } from './opaque-tokens.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
 import { checkLocalIssuerOptions } from './local-issuer-options.js';
@@ -23,6 +27,7 @@ import type {
   LocalIssuer,
   LocalIssuerEndpoint,
   LocalIssuerOptions,
+  LocalOpaqueTokenOptions,
   RecordedTokenRequest,
   RotateKeysOptions,
 } from './types.js';
@@ -34,8 +39,12 @@ const MAX_RECORDED_TOKEN_REQUESTS = 1000;
  * Starts a local OAuth 2.0 authorization server on 127.0.0.1 (an ephemeral port by default).
  *
  * Endpoints: `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`
- * (RFC 8414), `GET /.well-known/jwks.json`, and `POST /oauth/token` (`client_credentials`, form or
- * JSON body, `client_secret_basic` / `client_secret_post` / `private_key_jwt`). Tokens look like
+ * (RFC 8414), `GET /.well-known/jwks.json`, `POST /oauth/token` (`client_credentials`, form or
+ * JSON body, `client_secret_basic` / `client_secret_post` / `private_key_jwt`), and `POST
+ * /oauth/introspect` (RFC 7662, the caller authenticated like a token request; signed answers of
+ * RFC 9701 on `Accept: application/token-introspection+jwt`) for its opaque tokens
+ * (`mintOpaqueToken`, or a client with `opaqueTokens: true`) and its JWTs; `revokeToken` makes it
+ * answer `active: false`. Tokens look like
  * Auth0's: `iss` with a trailing slash, `sub` = `<client_id>@clients`, `aud`, `iat`, `exp`,
  * `scope`, `azp`, `gty: 'client-credentials'`, `jti` (and RFC 9068's `client_id`).
  *
@@ -62,8 +71,10 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     clients.set(registered.clientId, registered);
   }
   const faults = new FaultTable();
-  const counts: Record<LocalIssuerEndpoint, number> = { discovery: 0, jwks: 0, token: 0 };
+  const counts: Record<LocalIssuerEndpoint, number> = { discovery: 0, jwks: 0, token: 0, introspection: 0 };
   let tokenRequests: RecordedTokenRequest[] = [];
+  let introspectionRequests: RecordedTokenRequest[] = [];
+  const opaque = new OpaqueTokenStore();
   const seenJtis = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   let closing: Promise<void> | undefined;
@@ -96,6 +107,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   const issuerId = `${url}/`;
   const jwksUri = `${url}/.well-known/jwks.json`;
   const tokenEndpoint = `${url}/oauth/token`;
+  const introspectionEndpoint = `${url}/oauth/introspect`;
   const discoveryUri = `${url}/.well-known/openid-configuration`;
   const signer = new TokenSigner(ring, {
     alg: config.alg,
@@ -110,6 +122,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     [`/.well-known/oauth-authorization-server${config.path}`, 'discovery'],
     [`${config.path}/.well-known/jwks.json`, 'jwks'],
     [`${config.path}/oauth/token`, 'token'],
+    [`${config.path}/oauth/introspect`, 'introspection'],
   ]);
 
   function metadata(): Record<string, unknown> {
@@ -119,6 +132,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       issuer: issuerId,
       jwks_uri: jwksUri,
       token_endpoint: tokenEndpoint,
+      introspection_endpoint: introspectionEndpoint,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_signing_alg_values_supported: ring.algorithms(),
       grant_types_supported: ['client_credentials'],
       response_types_supported: ['token'],
       subject_types_supported: ['public'],
@@ -142,7 +158,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
 
   const tokenContext: TokenEndpointContext = {
     findClient: (clientId) => clients.get(clientId),
-    assertionAudiences: [tokenEndpoint, issuerId, url],
+    assertionAudiences: [tokenEndpoint, introspectionEndpoint, issuerId, url],
     maxAssertionLifetime: config.maxAssertionLifetime,
     tokenLifetime: config.tokenLifetime,
     now: nowSeconds,
@@ -154,8 +170,53 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       seenJtis.set(key, expiresAt);
       return true;
     },
-    mint: (client, audience, scope, lifetime) =>
-      signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } }),
+    mint: async (client, audience, scope, lifetime) => (client.opaqueTokens
+      ? mintOpaque({ clientId: client.clientId, audience, scope, expiresIn: lifetime })
+      : signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } })),
+  };
+
+  function mintOpaque(tokenOptions: LocalOpaqueTokenOptions): string {
+    if (typeof tokenOptions !== 'object' || tokenOptions === null) throw new TypeError('mintOpaqueToken: the options must be an object');
+    const { clientId = 'test-client', audience, scope = '', claims = {}, expiresIn = config.tokenLifetime } = tokenOptions;
+    if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.every((item) => typeof item === 'string'))) {
+      throw new TypeError('mintOpaqueToken: "audience" must be a string or an array of strings');
+    }
+    if (!Number.isFinite(expiresIn)) throw new TypeError('mintOpaqueToken: "expiresIn" must be a number of seconds');
+    const iat = nowSeconds();
+    return opaque.mint({
+      iss: issuerId,
+      sub: `${clientId}@clients`,
+      aud: audience,
+      scope: Array.isArray(scope) ? scope.join(' ') : scope,
+      client_id: clientId,
+      token_type: 'Bearer',
+      iat,
+      exp: iat + expiresIn,
+      jti: randomUUID(),
+      ...claims,
+    });
+  }
+
+  const introspectionContext: IntrospectionEndpointContext = {
+    ...tokenContext,
+    async claimsOf(token) {
+      const known = opaque.lookup(token);
+      if (known !== undefined) return known;
+      // A JWT of this issuer: its claims when its signature, issuer and times check out.
+      try {
+        const { payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks()), {
+          issuer: issuerId, currentDate: new Date(config.now()), algorithms: [...LOCAL_ISSUER_ALGORITHMS],
+        });
+        return payload as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    },
+    isRevoked: (token) => opaque.isRevoked(token),
+    signAnswer: (answer, clientId) => signer.sign(
+      { iss: issuerId, aud: clientId, iat: nowSeconds(), token_introspection: answer },
+      { noDefaults: true, header: { typ: 'token-introspection+jwt' } },
+    ),
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -172,8 +233,8 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return;
     }
     counts[endpoint] += 1;
-    if (endpoint === 'token') {
-      await serveToken(req, res);
+    if (endpoint === 'token' || endpoint === 'introspection') {
+      await servePost(endpoint, req, res);
       return;
     }
     req.resume();
@@ -191,7 +252,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     sendJson(res, 200, ring.jwks(), { ...cacheControl, ...extra });
   }
 
-  async function serveToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function servePost(endpoint: 'token' | 'introspection', req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { body, tooLarge } = await readBody(req, config.maxBodySize);
     const contentType = headerValue(req.headers['content-type']);
     const parsed = tooLarge ? undefined : parseTokenRequestBody(contentType, body);
@@ -201,9 +262,10 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       contentType,
       params: parsed?.ok ? paramsToRecord(parsed.params) : {},
     };
-    tokenRequests.push(recorded);
-    if (tokenRequests.length > MAX_RECORDED_TOKEN_REQUESTS) tokenRequests.shift();
-    const extra = await applyFault(res, faults.take('token'));
+    const requests = endpoint === 'token' ? tokenRequests : introspectionRequests;
+    requests.push(recorded);
+    if (requests.length > MAX_RECORDED_TOKEN_REQUESTS) requests.shift();
+    const extra = await applyFault(res, faults.take(endpoint));
     if (extra === 'answered') return;
     if (req.method !== 'POST') {
       sendJson(res, 405, { error: 'invalid_request', error_description: 'use POST' }, { allow: 'POST' });
@@ -214,7 +276,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return;
     }
     const authorization = headerValue(req.headers.authorization);
-    const answer = await handleTokenRequest(tokenContext, authorization, parsed);
+    const answer = endpoint === 'token'
+      ? await handleTokenRequest(tokenContext, authorization, parsed)
+      : await handleIntrospectionRequest(introspectionContext, authorization, headerValue(req.headers.accept), parsed);
     sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
 
@@ -230,6 +294,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     issuer: issuerId,
     jwksUri,
     tokenEndpoint,
+    introspectionEndpoint,
     discoveryUri,
     port,
     get keys() {
@@ -244,6 +309,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     get tokenRequests() {
       return [...tokenRequests];
     },
+    get introspectionRequests() {
+      return [...introspectionRequests];
+    },
 
     // Without a public key a secret is always generated, hence the narrower first overload.
     registerClient: ((client: Partial<LocalClient> & { audiences: string[] }) => {
@@ -255,6 +323,13 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     sign: (claims, signOptions) => signer.sign(claims, signOptions),
 
     accessToken: (tokenOptions) => signer.accessToken(tokenOptions),
+
+    mintOpaqueToken: (tokenOptions) => mintOpaque(tokenOptions),
+
+    revokeToken(token) {
+      if (typeof token !== 'string' || token === '') throw new TypeError('revokeToken: "token" must be a non-empty string');
+      opaque.revoke(token);
+    },
 
     addKey(alg = config.alg) {
       if (!isLocalIssuerAlgorithm(alg)) throw new TypeError(`addKey: "alg" must be one of ${LOCAL_ISSUER_ALGORITHMS.join(', ')}`);
@@ -299,7 +374,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       counts.discovery = 0;
       counts.jwks = 0;
       counts.token = 0;
+      counts.introspection = 0;
       tokenRequests = [];
+      introspectionRequests = [];
     },
 
     close() {

@@ -33,7 +33,7 @@ export type LocalIssuerAlgorithm =
  * issuer.setFault(endpoint, { status: 500 });
  * ```
  */
-export type LocalIssuerEndpoint = 'discovery' | 'jwks' | 'token';
+export type LocalIssuerEndpoint = 'discovery' | 'jwks' | 'token' | 'introspection';
 
 /**
  * A JSON Web Key Set.
@@ -79,6 +79,11 @@ export interface LocalClient {
   scopes?: string[];
   /** Lifetime of this client's access tokens, in seconds. Default: the issuer's `tokenLifetime`. */
   tokenLifetime?: number;
+  /**
+   * `true`: the token endpoint issues this client opaque access tokens (random strings that only
+   * the introspection endpoint can tell about) instead of JWTs. Default `false`.
+   */
+  opaqueTokens?: boolean;
 }
 
 /**
@@ -252,6 +257,28 @@ export interface LocalAccessTokenOptions {
 }
 
 /**
+ * Options of `issuer.mintOpaqueToken()`: the claims the introspection endpoint answers for the
+ * token (as the token endpoint would mint them for the client).
+ *
+ * @example
+ * ```ts
+ * const token = issuer.mintOpaqueToken({ clientId: 'billing', audience: 'https://api', scope: 'read:orders', expiresIn: 60 });
+ * ```
+ */
+export interface LocalOpaqueTokenOptions {
+  /** Client id (`sub` = `<clientId>@clients`, `client_id`). Default `'test-client'`. */
+  clientId?: string;
+  /** `aud`. Required. */
+  audience: string | string[];
+  /** `scope`, space-separated or as an array. Default `''`. */
+  scope?: string | string[];
+  /** Extra or overriding claims (`exp`, `nbf`, `iss`, ...: anything a test needs the answer to say). */
+  claims?: Record<string, unknown>;
+  /** `exp` = now + this, in seconds, when `exp` is not in the claims. Default: the issuer's `tokenLifetime`. */
+  expiresIn?: number;
+}
+
+/**
  * A running local authorization server, from `createLocalIssuer`.
  *
  * @example
@@ -272,6 +299,8 @@ export interface LocalIssuer {
   readonly jwksUri: string;
   /** `${url}/oauth/token`. */
   readonly tokenEndpoint: string;
+  /** `${url}/oauth/introspect` (RFC 7662), also named `introspection_endpoint` in the metadata. */
+  readonly introspectionEndpoint: string;
   /** `${url}/.well-known/openid-configuration`. */
   readonly discoveryUri: string;
   /** The port the server listens on. */
@@ -284,6 +313,8 @@ export interface LocalIssuer {
   readonly lastTokenRequest: RecordedTokenRequest | undefined;
   /** Token requests since start or the last `resetCounts()` (the latest 1000). */
   readonly tokenRequests: readonly RecordedTokenRequest[];
+  /** Introspection requests since start or the last `resetCounts()` (the latest 1000). */
+  readonly introspectionRequests: readonly RecordedTokenRequest[];
   /** Registers (or replaces) a client; generates the id, and a secret when no public key is given. */
   registerClient(
     client: Partial<LocalClient> & { audiences: string[]; publicKey?: undefined; jwks?: undefined },
@@ -294,6 +325,10 @@ export interface LocalIssuer {
   sign(claims: Record<string, unknown>, options?: LocalSignOptions): Promise<string>;
   /** Mints an access token shaped like the token endpoint's, without an HTTP round trip. */
   accessToken(options: LocalAccessTokenOptions): Promise<string>;
+  /** Mints an opaque access token (no dots, no claims inside): only the introspection endpoint tells what it grants. */
+  mintOpaqueToken(options: LocalOpaqueTokenOptions): string;
+  /** Revokes a token (opaque, or a JWT of this issuer): the introspection endpoint answers `active: false` for it from now on. */
+  revokeToken(token: string): void;
   /** Adds a key for `alg` to the JWKS (current for that algorithm only if it has none). Returns its kid. */
   addKey(alg?: LocalIssuerAlgorithm): string;
   /** Replaces the current key of an algorithm with a new one. Returns the new kid. */

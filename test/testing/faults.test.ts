@@ -19,6 +19,14 @@ beforeEach(() => {
 const tokenBody = 'grant_type=client_credentials&client_id=svc&client_secret=secret';
 
 function call(endpoint: LocalIssuerEndpoint, signal?: AbortSignal): Promise<Response> {
+  if (endpoint === 'introspection') {
+    return fetch(issuer.introspectionEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'token=abc&client_id=svc&client_secret=secret',
+      signal,
+    });
+  }
   if (endpoint === 'token') {
     return fetch(issuer.tokenEndpoint, {
       method: 'POST',
@@ -30,7 +38,7 @@ function call(endpoint: LocalIssuerEndpoint, signal?: AbortSignal): Promise<Resp
   return fetch(endpoint === 'jwks' ? issuer.jwksUri : issuer.discoveryUri, { signal });
 }
 
-const endpoints: LocalIssuerEndpoint[] = ['discovery', 'jwks', 'token'];
+const endpoints: LocalIssuerEndpoint[] = ['discovery', 'jwks', 'token', 'introspection'];
 
 describe.each(endpoints)('faults on the %s endpoint', (endpoint) => {
   it('answers a status with a JSON error body by default (500), and counts the request', async () => {
@@ -130,9 +138,9 @@ describe('counters', () => {
     await call('jwks');
     await call('token');
     await fetch(`${issuer.url}/unknown`);
-    expect(issuer.counts).toEqual({ discovery: 2, jwks: 1, token: 1 });
+    expect(issuer.counts).toEqual({ discovery: 2, jwks: 1, token: 1, introspection: 0 });
     issuer.resetCounts();
-    expect(issuer.counts).toEqual({ discovery: 0, jwks: 0, token: 0 });
+    expect(issuer.counts).toEqual({ discovery: 0, jwks: 0, token: 0, introspection: 0 });
     expect(issuer.lastTokenRequest).toBeUndefined();
   });
 });

@@ -55,7 +55,7 @@ describe('local issuer: sign() mints tokens verifiable against the served JWKS',
     issuer.resetCounts();
     await fetch(issuer.jwksUri);
     await fetch(issuer.jwksUri);
-    expect(issuer.counts).toEqual({ discovery: 0, jwks: 2, token: 0 });
+    expect(issuer.counts).toEqual({ discovery: 0, jwks: 2, token: 0, introspection: 0 });
   });
 
   it('signs with ES256 and EdDSA keys on request and serves them', async () => {

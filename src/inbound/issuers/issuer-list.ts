@@ -1,16 +1,19 @@
 /**
  * The issuer resolution of an API that trusts a fixed list of issuers: the token's unverified
  * `iss` picks one, by a map lookup; an issuer not on the list is refused without any network call.
+ * A token that is not a JWT (it names no issuer) goes to the one issuer that introspects, if any.
  */
+import { looksLikeJwt } from '../verifiers/introspection/route-by-format.js';
 import type { TokenVerifier } from '../verifiers/token-verifier.js';
 import { issuerKey } from './issuer-key.js';
 import { untrustedIssuer } from './issuer-options.js';
 import type { IssuerResolver } from './issuer-resolver.js';
 import { peekIssuer } from './peek-issuer.js';
 
-export function issuerList(verifiers: ReadonlyMap<string, TokenVerifier>): IssuerResolver {
+export function issuerList(verifiers: ReadonlyMap<string, TokenVerifier>, opaque?: TokenVerifier): IssuerResolver {
   return {
     verifierFor(credentials) {
+      if (opaque !== undefined && !looksLikeJwt(credentials.token)) return opaque;
       const issuer = peekIssuer(credentials.token);
       return verifiers.get(issuerKey(issuer)) ?? untrustedIssuer(issuer);
     },

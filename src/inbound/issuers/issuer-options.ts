@@ -7,9 +7,12 @@ import { InvalidTokenError } from '../../errors/bearer-errors.js';
 import { withoutStack } from '../../errors/without-stack.js';
 import { OptionReader, type KnownOptions } from '../../options/option-reader.js';
 import type { InboundRequest } from '../inbound-request.js';
-import { buildJwtVerifier } from '../verifiers/jwt/create-verifier.js';
+import { buildTokenVerifier, TOKEN_VERIFIER_OPTION_NAMES } from '../verifiers/build-token-verifier.js';
+import type { IntrospectingVerifierOptions } from '../verifiers/introspection/build-introspection-verifier.js';
+import type { IntrospectionOptions } from '../verifiers/introspection/types.js';
+import type { TokenVerifier } from '../verifiers/token-verifier.js';
 import { VERIFIER_OPTION_NAMES } from '../verifiers/jwt/resolve-options.js';
-import type { JwtVerifier, VerifierOptions } from '../verifiers/jwt/types.js';
+import type { VerifierOptions } from '../verifiers/jwt/types.js';
 import { shown } from '../rejection-detail.js';
 import { issuerKey } from './issuer-key.js';
 
@@ -32,6 +35,12 @@ import { issuerKey } from './issuer-key.js';
 export type IssuerOptions = Omit<VerifierOptions, 'onEvent' | 'now' | 'fetch' | 'audience'> & {
   /** This issuer's expected `aud`. Default: the top-level `audience`. */
   audience?: string | string[];
+  /**
+   * Introspect this issuer's opaque tokens (or all its tokens): see {@link IntrospectionOptions}.
+   * At most one entry of a list may have it: a token that is not a JWT names no issuer, and goes
+   * to that one. Default: none.
+   */
+  introspection?: IntrospectionOptions;
 };
 
 /**
@@ -54,7 +63,7 @@ export type IssuerResolverFunction = (context: { issuer: string; request: Inboun
 /** The names an issuer's own options may use. */
 export const ISSUER_OPTION_NAMES: KnownOptions<IssuerOptions> = (() => {
   const { onEvent: _onEvent, now: _now, fetch: _fetch, ...names } = VERIFIER_OPTION_NAMES;
-  return names;
+  return { ...names, introspection: true };
 })();
 
 /** Top-level options that say which issuer to trust: with `issuers`, they belong in its entries. */
@@ -69,18 +78,17 @@ export interface IssuerDefaults {
   origins: ReadonlyMap<string, string> | undefined;
 }
 
-/** The verifier of one issuer, and its lookup key; bad options throw a `TypeError` naming `path`. */
-export function buildIssuerVerifier(entry: unknown, path: string, defaults: IssuerDefaults): { key: string; verifier: JwtVerifier } {
+/** The verifier of one issuer, its lookup key, and whether it introspects; bad options throw a `TypeError` naming `path`. */
+export function buildIssuerVerifier(entry: unknown, path: string, defaults: IssuerDefaults): { key: string; verifier: TokenVerifier; introspects: boolean } {
   // The entry's own names are checked against what an issuer may set; its values with the defaults.
   new OptionReader<IssuerOptions>(entry, ISSUER_OPTION_NAMES, { caller: defaults.caller, path });
   const own = entry as Record<string, unknown>;
   const env = new Map<string, string>();
   for (const [option, variable] of defaults.origins ?? []) if (!(option in own)) env.set(`${path}${option}`, variable);
   const merged = { ...defaults.values, ...own };
-  const read = new OptionReader<VerifierOptions>(merged, VERIFIER_OPTION_NAMES, { caller: defaults.caller, path, env });
-  const verifier = buildJwtVerifier(read);
-  const identity = verifier.options.issuer ?? verifier.options.issuerBaseURL;
-  return { key: issuerKey(identity as string), verifier };
+  const read = new OptionReader<IntrospectingVerifierOptions>(merged, TOKEN_VERIFIER_OPTION_NAMES, { caller: defaults.caller, path, env });
+  const { verifier, identity, introspects } = buildTokenVerifier(read);
+  return { key: issuerKey(identity), verifier, introspects };
 }
 
 /** 401 for a token whose issuer is not trusted here (found without any network call). */

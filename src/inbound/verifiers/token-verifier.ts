@@ -1,6 +1,6 @@
 /**
- * The seam between the inbound pipeline and what checks a token: the JWT verifier today
- * (`jwt/`), introspection tomorrow. A verifier knows nothing of requests, schemes or bindings:
+ * The seam between the inbound pipeline and what checks a token: the JWT verifier (`jwt/`) and
+ * introspection (`introspection/`, RFC 7662). A verifier knows nothing of requests, schemes or bindings:
  * it says whether a token is valid and what it grants.
  */
 import type { JWTPayload } from 'jose';

@@ -59,7 +59,7 @@ describe('a list of trusted issuers, each with its own keys; shared options at t
     const response = await call(application, await stranger.accessToken({ audience: AUDIENCE }));
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ error: 'invalid_token', error_description: "the token's issuer is not trusted here" });
-    expect(stranger.counts).toEqual({ discovery: 0, jwks: 0, token: 0 });
+    expect(stranger.counts).toEqual({ discovery: 0, jwks: 0, token: 0, introspection: 0 });
     expect(events).toContainEqual(expect.objectContaining({ type: 'auth.rejected', code: 'ERR_JWT_ISSUER', claim: 'iss', received: stranger.issuer }));
   });
 

@@ -18,6 +18,11 @@ export interface ClaimsPolicy {
   readonly maxTokenAge: number | undefined;
   /** Claims that must be present besides `exp`, `iss` and `aud`. */
   readonly requiredClaims: readonly string[];
+  /**
+   * Introspection responses (RFC 7662 section 2.2): `exp` and `iss` are optional there; when
+   * present they are checked as a JWT's. Default `false` (a JWT must carry both).
+   */
+  readonly introspected?: boolean;
 }
 
 /** The window (epoch seconds) in which a token that passed the checks keeps passing them. */
@@ -72,11 +77,11 @@ export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: s
   const exp = numericDate(payload, 'exp');
   const nbf = numericDate(payload, 'nbf');
   const iat = numericDate(payload, 'iat');
-  if (exp === undefined) missing(payload, 'exp');
+  if (exp === undefined && policy.introspected !== true) missing(payload, 'exp');
   if (iat === undefined && policy.maxTokenAge !== undefined) missing(payload, 'iat');
   for (const claim of policy.requiredClaims) if (!Object.hasOwn(payload, claim)) missing(payload, claim);
 
-  if (policy.exactIssuer && payload.iss !== issuer) {
+  if (policy.exactIssuer && payload.iss !== issuer && !(payload.iss === undefined && policy.introspected === true)) {
     if (payload.iss === undefined) missing(payload, 'iss');
     throw invalidToken('ERR_JWT_ISSUER', "unexpected 'iss' claim value", mismatch(payload, 'iss', issuer, payload.iss));
   }
@@ -86,7 +91,7 @@ export function checkClaims(payload: JWTPayload, policy: ClaimsPolicy, issuer: s
   }
 
   const tolerance = policy.clockTolerance;
-  const window: ValidityWindow = { notBefore: -Infinity, expiresBefore: exp + tolerance, maxAgeUntil: Infinity };
+  const window: ValidityWindow = { notBefore: -Infinity, expiresBefore: exp === undefined ? Infinity : exp + tolerance, maxAgeUntil: Infinity };
   if (now >= window.expiresBefore) throw invalidToken('ERR_JWT_EXPIRED', "the token has expired ('exp' claim)", mismatch(payload, 'exp', `after ${now}`, exp));
   if (nbf !== undefined) {
     window.notBefore = nbf - tolerance;

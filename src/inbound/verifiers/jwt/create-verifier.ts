@@ -24,7 +24,7 @@ import { invalidToken, malformed } from './invalid-token.js';
 import { IssuerDiscovery } from './issuer-discovery.js';
 import { parseScopes } from './parse-scopes.js';
 import {
-  resolveAlgorithms, resolveVerifierOptions, VERIFIER_OPTION_NAMES, type RequiredOptionVariables, type VerifierPlan,
+  resolveAlgorithms, resolveVerifierOptions, VERIFIER_OPTION_NAMES, type RequiredOptionVariables, type VerifierKeys, type VerifierPlan,
 } from './resolve-options.js';
 import type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
 import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
@@ -80,10 +80,13 @@ export function createVerifier(options: VerifierOptions | AudienceRuleVerifierOp
  * requireAuth's, whose messages name requireAuth and the environment variables).
  */
 export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?: RequiredOptionVariables): JwtVerifier {
-  const plan = resolveVerifierOptions(read, variables);
-  const { now } = plan;
+  return buildJwtParts(read, resolveVerifierOptions(read, variables)).verifier;
+}
+
+/** The event hook of a plan: the user's `onEvent`, whose exceptions never change an outcome. */
+export function planEmitter(plan: VerifierPlan): (event: VerifierEvent) => void {
   const listener = plan.onEvent;
-  const emit = (event: VerifierEvent): void => {
+  return (event) => {
     if (listener === undefined) return;
     try {
       listener(event);
@@ -91,13 +94,45 @@ export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?
       // An observer's bug must not change the outcome of a verification.
     }
   };
+}
+
+/** Internal: whether the plan's JWT verification needs discovery (the expected `iss`, or the `jwks_uri`). */
+export function needsDiscovery(plan: VerifierPlan): boolean {
   const base = plan.resolved;
-  const discovery = base.issuerBaseURL !== undefined && (base.issuer === undefined || (plan.keys.kind === 'jwks' && plan.keys.jwksUri === undefined))
-    // Discovery requests are bounded like JWKS requests: one timeout for everything fetched from the issuer.
-    ? new IssuerDiscovery(base.issuerBaseURL, { ...plan.discovery, now, fetch: plan.fetch, timeoutDuration: (plan.jwks ?? JWKS_DEFAULTS).timeoutDuration }, emit)
-    : undefined;
-  const keySource = verifierKeySource(read.caller, plan, discovery, listener === undefined ? undefined : emit);
-  const algorithms = resolveAlgorithms(read, plan.algorithms, keySource.algorithms, plan.keys.kind);
+  return base.issuerBaseURL !== undefined && (base.issuer === undefined || (plan.keys?.kind === 'jwks' && plan.keys.jwksUri === undefined));
+}
+
+/** Internal: the discovery of the plan's `issuerBaseURL` (bounded like JWKS requests: one timeout for everything fetched from the issuer). */
+export function planDiscovery(plan: VerifierPlan, emit: (event: VerifierEvent) => void): IssuerDiscovery {
+  const { now } = plan;
+  return new IssuerDiscovery(plan.resolved.issuerBaseURL as string, {
+    ...plan.discovery, now, fetch: plan.fetch, timeoutDuration: (plan.jwks ?? JWKS_DEFAULTS).timeoutDuration,
+  }, emit);
+}
+
+/** What a JWT verifier is built of, for a verifier that shares its keys and discovery (introspection). */
+export interface JwtParts {
+  verifier: JwtVerifier;
+  keySource: KeySource;
+}
+
+/**
+ * Internal: the JWT verifier of a plan whose `keys` are given, with its key source; `discovery`
+ * when the caller shares one (else one is made when the plan needs it).
+ */
+export function buildJwtParts(
+  read: OptionReader<VerifierOptions>,
+  plan: VerifierPlan,
+  discovery: IssuerDiscovery | undefined = undefined,
+): JwtParts {
+  const { now, keys } = plan;
+  if (keys === undefined) throw new Error('internal: a JWT verifier needs keys');
+  const listener = plan.onEvent;
+  const emit = planEmitter(plan);
+  const base = plan.resolved;
+  const found = discovery ?? (needsDiscovery(plan) ? planDiscovery(plan, emit) : undefined);
+  const keySource = verifierKeySource(read.caller, { ...plan, keys }, found, listener === undefined ? undefined : emit);
+  const algorithms = resolveAlgorithms(read, plan.algorithms, keySource.algorithms, keys.kind);
   const resolved: ResolvedVerifierOptions = Object.freeze({
     ...base,
     audience: Object.freeze(base.audience),
@@ -105,19 +140,22 @@ export function buildJwtVerifier(read: OptionReader<VerifierOptions>, variables?
     verifiedTokenCache: base.verifiedTokenCache && Object.freeze(base.verifiedTokenCache),
     algorithms: Object.freeze(algorithms),
   });
-  const verifier = new JwtTokenVerifier(resolved, keySource, discovery, plan.keys.kind !== 'keySource', now, emit, plan.claims);
+  const verifier = new JwtTokenVerifier(resolved, keySource, found, keys.kind !== 'keySource', now, emit, plan.claims);
   return {
-    verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
-    warmUp: () => verifier.warmUp(),
-    close: () => verifier.close(),
-    options: resolved,
+    verifier: {
+      verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
+      warmUp: () => verifier.warmUp(),
+      close: () => verifier.close(),
+      options: resolved,
+    },
+    keySource,
   };
 }
 
 /** The key source of the plan: built from validated options without validating again, or the user's, wrapped with the fit check. */
 function verifierKeySource(
   caller: string,
-  plan: VerifierPlan,
+  plan: VerifierPlan & { keys: VerifierKeys },
   discovery: IssuerDiscovery | undefined,
   emit: ((event: VerifierEvent) => void) | undefined,
 ): KeySource {

@@ -49,7 +49,8 @@ export type VerifierKeys =
 /** Everything the verifier is built from. */
 export interface VerifierPlan {
   resolved: Omit<ResolvedVerifierOptions, 'algorithms'>;
-  keys: VerifierKeys;
+  /** `undefined` only when the caller said no key is needed (every token introspected, responses unsigned). */
+  keys: VerifierKeys | undefined;
   /** The JWKS tuning with defaults applied, for a remote JWKS. */
   jwks: ResolvedJwksOptions | undefined;
   /** The `claims` rules, compiled (`undefined` without any). */
@@ -76,8 +77,19 @@ function isKeySource(value: unknown): value is KeySource {
     && Array.isArray(source.algorithms) && source.algorithms.every((alg) => typeof alg === 'string');
 }
 
-/** Reads and validates the verifier's options (everything but what depends on the built key source). */
-export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, variables: RequiredOptionVariables = {}): VerifierPlan {
+/** Options that only matter when tokens (or signed responses) are verified with keys. */
+const KEY_OPTIONS = ['jwksUri', 'publicKey', 'secret', 'keySource', 'jwks', 'algorithms', 'strictTokenType'] as const;
+
+/**
+ * Reads and validates the verifier's options (everything but what depends on the built key
+ * source). `keysNeeded: false` (an issuer whose every token is introspected, with plain JSON
+ * answers): no source of keys is looked for, and the options about keys are refused as unused.
+ */
+export function resolveVerifierOptions(
+  read: OptionReader<VerifierOptions>,
+  variables: RequiredOptionVariables = {},
+  keysNeeded = true,
+): VerifierPlan {
   const allowInsecure = read.boolean('allowInsecureHttp', false);
   const issuerBaseURL = read.httpUrl('issuerBaseURL', allowInsecure);
   const issuer = read.string('issuer');
@@ -97,13 +109,24 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
   }
   const audience = read.stringList('audience', { string: 'single', expected: 'a non-empty string or an array of non-empty strings' }) ?? [];
 
+  if (!keysNeeded) {
+    for (const name of KEY_OPTIONS) {
+      if (read.has(name)) {
+        read.fail(name, 'is not used: with "introspection.tokens: \'all\'" every token is introspected, and no key verifies anything '
+          + '(set "introspection.jwtResponse: true" to have the answers signed with the issuer\'s keys)');
+      }
+    }
+  }
   const jwksUri = read.httpUrl('jwksUri', allowInsecure);
   const given = (['jwksUri', 'publicKey', 'secret', 'keySource'] as const).filter((name) => read.has(name));
   if (given.length > 1) {
     read.failWith(`${read.describe(given[0] as string)} and ${read.describe(given[1] as string)} cannot be used together: give exactly one source of keys`);
   }
-  let keys: VerifierKeys;
-  switch (given[0]) {
+  let keys: VerifierKeys | undefined;
+  switch (keysNeeded ? given[0] : 'none') {
+    case 'none':
+      keys = undefined;
+      break;
     case 'keySource': {
       const keySource = read.raw('keySource');
       if (!isKeySource(keySource)) read.fail('keySource', 'must implement the KeySource contract (getKey, algorithms, generation, warmUp)');
@@ -135,9 +158,9 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
       if (issuerBaseURL === undefined) read.failWith('no source of keys: set "issuerBaseURL", "jwksUri", "publicKey", "secret" or "keySource"');
       keys = { kind: 'jwks', jwksUri: undefined };
   }
-  if (read.has('jwks') && keys.kind !== 'jwks') read.fail('jwks', 'options apply only to a remote JWKS ("jwksUri" or "issuerBaseURL")');
+  if (read.has('jwks') && keys?.kind !== 'jwks') read.fail('jwks', 'options apply only to a remote JWKS ("jwksUri" or "issuerBaseURL")');
   // The key source is built from these without validating again (one place for the verifier's options).
-  const jwks = keys.kind === 'jwks' ? resolveJwksOptions(read.nested('jwks', JWKS_OPTION_NAMES)) : undefined;
+  const jwks = keys?.kind === 'jwks' ? resolveJwksOptions(read.nested('jwks', JWKS_OPTION_NAMES)) : undefined;
   if (read.has('discovery') && issuerBaseURL === undefined) read.fail('discovery', 'options apply only with "issuerBaseURL"');
   const discovery = resolveDiscoveryTuning(read.nested('discovery', DISCOVERY_TUNING_NAMES));
 
@@ -145,10 +168,10 @@ export function resolveVerifierOptions(read: OptionReader<VerifierOptions>, vari
   for (const alg of algorithms ?? []) {
     if (alg.toLowerCase() === 'none') read.fail('algorithms', 'must not contain "none": unsigned tokens are never accepted');
     if (!ALGORITHMS.has(alg)) read.fail('algorithms', `contains unsupported algorithm ${JSON.stringify(alg)}; supported: ${[...ALGORITHMS.keys()].join(', ')}`);
-    if (isSymmetric(alg) && keys.kind !== 'secret' && keys.kind !== 'keySource') {
+    if (isSymmetric(alg) && keys?.kind !== 'secret' && keys?.kind !== 'keySource') {
       read.fail('algorithms', `contains ${alg}, which needs "secret": HS algorithms are never allowed with public keys`);
     }
-    if (!isSymmetric(alg) && keys.kind === 'secret') read.fail('algorithms', `contains ${alg}, which cannot be verified with "secret"`);
+    if (!isSymmetric(alg) && keys?.kind === 'secret') read.fail('algorithms', `contains ${alg}, which cannot be verified with "secret"`);
   }
 
   const cacheOption = read.raw('verifiedTokenCache');

@@ -27,7 +27,20 @@ export type VerifierEvent =
   | { type: 'verification.rejected'; code: string; reason: string }
   /** Discovery failed: once per failed metadata fetch (requests during its failure cooldown do not repeat it). */
   | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
-  | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number };
+  | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number }
+  /**
+   * An introspection request failed (unreachable, slow, an error status, garbage, a signed answer
+   * that does not verify): once per failed request; the request got a 503. `error` names the
+   * endpoint and the cause, never the token.
+   */
+  | {
+    /** The event's type. */
+    type: 'introspection.failed';
+    /** The introspection endpoint asked (or `the introspection endpoint` when discovery named none). */
+    endpoint: string;
+    /** What went wrong (an `UpstreamError`). */
+    error: Error;
+  };
 
 /**
  * Options of {@link createVerifier}. Exactly one source of keys: `jwksUri` (or the `jwks_uri`
