@@ -216,6 +216,8 @@ export interface ClusterTopology {
   waitHealthy(timeout?: number): Promise<void>;
   /** Runs `command` on every live node (e.g. an ACL SETUSER, which a cluster does not propagate). */
   onEveryNode(...command: string[]): Promise<void>;
+  /** The keys matching `pattern` on every live master. */
+  keys(pattern: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -294,6 +296,18 @@ export async function startCluster(): Promise<ClusterTopology> {
           client.disconnect();
         }
       }
+    },
+    async keys(pattern) {
+      const found = new Set<string>();
+      for (const server of servers.filter((s) => s.alive)) {
+        const client = admin(server.port);
+        try {
+          if (/^role:master/m.test(await client.info('replication'))) for (const key of await client.keys(pattern)) found.add(key);
+        } finally {
+          client.disconnect();
+        }
+      }
+      return [...found].sort();
     },
     stop: () => stopAll(servers, dir),
   };
