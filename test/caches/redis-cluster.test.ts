@@ -16,6 +16,7 @@ import type { ClientCredentialsOptions, OutboundEvent, TokenProvider } from 'exp
 import { redisTokenCache, type RedisTokenCache } from 'express-m2m/redis';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
+import { aclFor, documentedAclUsers } from './redis-acl.js';
 import { runChildren } from './redis-children.js';
 import { runThroughFailover } from './redis-failover.js';
 import { describeTopology, startCluster, type ClusterTopology } from './redis-topology.js';
@@ -175,6 +176,36 @@ describeTopology('the Redis token cache on a Redis Cluster (3 masters, 3 replica
         expect(error?.message).toMatch(/^Redis GET failed: ReplyError: MOVED \d+ [\d.:]+: this connection is to one node of a Redis Cluster, so the token would not be shared; pass an ioredis Cluster as "client" instead/);
       } finally {
         client.disconnect();
+        await cluster.onEveryNode('ACL', 'DELUSER', user);
+      }
+    });
+  });
+
+  describe('the ACL user of docs/redis.md for a Cluster (on every node) is enough', () => {
+    it('4 replicas share one token with only the documented commands, and no command is refused', async () => {
+      const user = `acl-${randomUUID()}`;
+      const password = randomUUID();
+      await cluster.onEveryNode('ACL', ...aclFor(documentedAclUsers()[1] as string[], user, password, prefix));
+      const clients = Array.from({ length: 4 }, () => {
+        const client = new Cluster(cluster.nodes, { redisOptions: { username: user, password } });
+        client.on('error', () => undefined);
+        return client;
+      });
+      try {
+        const events: OutboundEvent[] = [];
+        const providers = clients.map((client) => {
+          const provider = clientCredentials({
+            tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE,
+            cache: redisTokenCache({ client, keyPrefix: prefix }), onEvent: (event) => events.push(event),
+          });
+          closers.push(() => provider.close());
+          return provider;
+        });
+        expect(new Set(await herd(providers)).size).toBe(1);
+        expect(issuer.counts.token).toBe(1);
+        expect(events.map((e) => e.type)).not.toContain('cache.fallback');
+      } finally {
+        for (const client of clients) client.disconnect();
         await cluster.onEveryNode('ACL', 'DELUSER', user);
       }
     });
