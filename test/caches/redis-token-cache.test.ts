@@ -3,17 +3,15 @@
  * keys without secrets, encrypted values, TTL before expiry, an owner-only lock, a bounded wait,
  * and a fallback to memory when Redis is down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { clientCredentials } from 'express-m2m';
 import type { OutboundEvent, TokenProvider } from 'express-m2m';
 import { RedisTokenCache, redisTokenCache } from 'express-m2m/redis';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
+import { runChildren } from './redis-children.js';
 import { describeRedis, REDIS_URL } from './redis-support.js';
 
 const AUDIENCE = 'https://billing.example.test';
@@ -74,50 +72,15 @@ describeRedis('Redis token cache (REDIS_URL)', () => {
 
   describe('cross-process single-flight: 4 processes on a cold shared cache make 1 token request', () => {
     it('4 child processes x 50 concurrent getToken() -> exactly 1 request, one shared token', async () => {
-      const fixture = join(__dirname, 'fixtures', 'redis-child.ts');
-      const config = JSON.stringify({ tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE, redisUrl: REDIS_URL, keyPrefix: prefix });
-      const children: ChildProcess[] = [];
-      const readies: Promise<void>[] = [];
-      const outputs: Promise<string>[] = [];
-      for (let i = 0; i < 4; i += 1) {
-        const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-          cwd: join(__dirname, '..', '..'),
-          env: { ...process.env, CHILD_CONFIG: config },
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
-        children.push(child);
-        let text = '';
-        let onText = () => undefined as void;
-        child.stdout?.setEncoding('utf8');
-        child.stdout?.on('data', (chunk: string) => {
-          text += chunk;
-          onText();
-        });
-        const until = (done: () => boolean) => new Promise<void>((resolve, reject) => {
-          onText = () => { if (done()) resolve(); };
-          child.once('exit', (code) => (done() ? resolve() : reject(new Error(`child exited with ${code}: ${text}`))));
-          onText();
-        });
-        const ready = until(() => text.startsWith('ready\n'));
-        readies.push(ready);
-        outputs.push(ready.then(() => until(() => text.split('\n').length >= 3)).then(() => text.split('\n')[1] as string));
-      }
-      try {
-        await Promise.all(readies);
-        issuer.setFault('token', { delay: 50 }); // keep the first request in flight while the others look
-        for (const child of children) child.stdin?.end('go\n');
-        const results = (await Promise.all(outputs)).map((line) => JSON.parse(line) as { tokens: string[]; events: string[] });
-        await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
-
-        expect(issuer.counts.token).toBe(1);
-        const tokens = new Set(results.flatMap((r) => r.tokens));
-        expect(tokens.size).toBe(1);
-        expect(results.filter((r) => r.events.includes('token.fetched'))).toHaveLength(1);
-        expect(results.filter((r) => r.events.includes('token.cache_hit'))).toHaveLength(3);
-        expect(results.flatMap((r) => r.events)).not.toContain('cache.fallback');
-      } finally {
-        for (const child of children) if (child.exitCode === null) child.kill();
-      }
+      const config = { tokenEndpoint: issuer.tokenEndpoint, clientId, clientSecret, audience: AUDIENCE, redisUrl: REDIS_URL, keyPrefix: prefix };
+      // a delay keeps the first request in flight while the others look
+      const results = await runChildren(4, config, () => issuer.setFault('token', { delay: 50 }));
+      expect(issuer.counts.token).toBe(1);
+      const tokens = new Set(results.flatMap((r) => r.tokens));
+      expect(tokens.size).toBe(1);
+      expect(results.filter((r) => r.events.includes('token.fetched'))).toHaveLength(1);
+      expect(results.filter((r) => r.events.includes('token.cache_hit'))).toHaveLength(3);
+      expect(results.flatMap((r) => r.events)).not.toContain('cache.fallback');
     }, 60_000);
   });
 

@@ -4,9 +4,13 @@
  * short lock (SET NX PX with a random owner, released only by its owner) for a cross-process
  * single-flight. Every operation is bounded by `operationTimeout`; a failure rejects, and the
  * provider falls back to its own memory.
+ *
+ * Every command and script touches exactly one key, so the cache works on a Redis Cluster (an
+ * ioredis `Cluster` as `client`) with its value, lock and failure-marker keys in any slots. A plain
+ * connection to one Cluster node is detected and refused (see {@link clusterNodeProblem}).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { OptionReader, type KnownOptions } from '../../options/option-reader.js';
 import type { TokenSet, SharedTokenFailure, TokenCache, TokenCacheLock } from '../token-cache.js';
 import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } from './value-encryption.js';
@@ -28,9 +32,17 @@ import { decryptValue, deriveEncryptionKey, encryptValue, type EncryptionKey } f
  * ```
  */
 export interface RedisTokenCacheOptions {
-  /** An ioredis client to use (it is not closed by `close()`). */
-  client?: Redis;
-  /** A `redis://` or `rediss://` URL to connect to (the connection is closed by `close()`). */
+  /**
+   * An ioredis client to use (it is not closed by `close()`): a `Redis` (one server, or a Sentinel
+   * set-up with its `sentinels` option) or a `Cluster`. Give it your own `'error'` listener: ioredis
+   * prints every connection error of a client without one.
+   */
+  client?: Redis | Cluster;
+  /**
+   * A `redis://` or `rediss://` URL of one server to connect to (the connection is closed by
+   * `close()`). Not a Redis Cluster node: that is detected and every operation fails with a message
+   * saying to pass `client: new Cluster([...])`.
+   */
   url?: string;
   /** Prefix of every key this cache writes. Default `'express-m2m:token:'`. */
   keyPrefix?: string;
@@ -44,12 +56,38 @@ export interface RedisTokenCacheOptions {
   operationTimeout?: number;
 }
 
-/** `Redis <command> failed: <name>: <message>`, printable and bounded; nothing else of the original error (no args, no cause). */
-function sanitisedRedisError(command: string, error: unknown): Error {
+/** What to do instead of a plain connection to a Cluster node: said by every error that detects one. */
+const USE_CLUSTER_CLIENT = 'pass an ioredis Cluster as "client" instead (redisTokenCache({ client: new Cluster([{ host, port }, ...]) }), see docs/redis.md "Redis in production")';
+
+/**
+ * `Redis <command> failed: <name>: <message>`, printable and bounded; nothing else of the original
+ * error (no args, no cause). A Cluster redirection (MOVED, ASK) or CLUSTERDOWN answered to a plain
+ * connection says how to connect instead.
+ */
+function sanitisedRedisError(command: string, error: unknown, cluster: boolean): Error {
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
   const text = `${name}: ${message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  if (!cluster && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
+    return new Error(`Redis ${command} failed: ${text}: this connection is to one node of a Redis Cluster, so the token would not be shared; ${USE_CLUSTER_CLIENT}`);
+  }
   return new Error(`Redis ${command} failed: ${text}`);
+}
+
+/**
+ * The error of a plain (non-Cluster) connection whose server is a Redis Cluster node
+ * (`cluster_enabled:1` in `INFO cluster`), else undefined. Such a connection answers only the keys
+ * of its node's slots (MOVED for the others), so processes would silently stop sharing tokens.
+ */
+function clusterNodeProblem(info: string, where: string): Error | undefined {
+  if (!/^cluster_enabled:1\s*$/m.test(info)) return undefined;
+  return new Error(`redisTokenCache: ${where} is a Redis Cluster node; a plain connection to one node would not share tokens (MOVED for the keys of other nodes), so the cache refuses it: ${USE_CLUSTER_CLIENT}`);
+}
+
+/** `host:port` of a plain client, for messages (never a password). */
+function serverOf(client: Redis): string {
+  const { host, port, path } = client.options;
+  return path !== undefined && path !== null ? String(path) : `${String(host ?? '127.0.0.1')}:${String(port ?? 6379)}`;
 }
 
 const REDIS_TOKEN_CACHE_OPTION_NAMES: KnownOptions<RedisTokenCacheOptions> = {
@@ -70,13 +108,22 @@ const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return red
  * ```
  */
 export class RedisTokenCache implements TokenCache {
-  /** The ioredis client in use. */
-  readonly client: Redis;
+  /** The ioredis client in use: the `client` given, or the connection opened for `url`. */
+  readonly client: Redis | Cluster;
   /** The key prefix in use. */
   readonly keyPrefix: string;
   private readonly ownsClient: boolean;
   private readonly encryptionKey: Buffer | undefined;
   private readonly operationTimeout: number;
+  /** Whether `client` is an ioredis `Cluster`. */
+  private readonly cluster: boolean;
+  /**
+   * For a plain client: settles once `INFO cluster` has said whether its server is a Cluster node
+   * (then every operation fails with {@link clusterNodeProblem}). Undefined before the first
+   * operation, and again after a check that could not run (the next operation checks again).
+   */
+  private topologyCheck: Promise<void> | undefined;
+  private topologyChecked = false;
 
   constructor(options: RedisTokenCacheOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('redisTokenCache: options must be an object');
@@ -95,7 +142,7 @@ export class RedisTokenCache implements TokenCache {
     this.encryptionKey = options.encryptionKey === undefined ? undefined : deriveEncryptionKey(options.encryptionKey);
     if (client !== undefined) {
       if (typeof client !== 'object' || client === null || typeof (client as Redis).set !== 'function') {
-        throw new TypeError('redisTokenCache: "client" must be an ioredis client');
+        throw new TypeError('redisTokenCache: "client" must be an ioredis client (Redis or Cluster)');
       }
       this.client = client;
       this.ownsClient = false;
@@ -113,6 +160,8 @@ export class RedisTokenCache implements TokenCache {
       this.client.on('error', () => undefined);
       this.ownsClient = true;
     }
+    this.cluster = (this.client as { isCluster?: unknown }).isCluster === true;
+    this.topologyChecked = this.cluster;
   }
 
   async get(key: string): Promise<TokenSet | undefined> {
@@ -155,8 +204,11 @@ export class RedisTokenCache implements TokenCache {
     const result = await this.bounded('SET', () => this.client.set(lockKey, owner, 'PX', Math.max(1, Math.floor(ttl)), 'NX'))
       .catch((error: unknown) => {
         // A SET whose answer timed out here may still have taken the lock in Redis; left alone, it
-        // would make every other process wait its whole lifetime. Release it (only if it is ours).
-        this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner).catch(() => undefined);
+        // would make every other process wait its whole lifetime. Release it (only if it is ours),
+        // after the SET: a SET still waiting for the topology check is sent before this script.
+        (this.topologyCheck ?? Promise.resolve())
+          .then(() => this.client.eval(RELEASE_SCRIPT, 1, lockKey, owner))
+          .catch(() => undefined);
         throw error;
       });
     if (result !== 'OK') return undefined;
@@ -210,17 +262,55 @@ export class RedisTokenCache implements TokenCache {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`Redis ${command} did not answer within ${this.operationTimeout} ms`)), this.operationTimeout);
       timer.unref();
-      operation().then(
+      const checked = this.topologyChecked ? operation() : this.checkTopology(command).then(operation);
+      checked.then(
         (value) => {
           clearTimeout(timer);
           resolve(value);
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(sanitisedRedisError(command, error));
+          reject(error instanceof TopologyError ? error.problem : sanitisedRedisError(command, error, this.cluster));
         },
       );
     });
+  }
+
+  /**
+   * Makes sure, once, that a plain client's server is not a Cluster node (a `Cluster` client needs
+   * no check). A server that refuses INFO (an ACL user without it) is taken as it is: a Cluster
+   * node would still be named by the MOVED errors of {@link sanitisedRedisError}.
+   */
+  private checkTopology(command: string): Promise<void> {
+    this.topologyCheck ??= (this.client as Redis).info('cluster').then(
+      (info: string) => {
+        const problem = clusterNodeProblem(info, serverOf(this.client as Redis));
+        if (problem === undefined) {
+          this.topologyChecked = true;
+          return;
+        }
+        // Permanent: every later operation fails at once with the same message.
+        this.topologyCheck = Promise.reject(new TopologyError(problem));
+        this.topologyCheck.catch(() => undefined);
+        throw new TopologyError(problem);
+      },
+      (error: unknown) => {
+        if (error instanceof Error && /NOPERM/.test(error.message)) {
+          this.topologyChecked = true;
+          return;
+        }
+        this.topologyCheck = undefined; // could not ask: the next operation asks again
+        throw new TopologyError(sanitisedRedisError(command, error, false));
+      },
+    );
+    return this.topologyCheck;
+  }
+}
+
+/** Carries an error of {@link RedisTokenCache.checkTopology} that is already fit for events. */
+class TopologyError extends Error {
+  constructor(readonly problem: Error) {
+    super(problem.message);
   }
 }
 
