@@ -21,6 +21,14 @@ export type { AuthorizationCheck, GuardedToken } from './inbound/guards/authoriz
 export type { ScopeCheckOptions, ScopeMatch } from './inbound/guards/scope-check.js';
 export type { ClaimValue } from './inbound/guards/claim-checks.js';
 
+// Inbound: protected resource metadata (RFC 9728), with Express and without.
+export { protectedResourceMetadata } from './express/protected-resource-metadata.js';
+export type { ProtectedResourceMetadataMiddleware, ProtectedResourceMetadataMiddlewareOptions } from './express/protected-resource-metadata.js';
+export { createProtectedResourceMetadata } from './metadata/protected-resource-metadata.js';
+export type {
+  BearerMethod, ProtectedResourceMetadata, ProtectedResourceMetadataDocument, ProtectedResourceMetadataOptions,
+} from './metadata/protected-resource-metadata.js';
+
 // Inbound, without Express: the pipeline and the JWT verifier.
 export { createAuthenticator } from './inbound/authenticate.js';
 export type { Authenticator, AuthenticatorOptions } from './inbound/authenticate.js';
