@@ -254,7 +254,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
 function readResourceMetadata(given: OptionReader<RequireAuthOptions>): string | undefined {
   const value = given.raw('resourceMetadata');
   if (value === undefined) return undefined;
-  const url = typeof value === 'object' && value !== null && 'url' in value ? (value as { url: unknown }).url : value;
+  const url = (typeof value === 'object' && value !== null) || typeof value === 'function' ? (value as { url?: unknown }).url : value;
   if (typeof url !== 'string') given.fail('resourceMetadata', 'must be a URL, or the protectedResourceMetadata() middleware that publishes the metadata');
   const problem = resourceMetadataUrlProblem(url);
   if (problem !== undefined) given.fail('resourceMetadata', problem);
