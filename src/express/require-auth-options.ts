@@ -1,7 +1,7 @@
 /**
- * Internal: `requireAuth`'s options, read in one place: its own (`realm`, `onEvent`), the
- * pipeline's, and the environment variables that fill in what is left out, remembered so that a
- * bad value names the variable it came from.
+ * Internal: `requireAuth`'s options, read in one place: its own (`realm`, `resourceMetadata`,
+ * `credentialsRequired`, `onEvent`), the pipeline's, and the environment variables that fill in
+ * what is left out, remembered so that a bad value names the variable it came from.
  */
 import type { RejectionDetail } from '../errors/bearer-errors.js';
 import { quotable } from '../errors/quotable.js';
@@ -123,7 +123,10 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
    * what publishes it: the `protectedResourceMetadata()` middleware (or
    * `createProtectedResourceMetadata()`'s result), whose `url` is taken. Default: none.
    */
-  resourceMetadata?: string | { readonly url: string };
+  resourceMetadata?: string | {
+    /** The URL of the protected resource metadata. */
+    readonly url: string;
+  };
   /**
    * Receives events for operators: the verifier's (`verification.*`), the key source's (`keys.*`:
    * fetch failures, stale keys in use), `auth.rejected` for every rejected request (the guards'
