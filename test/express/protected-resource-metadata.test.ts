@@ -3,6 +3,8 @@
  * fetched by real HTTP clients from a listening server, with both Express versions; and what it
  * takes from the requireAuth it describes.
  */
+import express4 from 'express4';
+import type * as Express4Types from 'express4';
 import request from 'supertest';
 import { protectedResourceMetadata, requireAuth, type ProtectedResourceMetadataMiddlewareOptions, type RequireAuthMiddleware } from 'express-m2m';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
@@ -130,6 +132,15 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       expect(response.status).toBe(405);
       expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
     });
+  });
+});
+
+describe('types: the middleware is an Express 4 and 5 handler without casts (checked by npm run typecheck)', () => {
+  test('app.use() of both type packages takes it', async () => {
+    const app4: Express4Types.Express = express4();
+    app4.use(rfcExample());
+    const response = await request(app4).get('/.well-known/oauth-protected-resource');
+    expect(response.body).toStrictEqual(RFC_EXAMPLE);
   });
 });
 
