@@ -153,8 +153,9 @@ const contexts = new WeakMap<BearerError, ChallengeContext>();
 
 /**
  * Internal: `error` as answered by an API with `context`: the error itself when the context adds
- * nothing (no realm, no resource metadata), when it has no challenge (a 503), or when it carries a context of its own;
- * else a copy that carries `context` (the original may be shared, or frozen, and stays as it is).
+ * nothing (no realm, no resource metadata), when it has no challenge (a 503), or when it carries a
+ * context of its own; else a copy that carries `context` (the original may be shared, or frozen,
+ * and stays as it is).
  */
 export function inChallengeContext<E extends BearerError>(error: E, context: ChallengeContext): E {
   if (addsNothing(context) || !error.challenges || contexts.has(error)) return error;
