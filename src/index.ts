@@ -35,6 +35,14 @@ export { okta } from './presets/okta.js';
 export type { OktaClientOptions, OktaOptions } from './presets/okta.js';
 export type { PresetClientCredentials } from './presets/preset-client.js';
 
+// Inbound: protected resource metadata (RFC 9728), with Express and without.
+export { protectedResourceMetadata } from './express/protected-resource-metadata.js';
+export type { ProtectedResourceMetadataMiddleware, ProtectedResourceMetadataMiddlewareOptions } from './express/protected-resource-metadata.js';
+export { createProtectedResourceMetadata } from './metadata/protected-resource-metadata.js';
+export type {
+  BearerMethod, ProtectedResourceMetadata, ProtectedResourceMetadataDocument, ProtectedResourceMetadataOptions,
+} from './metadata/protected-resource-metadata.js';
+
 // Inbound, without Express: the pipeline and the JWT verifier.
 export { createAuthenticator } from './inbound/authenticate.js';
 export type { Authenticator, AuthenticatorOptions } from './inbound/authenticate.js';

@@ -6,7 +6,7 @@
  * never contain the token.
  */
 import {
-  DEFAULT_CHALLENGE_CONTEXT, renderChallenge, type ChallengeAttributes, type ChallengeContext, type ChallengeErrorCode,
+  addsNothing, DEFAULT_CHALLENGE_CONTEXT, renderChallenge, type ChallengeAttributes, type ChallengeContext, type ChallengeErrorCode,
 } from './challenge.js';
 import type { InboundErrorCode } from './error-codes.js';
 
@@ -153,11 +153,12 @@ const contexts = new WeakMap<BearerError, ChallengeContext>();
 
 /**
  * Internal: `error` as answered by an API with `context`: the error itself when the context adds
- * nothing (no realm), when it has no challenge (a 503), or when it carries a context of its own;
- * else a copy that carries `context` (the original may be shared, or frozen, and stays as it is).
+ * nothing (no realm, no resource metadata), when it has no challenge (a 503), or when it carries a
+ * context of its own; else a copy that carries `context` (the original may be shared, or frozen,
+ * and stays as it is).
  */
 export function inChallengeContext<E extends BearerError>(error: E, context: ChallengeContext): E {
-  if (context.realm === undefined || !error.challenges || contexts.has(error)) return error;
+  if (addsNothing(context) || !error.challenges || contexts.has(error)) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
   const descriptors = Object.getOwnPropertyDescriptors(error);
   for (const descriptor of Object.values(descriptors)) {

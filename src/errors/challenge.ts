@@ -16,6 +16,11 @@ export type ChallengeErrorCode = 'invalid_request' | 'invalid_token' | 'insuffic
 export interface ChallengeContext {
   /** `realm` attribute of every challenge. */
   readonly realm?: string | undefined;
+  /**
+   * `resource_metadata` attribute of every challenge (RFC 9728 section 5.1): the URL of the API's
+   * protected resource metadata, where a client finds the authorization servers to get a token from.
+   */
+  readonly resourceMetadata?: string | undefined;
 }
 
 /** What a rejection says in its challenge. */
@@ -29,9 +34,15 @@ export interface ChallengeAttributes {
 /** The context of an API that configured nothing: a bare `Bearer` challenge. */
 export const DEFAULT_CHALLENGE_CONTEXT: ChallengeContext = Object.freeze({});
 
+/** Whether `context` adds nothing to a challenge (the rejection's own attributes are all it says). */
+export function addsNothing(context: ChallengeContext): boolean {
+  return context.realm === undefined && context.resourceMetadata === undefined;
+}
+
 /**
- * `Bearer realm="...", error="...", error_description="...", scope="..."`: every attribute value
- * made header-safe (see `quotable`), attributes left out when absent.
+ * `Bearer realm="...", error="...", error_description="...", scope="...", resource_metadata="..."`:
+ * every attribute value made header-safe (see `quotable`), attributes left out when absent. The
+ * API's context comes first (`realm`) and last (`resource_metadata`), around what the rejection says.
  */
 export function renderChallenge(attributes: ChallengeAttributes, context: ChallengeContext): string {
   const parts: string[] = [];
@@ -39,5 +50,6 @@ export function renderChallenge(attributes: ChallengeAttributes, context: Challe
   if (attributes.error !== undefined) parts.push(`error="${attributes.error}"`);
   if (attributes.description) parts.push(`error_description="${quotable(attributes.description)}"`);
   if (attributes.scope) parts.push(`scope="${quotable(attributes.scope)}"`);
+  if (context.resourceMetadata !== undefined) parts.push(`resource_metadata="${quotable(context.resourceMetadata)}"`);
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
 }

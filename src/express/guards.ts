@@ -36,7 +36,8 @@ function toGuard(check: AuthorizationCheck, name: string): Guard {
   const guard = function authorizationGuard(req: AuthRequest, _res: unknown, next: NextFunctionLike): void {
     const auth = admittedToken(req);
     if (auth === undefined) {
-      next(new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`));
+      // An anonymous request (requireAuth with credentialsRequired: false) is refused in its context.
+      next(inChallengeContext(new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`), challengeContextOf(req)));
       return;
     }
     try {

@@ -30,6 +30,11 @@ export function rememberAdmission(req: object, auth: VerifiedToken, admission: A
   if (admission !== undefined) admitted[CONTEXT] = admission;
 }
 
+/** A request requireAuth let through without credentials (`credentialsRequired: false`): only its context is remembered. */
+export function rememberAnonymous(req: object, admission: AdmissionContext | undefined): void {
+  if (admission !== undefined) (req as AdmittedRequest)[CONTEXT] = admission;
+}
+
 /** The token requireAuth admitted on this request, if `req.auth` still holds it. */
 export function admittedToken(req: object): VerifiedToken | undefined {
   const admitted = req as AdmittedRequest;

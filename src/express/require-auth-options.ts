@@ -1,11 +1,12 @@
 /**
- * Internal: `requireAuth`'s options, read in one place: its own (`realm`, `onEvent`), the
- * pipeline's, and the environment variables that fill in what is left out, remembered so that a
- * bad value names the variable it came from.
+ * Internal: `requireAuth`'s options, read in one place: its own (`realm`, `resourceMetadata`,
+ * `credentialsRequired`, `onEvent`), the pipeline's, and the environment variables that fill in
+ * what is left out, remembered so that a bad value names the variable it came from.
  */
 import type { RejectionDetail } from '../errors/bearer-errors.js';
 import { quotable } from '../errors/quotable.js';
 import { AUTHENTICATOR_OPTION_NAMES, type AuthenticatorOptions } from '../inbound/authenticate.js';
+import { resourceMetadataUrlProblem, type BearerMethod } from '../metadata/protected-resource-metadata.js';
 import type { VerifierEvent } from '../inbound/verifiers/jwt/types.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 
@@ -115,6 +116,18 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
    */
   credentialsRequired?: boolean;
   /**
+   * Adds `resource_metadata="<url>"` to every `WWW-Authenticate` challenge (401 and 403, the
+   * guards' after this middleware included; RFC 9728 section 5.1), so that a client refused for
+   * want of a token finds the API's protected resource metadata, and from it the authorization
+   * servers to get one from. The metadata's URL (an https URL, plain http only on loopback), or
+   * what publishes it: the `protectedResourceMetadata()` middleware (or
+   * `createProtectedResourceMetadata()`'s result), whose `url` is taken. Default: none.
+   */
+  resourceMetadata?: string | {
+    /** The URL of the protected resource metadata. */
+    readonly url: string;
+  };
+  /**
    * Receives events for operators: the verifier's (`verification.*`), the key source's (`keys.*`:
    * fetch failures, stale keys in use), `auth.rejected` for every rejected request (the guards'
    * after this middleware included) and `auth.unexpected_error`. Never gets a token or a secret.
@@ -161,15 +174,29 @@ const ENV_VALUE: Partial<Record<keyof typeof REQUIRE_AUTH_ENV, (text: string) =>
   TOKEN_SIGNING_ALG: (text) => [text],
 };
 
-const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true, credentialsRequired: true };
+const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true, credentialsRequired: true, resourceMetadata: true };
 
 /** What requireAuth is built from. */
 export interface ResolvedRequireAuthOptions {
   /** Reads the pipeline's options (those of the environment included), naming requireAuth. */
   pipeline: OptionReader<AuthenticatorOptions>;
   realm: string | undefined;
+  /** The `resource_metadata` URL of the challenges. */
+  resourceMetadata: string | undefined;
   credentialsRequired: boolean;
   onEvent: ((event: RequireAuthEvent) => void) | undefined;
+  /** What the protected resource metadata of this API says of it by default. */
+  advertised: AdvertisedAuth;
+}
+
+/** What `protectedResourceMetadata({ auth })` takes from a requireAuth: its issuers and how it takes tokens. */
+export interface AdvertisedAuth {
+  /** The trusted issuers' identifiers (`issuer`, else `issuerBaseURL`), or why they cannot be listed. */
+  issuers: { readonly list: readonly string[] } | { readonly unknown: string };
+  /** The token transmission methods it accepts. */
+  bearerMethods: readonly BearerMethod[];
+  /** Its `resource_metadata` URL, if any. */
+  resourceMetadata: string | undefined;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): string | undefined {
@@ -186,6 +213,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   }
   const onEvent = given.func<(event: RequireAuthEvent) => void>('onEvent');
   const credentialsRequired = given.boolean('credentialsRequired', true);
+  const resourceMetadata = readResourceMetadata(given);
 
   const merged: Record<string, unknown> = { ...options };
   const origins = new Map<string, string>();
@@ -210,6 +238,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   if (!given.has('algorithms')) take('TOKEN_SIGNING_ALG');
   delete merged.realm;
   delete merged.credentialsRequired;
+  delete merged.resourceMetadata;
   delete merged.onEvent;
   // The pipeline's events go to the same hook (the verifier guards its own calls).
   if (onEvent !== undefined) merged.onEvent = onEvent;
@@ -217,9 +246,45 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   return {
     pipeline: new OptionReader<AuthenticatorOptions>(merged, AUTHENTICATOR_OPTION_NAMES, { caller: 'requireAuth', env: origins }),
     realm: realm as string | undefined,
+    resourceMetadata,
     credentialsRequired,
     onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
+    advertised: Object.freeze({ issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata }),
   };
+}
+
+/** `resourceMetadata`: a URL, or an object whose `url` is one. */
+function readResourceMetadata(given: OptionReader<RequireAuthOptions>): string | undefined {
+  const value = given.raw('resourceMetadata');
+  if (value === undefined) return undefined;
+  const url = (typeof value === 'object' && value !== null) || typeof value === 'function' ? (value as { url?: unknown }).url : value;
+  if (typeof url !== 'string') given.fail('resourceMetadata', 'must be a URL, or the protectedResourceMetadata() middleware that publishes the metadata');
+  const problem = resourceMetadataUrlProblem(url);
+  if (problem !== undefined) given.fail('resourceMetadata', problem);
+  return url;
+}
+
+/** The identifiers of the trusted issuers, as configured (the pipeline checks them). */
+function advertisedIssuers(values: Record<string, unknown>): AdvertisedAuth['issuers'] {
+  const { issuers } = values;
+  if (typeof issuers === 'function') return { unknown: 'its "issuers" is a function (the trusted issuers cannot be listed)' };
+  const entries = Array.isArray(issuers) ? issuers as unknown[] : [values];
+  const list: string[] = [];
+  for (const entry of entries) {
+    const { issuer, issuerBaseURL } = (entry ?? {}) as { issuer?: unknown; issuerBaseURL?: unknown };
+    const identifier = typeof issuer === 'string' ? issuer : typeof issuerBaseURL === 'string' && !issuerBaseURL.includes('/.well-known/') ? issuerBaseURL : undefined;
+    if (identifier === undefined) return { unknown: 'an issuer is given by its metadata URL only (add its "issuer")' };
+    if (!list.includes(identifier)) list.push(identifier);
+  }
+  return { list };
+}
+
+/** The token transmission methods the pipeline accepts (RFC 6750 section 2). */
+function bearerMethods(values: Record<string, unknown>): BearerMethod[] {
+  const methods: BearerMethod[] = ['header'];
+  if (values.allowBodyToken === true) methods.push('body');
+  if (values.allowQueryToken === true) methods.push('query');
+  return methods;
 }
 
 /** An event hook whose exceptions never reach a request. */

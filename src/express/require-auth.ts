@@ -3,7 +3,7 @@
  * `InboundRequest`, and the outcome into `req.auth` + `next()` or `next(error)`.
  */
 import { inChallengeContext, type BearerError } from '../errors/bearer-errors.js';
-import { DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '../errors/challenge.js';
+import { addsNothing, DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '../errors/challenge.js';
 import { buildAuthenticator } from '../inbound/authenticate.js';
 import { toRejection } from '../inbound/rejection.js';
 import type { VerifiedToken } from '../inbound/verified-token.js';
@@ -11,8 +11,8 @@ import { isPromiseLike } from '../lib/is-promise-like.js';
 import { ExpressInboundRequest } from './express-inbound-request.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
 import { rejectionEvent } from './rejection-event.js';
-import { rememberAdmission, type AdmissionContext } from './request-state.js';
-import { resolveRequireAuthOptions, type RequireAuthOptions } from './require-auth-options.js';
+import { rememberAdmission, rememberAnonymous, type AdmissionContext } from './request-state.js';
+import { resolveRequireAuthOptions, type AdvertisedAuth, type RequireAuthOptions } from './require-auth-options.js';
 
 /**
  * The middleware `requireAuth()` returns: an Express request handler with start-up and shutdown hooks.
@@ -68,16 +68,19 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
  * ```
  */
 export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware {
-  const { pipeline, realm, credentialsRequired, onEvent } = resolveRequireAuthOptions(options, process.env);
+  const { pipeline, realm, resourceMetadata, credentialsRequired, onEvent, advertised } = resolveRequireAuthOptions(options, process.env);
   const authenticator = buildAuthenticator(pipeline, { issuer: 'ISSUER_BASE_URL', audience: 'AUDIENCE' });
-  const context: ChallengeContext = realm === undefined ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze({ realm });
+  const given: ChallengeContext = { realm, resourceMetadata };
+  const context: ChallengeContext = addsNothing(given) ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze(given);
   // What the guards after this middleware answer in, and report to.
-  const admission: AdmissionContext | undefined = realm === undefined && onEvent === undefined ? undefined : Object.freeze({ context, onEvent });
+  const admission: AdmissionContext | undefined = context === DEFAULT_CHALLENGE_CONTEXT && onEvent === undefined ? undefined : Object.freeze({ context, onEvent });
 
   function reject(req: AuthRequest, next: NextFunctionLike, thrown: unknown): void {
     const { error, unexpected } = toRejection(thrown);
     if (!credentialsRequired && error.code === 'ERR_TOKEN_MISSING') {
-      // No credentials at all: an anonymous request (credentials that fail are refused below).
+      // No credentials at all: an anonymous request (credentials that fail are refused below). A
+      // guard after this refuses it in this middleware's challenge context.
+      rememberAnonymous(req, admission);
       next();
       return;
     }
@@ -112,5 +115,14 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
 
   middleware.warmUp = () => authenticator.warmUp();
   middleware.close = () => authenticator.close();
+  advertisements.set(middleware, advertised);
   return middleware;
+}
+
+/** What each requireAuth says of itself in protected resource metadata (kept off the middleware's own properties). */
+const advertisements = new WeakMap<object, AdvertisedAuth>();
+
+/** Internal: what `value`, a requireAuth middleware, says of itself in protected resource metadata; `undefined` for anything else. */
+export function advertisedAuth(value: unknown): AdvertisedAuth | undefined {
+  return typeof value === 'function' ? advertisements.get(value) : undefined;
 }
