@@ -2,7 +2,6 @@
  * Internal: the one place where `clientCredentials`'s options are described, validated and
  * defaulted (also for the providers `outboundAuth` builds, whose messages name the service).
  */
-import type { KeyObject } from 'node:crypto';
 import type { TokenCache } from '../caches/token-cache.js';
 import {
   DISCOVERY_TUNING_NAMES, MetadataDiscovery, resolveDiscoveryTuning, type DiscoveryTuning,
@@ -10,9 +9,8 @@ import {
 import { OptionReader, type KnownOptions, type OptionReaderContext } from '../options/option-reader.js';
 import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
-import { clientSecretBasic } from './client-auth/client-secret-basic.js';
-import { clientSecretPost } from './client-auth/client-secret-post.js';
-import { certificateThumbprints, importClientPrivateKey, privateKeyJwt, type ClientPrivateKey } from './client-auth/private-key-jwt.js';
+import type { ClientPrivateKey } from './client-auth/private-key-jwt.js';
+import { readClientAuthentication } from './client-auth/read-client-authentication.js';
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
 import { integrityKey } from './shared/entry-integrity.js';
@@ -174,13 +172,10 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true, discovery: true,
 };
 
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 /** Parameters the grant sets itself: `extraParams` must not override them. */
 const RESERVED_PARAMS = ['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'audience', 'scope', 'resource'];
 /** Time a lock holder may need beyond its token requests (cache reads and writes). */
 const LOCK_SLACK = 1000;
-/** Lifetime of a `private_key_jwt` client assertion, in seconds. */
-const ASSERTION_LIFETIME_SECONDS = 60;
 
 /** Everything a provider is built from. */
 export interface ResolvedClientCredentials {
@@ -298,38 +293,4 @@ export function resolveClientCredentials(
     random: read.func<() => number>('random') ?? Math.random,
     fetch,
   };
-}
-
-/** The client authentication method, and the credential it uses (the shared cache's integrity key derives from it). */
-function readClientAuthentication(
-  read: OptionReader<ClientCredentialsOptions>,
-  clientId: string,
-  now: () => number,
-): { authenticate: ClientAuthenticator; credential: string | KeyObject } {
-  const clientSecret = read.string('clientSecret');
-  const privateKey = read.raw('privateKey') as ClientPrivateKey | undefined;
-  if (clientSecret !== undefined && privateKey !== undefined) read.failWith('give "clientSecret" or "privateKey", not both');
-  const authMethod = read.oneOf('authMethod', AUTH_METHODS, privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
-  const privateKeyKid = read.string('privateKeyKid');
-  const privateKeyAlg = read.string('privateKeyAlg');
-  const certificate = read.string('privateKeyCertificate');
-  if (certificate !== undefined && authMethod !== 'private_key_jwt') read.fail('privateKeyCertificate', 'applies only to private_key_jwt');
-  switch (authMethod) {
-    case 'private_key_jwt': {
-      if (privateKey === undefined) read.fail('privateKey', 'is required for private_key_jwt');
-      const imported = importClientPrivateKey(privateKey, privateKeyAlg, (name, message) => read.fail(name, message));
-      const thumbprints = certificate === undefined ? undefined : certificateThumbprints(certificate, imported.key, (message) => read.fail('privateKeyCertificate', message));
-      return {
-        authenticate: privateKeyJwt({ clientId, privateKey: imported, privateKeyKid, thumbprints, assertionLifetime: ASSERTION_LIFETIME_SECONDS, now }),
-        credential: imported.key,
-      };
-    }
-    case 'client_secret_post':
-    case 'client_secret_basic':
-      if (clientSecret === undefined) read.fail('clientSecret', `is required for ${authMethod}`);
-      return {
-        authenticate: authMethod === 'client_secret_basic' ? clientSecretBasic(clientId, clientSecret) : clientSecretPost(clientId, clientSecret),
-        credential: clientSecret,
-      };
-  }
 }

@@ -26,6 +26,8 @@ describe('clientCredentials: construction-time validation names the option', () 
     ['an alg that does not fit the key', { clientSecret: undefined, privateKey: privatePem, privateKeyAlg: 'RS256' }, /"privateKeyAlg"/],
     ['a 1024-bit RSA key (the verifiers would refuse its assertions)', { clientSecret: undefined, privateKey: weakRsaPem }, /"privateKey" fits none of the supported algorithms/],
     ['a 1024-bit RSA key with an explicit alg', { clientSecret: undefined, privateKey: weakRsaPem, privateKeyAlg: 'RS256' }, /"privateKeyAlg" "RS256" does not fit the key: the RSA key has 1024 bits/],
+    ['a privateKeyKid with a client secret', { privateKeyKid: 'k1' }, /"privateKeyKid" applies only to private_key_jwt/],
+    ['a privateKeyAlg with a client secret', { privateKeyAlg: 'ES256' }, /"privateKeyAlg" applies only to private_key_jwt/],
     ['an X25519 key (cannot sign)', { clientSecret: undefined, privateKey: x25519Pem }, /"privateKey" fits none of the supported algorithms/],
     ['a misspelt option', { clientSecrt: 'x' } as unknown as Partial<Record<keyof ClientCredentialsOptions, unknown>>, /unknown option "clientSecrt" \(did you mean "clientSecret"\?\)/],
     ['an empty audience', { audience: '' }, /"audience"/],

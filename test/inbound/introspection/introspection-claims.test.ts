@@ -221,7 +221,7 @@ describe('options: every mistake is a TypeError naming the option', () => {
     [{ introspection: { clientId: 'rs', clientSecret: 'x', cache: { maxAgee: 1 } } }, /unknown option "introspection.cache.maxAgee" \(did you mean "introspection.cache.maxAge"\?\)/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', endpoint: 'http://auth.example/introspect' } }, /"introspection.endpoint" must be an https URL/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', maxConcurrent: 0 } }, /"introspection.maxConcurrent" must be a positive integer/],
-    [{ introspection: { clientId: 'rs', clientSecret: 'x', privateKeyKid: 'k1' } }, /"privateKeyKid" and "privateKeyAlg" apply only to private_key_jwt/],
+    [{ introspection: { clientId: 'rs', clientSecret: 'x', privateKeyKid: 'k1' } }, /"introspection.privateKeyKid" applies only to private_key_jwt/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', privateKey: 'not a key' } }, /give "clientSecret" or "privateKey", not both/],
     [{ introspection: { clientId: 'rs', privateKey: 'not a key' } }, /"introspection.privateKey" must be a PKCS#8 PEM private key/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', tokens: 'all' }, jwksUri: 'https://issuer.example/jwks' }, /"jwksUri" is not used/],
