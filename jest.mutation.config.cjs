@@ -2,8 +2,10 @@
  * Jest for the mutation run (`npm run mutation`, stryker.config.mjs): the project's Jest config,
  * narrowed to the fast in-process unit tests of the mutated modules. Left out: the package,
  * consumer and TypeScript-matrix tests, the example API, the docs and README runners, the Express
- * end-to-end suites, and the tests that mostly wait on real time or child processes (a mutant
- * activated in the Jest process never reaches a child process anyway).
+ * end-to-end suites, and the tests that mostly wait on real time, real issuers or child processes
+ * (a mutant activated in the Jest process never reaches a child process anyway). A surviving
+ * mutant runs every test that covers it, so each slow file here costs its time per survivor: the
+ * jose differential test (12 s) and the JWKS-over-HTTP suites are left to `npm test`.
  */
 const base = require('./jest.config.cjs');
 
@@ -32,5 +34,9 @@ module.exports = {
     '/test/keys/jwks-outages\\.test\\.ts$',
     '/test/inbound/jwt/recovery\\.test\\.ts$',
     '/test/inbound/jwt/discovery-outage\\.test\\.ts$',
+    // slow cross-checks through real local issuers or thousands of tokens: `npm test` runs them
+    '/test/inbound/jwt/differential\\.test\\.ts$',
+    '/test/inbound/jwt/verifier-jwks\\.test\\.ts$',
+    '/test/inbound/jwt/cache-key-freshness\\.test\\.ts$',
   ],
 };
