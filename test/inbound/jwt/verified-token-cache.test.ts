@@ -91,6 +91,17 @@ describe('cache never serves a token outside the window the uncached checks allo
     expect(keySource.calls).toHaveLength(2);
   });
 
+  test('nbf without iat: the same, nbf alone bounds the cached entry', async () => {
+    const { verifier, keySource } = setup();
+    const t = token({ nbf: NOW - 10, iat: undefined });
+    expect(await codeOf(() => verifier.verify(t))).toBe('accepted');
+    clock = (NOW - 15) * 1000;
+    expect(await codeOf(() => verifier.verify(t))).toBe('accepted');
+    clock = (NOW - 16) * 1000;
+    expect(await codeOf(() => verifier.verify(t))).toBe('ERR_JWT_NOT_YET_VALID');
+    expect(keySource.calls).toHaveLength(2);
+  });
+
   test('iat: a clock that moves back before iat - tolerance gets iat-in-the-future', async () => {
     const { verifier } = setup();
     const t = token({ iat: NOW });
