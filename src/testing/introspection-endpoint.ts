@@ -6,10 +6,14 @@
  * answer is signed (RFC 9701): `typ` `token-introspection+jwt`, `iss` the issuer, `aud` the
  * caller, the answer in `token_introspection`.
  */
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { authenticateClient } from './client-authentication.js';
 import type { ClientAuthenticationContext } from './client-authentication.js';
 import { errorAnswer, type TokenEndpointAnswer } from './token-endpoint.js';
 import type { BodyParseResult } from './token-request-body.js';
+import { LOCAL_ISSUER_ALGORITHMS, type KeyRing } from './key-ring.js';
+import type { OpaqueTokenStore } from './opaque-tokens.js';
+import type { TokenSigner } from './token-signer.js';
 
 /** What the introspection endpoint needs from the issuer. */
 export interface IntrospectionEndpointContext extends ClientAuthenticationContext {
@@ -58,4 +62,33 @@ export async function handleIntrospectionRequest(
     };
   }
   return { status: 200, headers: { ...NO_STORE, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(answer) };
+}
+
+/** The introspection context of the issuer `parts.issuer`: its opaque tokens and its own JWTs, answers signed with its keys. */
+export function issuerIntrospectionContext(
+  tokenContext: ClientAuthenticationContext,
+  parts: { issuer: string; opaque: OpaqueTokenStore; ring: KeyRing; signer: TokenSigner; now: () => number },
+): IntrospectionEndpointContext {
+  const { issuer, opaque, ring, signer, now } = parts;
+  return {
+    ...tokenContext,
+    async claimsOf(token) {
+      const known = opaque.lookup(token);
+      if (known !== undefined) return known;
+      // A JWT of this issuer: its claims when its signature, issuer and times check out.
+      try {
+        const { payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks()), {
+          issuer, currentDate: new Date(now()), algorithms: [...LOCAL_ISSUER_ALGORITHMS],
+        });
+        return payload as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    },
+    isRevoked: (token) => opaque.isRevoked(token),
+    signAnswer: (answer, clientId) => signer.sign(
+      { iss: issuer, aud: clientId, iat: Math.floor(now() / 1000), token_introspection: answer },
+      { noDefaults: true, header: { typ: 'token-introspection+jwt' } },
+    ),
+  };
 }

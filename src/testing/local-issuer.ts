@@ -3,16 +3,14 @@
  * demos: discovery (OIDC and RFC 8414), a JWKS, a `client_credentials` token endpoint, a signer
  * for any token (broken ones included), key rotation, hit counters and fault injection.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
 import type { RegisteredClient } from './client-registry.js';
 import { applyFaultTo, FaultTable } from './faults.js';
 import { headerValue, readBody, sendAnswer, sendJson } from './http-io.js';
-import { handleIntrospectionRequest, type IntrospectionEndpointContext } from './introspection-endpoint.js';
+import { handleIntrospectionRequest, issuerIntrospectionContext } from './introspection-endpoint.js';
 import { OpaqueTokenStore } from './opaque-tokens.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
@@ -27,7 +25,6 @@ import type {
   LocalIssuer,
   LocalIssuerEndpoint,
   LocalIssuerOptions,
-  LocalOpaqueTokenOptions,
   RecordedTokenRequest,
   RotateKeysOptions,
 } from './types.js';
@@ -171,53 +168,15 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       return true;
     },
     mint: async (client, audience, scope, lifetime) => (client.opaqueTokens
-      ? mintOpaque({ clientId: client.clientId, audience, scope, expiresIn: lifetime })
+      ? opaque.mintAccessToken({ clientId: client.clientId, audience, scope, expiresIn: lifetime }, opaqueDefaults)
       : signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } })),
   };
 
-  function mintOpaque(tokenOptions: LocalOpaqueTokenOptions): string {
-    if (typeof tokenOptions !== 'object' || tokenOptions === null) throw new TypeError('mintOpaqueToken: the options must be an object');
-    const { clientId = 'test-client', audience, scope = '', claims = {}, expiresIn = config.tokenLifetime } = tokenOptions;
-    if (typeof audience !== 'string' && !(Array.isArray(audience) && audience.every((item) => typeof item === 'string'))) {
-      throw new TypeError('mintOpaqueToken: "audience" must be a string or an array of strings');
-    }
-    if (!Number.isFinite(expiresIn)) throw new TypeError('mintOpaqueToken: "expiresIn" must be a number of seconds');
-    const iat = nowSeconds();
-    return opaque.mint({
-      iss: issuerId,
-      sub: `${clientId}@clients`,
-      aud: audience,
-      scope: Array.isArray(scope) ? scope.join(' ') : scope,
-      client_id: clientId,
-      token_type: 'Bearer',
-      iat,
-      exp: iat + expiresIn,
-      jti: randomUUID(),
-      ...claims,
-    });
-  }
 
-  const introspectionContext: IntrospectionEndpointContext = {
-    ...tokenContext,
-    async claimsOf(token) {
-      const known = opaque.lookup(token);
-      if (known !== undefined) return known;
-      // A JWT of this issuer: its claims when its signature, issuer and times check out.
-      try {
-        const { payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks()), {
-          issuer: issuerId, currentDate: new Date(config.now()), algorithms: [...LOCAL_ISSUER_ALGORITHMS],
-        });
-        return payload as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    },
-    isRevoked: (token) => opaque.isRevoked(token),
-    signAnswer: (answer, clientId) => signer.sign(
-      { iss: issuerId, aud: clientId, iat: nowSeconds(), token_introspection: answer },
-      { noDefaults: true, header: { typ: 'token-introspection+jwt' } },
-    ),
-  };
+  const opaqueDefaults = { issuer: issuerId, tokenLifetime: config.tokenLifetime, nowSeconds };
+
+  const introspectionContext = issuerIntrospectionContext(tokenContext, { issuer: issuerId, opaque, ring, signer, now: config.now });
+
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let pathname: string;
@@ -324,7 +283,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
 
     accessToken: (tokenOptions) => signer.accessToken(tokenOptions),
 
-    mintOpaqueToken: (tokenOptions) => mintOpaque(tokenOptions),
+    mintOpaqueToken: (tokenOptions) => opaque.mintAccessToken(tokenOptions, opaqueDefaults),
 
     revokeToken(token) {
       if (typeof token !== 'string' || token === '') throw new TypeError('revokeToken: "token" must be a non-empty string');
@@ -371,10 +330,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     },
 
     resetCounts() {
-      counts.discovery = 0;
-      counts.jwks = 0;
-      counts.token = 0;
-      counts.introspection = 0;
+      for (const endpoint of Object.keys(counts) as LocalIssuerEndpoint[]) counts[endpoint] = 0;
       tokenRequests = [];
       introspectionRequests = [];
     },
