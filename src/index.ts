@@ -35,6 +35,9 @@ export { okta } from './presets/okta.js';
 export type { OktaClientOptions, OktaOptions } from './presets/okta.js';
 export type { PresetClientCredentials } from './presets/preset-client.js';
 
+// Proof of possession: the RFC 7638 thumbprint that names a DPoP key (RFC 9449 cnf.jkt).
+export { jwkThumbprint } from './dpop/jwk-thumbprint.js';
+
 // Inbound: protected resource metadata (RFC 9728), with Express and without.
 export { protectedResourceMetadata } from './express/protected-resource-metadata.js';
 export type { ProtectedResourceMetadataMiddleware, ProtectedResourceMetadataMiddlewareOptions } from './express/protected-resource-metadata.js';
