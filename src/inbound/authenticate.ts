@@ -8,7 +8,7 @@
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { BindingCheck } from './bindings/binding-check.js';
-import { refuseConfirmation } from './bindings/refuse-confirmation.js';
+import { readSenderConstraints } from './bindings/sender-constraint.js';
 import { readRevocationCheck, REVOCATION_OPTION_NAMES, type RevocationOptions } from './revocation/revocation-check.js';
 import { extractCredentials, type Credentials, type CredentialsPolicy } from './credentials/extract-credentials.js';
 import type { InboundRequest } from './inbound-request.js';
@@ -126,7 +126,8 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
   };
   const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildTokenVerifier(read, variables).verifier);
   const revocation = readRevocationCheck(read, read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now);
-  return composeAuthenticator({ credentials, issuers, checks: revocation === undefined ? [refuseConfirmation] : [refuseConfirmation, revocation] });
+  const bindings = readSenderConstraints(read);
+  return composeAuthenticator({ credentials, issuers, checks: revocation === undefined ? bindings : [...bindings, revocation] });
 }
 
 /** The issuer resolution of the `issuers` option: a fixed list, or the user's function. */
