@@ -10,6 +10,17 @@ export interface TokenIdentity {
   scopes: readonly string[];
   resources: readonly string[];
   extraParams: Readonly<Record<string, string>>;
+  /**
+   * What a sender-constrained token is bound to, as `cnf` names it: `{ jkt }` for a DPoP key
+   * (RFC 9449), `{ 'x5t#S256' }` for a client certificate (RFC 8705). A bound token is useless
+   * with another key or certificate, so these are part of the key. Absent for bearer tokens (the
+   * key of a bearer token is the same as before this component existed).
+   */
+  confirmation?: Readonly<Record<string, string>> | undefined;
+}
+
+function byName([a]: [string, unknown], [b]: [string, unknown]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -24,7 +35,9 @@ export function tokenCacheKey(identity: TokenIdentity): string {
     identity.audience ?? null,
     [...identity.scopes].sort(),
     [...identity.resources].sort(),
-    Object.entries(identity.extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    Object.entries(identity.extraParams).sort(byName),
+    // Only when bound: a bearer token's key stays what it was (shared caches keep working across versions).
+    ...(identity.confirmation === undefined ? [] : [Object.entries(identity.confirmation).sort(byName)]),
   ]);
   return createHash('sha256').update(material).digest('base64url');
 }
