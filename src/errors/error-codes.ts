@@ -38,7 +38,8 @@ export type KeyErrorCode =
   | 'ERR_KEY_ALG_NOT_SUPPORTED'
   | 'ERR_JWKS_NO_MATCHING_KEY'
   | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
-  | 'ERR_KEY_ALG_MISMATCH';
+  | 'ERR_KEY_ALG_MISMATCH'
+  | 'ERR_KEY_ISSUER_MISMATCH';
 
 /** Codes of the rejections of how the credentials were sent (RFC 6750 section 2). */
 export type CredentialsErrorCode =
