@@ -194,6 +194,8 @@ export interface TestResourceServer {
   requests: ResourceRequestRecord[];
   settings: {
     requireNonce: boolean;
+    /** Refuse every nonce as stale (use_dpop_nonce with a new one). */
+    staleNonces: boolean;
     /** Tokens refused with `DPoP error="invalid_token"`. */
     refuse: Set<string>;
   };
@@ -214,7 +216,7 @@ export async function startResourceServer(issuer: { verify(token: string): Promi
   const state: TestResourceServer = {
     url: '',
     requests: [],
-    settings: { requireNonce: false, refuse: new Set() },
+    settings: { requireNonce: false, staleNonces: false, refuse: new Set() },
     nonce: 'rs-nonce-0',
     rotate() {
       counter += 1;
@@ -223,7 +225,7 @@ export async function startResourceServer(issuer: { verify(token: string): Promi
     },
     reset() {
       state.requests.length = 0;
-      state.settings = { requireNonce: false, refuse: new Set() };
+      state.settings = { requireNonce: false, staleNonces: false, refuse: new Set() };
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
@@ -245,6 +247,7 @@ export async function startResourceServer(issuer: { verify(token: string): Promi
       return;
     }
     const token = match[1]!;
+    if (state.settings.staleNonces) state.rotate();
     const checked = await checkProof(request.headers.dpop, request.method ?? '', `${state.url}${request.url ?? ''}`, {
       accessToken: token, seen, nonce: state.settings.requireNonce ? state.nonce : undefined,
     });
