@@ -109,7 +109,9 @@ export class DpopKey implements DpopKeyInfo {
     const jwkAlg = typeof key === 'object' && !(key instanceof KeyObject) && !isCryptoKey(key) && typeof key.alg === 'string' ? key.alg : undefined;
     const chosen = alg ?? jwkAlg ?? algorithmsForKey(publicKey).find((candidate) => isDpopAlgorithm(candidate));
     if (chosen === undefined) fail('key', 'fits none of the DPoP algorithms (EC P-256/384/521, Ed25519, RSA of 2048 bits or more)');
-    if (!isDpopAlgorithm(chosen)) fail('alg', `must be one of ${DPOP_ALGORITHMS.join(', ')}`);
+    if (!isDpopAlgorithm(chosen)) {
+      fail(alg === undefined ? 'key' : 'alg', `${alg === undefined ? 'has an "alg" that is not' : 'must be'} one of ${DPOP_ALGORITHMS.join(', ')}`);
+    }
     const mismatch = keyMismatch(publicKey, chosen);
     if (mismatch !== undefined) fail('alg', `${chosen} does not fit the key: ${mismatch}`);
     return new DpopKey(keyObject, chosen);

@@ -139,6 +139,7 @@ describe('dpop: bad options fail at construction, naming the option', () => {
     ['a curve that does not fit', { key: p384, alg: 'ES256' }, /"dpop.alg" ES256 does not fit the key: ES256 needs curve P-256/],
     ['a weak RSA key', { key: weakRsa }, /"dpop.key" fits none of the DPoP algorithms/],
     ['an X25519 key (cannot sign)', { key: x25519 }, /"dpop.key" fits none of the DPoP algorithms/],
+    ['a JWK whose alg is not a DPoP algorithm', { key: { ...ecJwk, alg: 'HS256' } }, /"dpop.key" has an "alg" that is not one of ES256/],
     ['a public key', { key: ec.publicKey }, /"dpop.key" must be a private key \(got a public or secret key\)/],
     ['garbage', { key: 'not a key' }, /"dpop.key" must be a private key: a PEM string, a private JWK/],
     ['a bad allowBearerDowngrade', { allowBearerDowngrade: 'yes' }, /"dpop.allowBearerDowngrade" must be a boolean/],
