@@ -28,8 +28,6 @@ import { ALGORITHM_SPECS, algorithmsForKey, keyMismatch } from '../../keys/algor
  */
 export type DpopPrivateKey = string | JWK | KeyObject | webcrypto.CryptoKey;
 
-/** The JWS algorithms a DPoP proof can be signed with (asymmetric only, RFC 9449 section 4.2). */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 
 /**
  * A JWS algorithm for DPoP proofs: ES256 (the default, and what most authorization servers
@@ -43,7 +41,10 @@ export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: { alg } });
  * ```
  */
-export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
+export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512';
+
+/** The JWS algorithms a DPoP proof can be signed with (asymmetric only, RFC 9449 section 4.2). */
+export const DPOP_ALGORITHMS: readonly DpopAlgorithm[] = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 
 /**
  * What can be shown of a provider's DPoP key: its algorithm, public JWK and thumbprint (never
