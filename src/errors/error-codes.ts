@@ -125,7 +125,9 @@ export type TokenRequestErrorCode =
    */
   | 'ERR_TOKEN_ENDPOINT_INSECURE'
   /** The provider was closed. */
-  | 'ERR_TOKEN_PROVIDER_CLOSED';
+  | 'ERR_TOKEN_PROVIDER_CLOSED'
+  /** A DPoP proof was sent but the token came back as Bearer (`dpop.allowBearerDowngrade` not set). Not retried. */
+  | 'ERR_TOKEN_NOT_BOUND';
 
 /**
  * Every stable `code` of express-m2m's errors: inbound rejections, outbound token failures, and
