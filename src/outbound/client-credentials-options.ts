@@ -289,7 +289,8 @@ export function resolveClientCredentials(
     cache,
     key: tokenCacheKey({
       endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string>,
-      confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt },
+      // A provider that takes Bearer tokens in place of DPoP ones must not hand them to one that does not.
+      confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt, ...(dpop.allowBearerDowngrade ? { bearer: 'allowed' } : {}) },
     }),
     integrityKey: integrityKey(credential),
     expiryMargin: read.duration('expiryMargin', d.expiryMargin, { zero: true }),

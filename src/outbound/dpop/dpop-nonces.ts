@@ -19,16 +19,21 @@ export class DpopNonces {
     return this.#byOrigin.get(originOf(url));
   }
 
-  /** Remembers the `DPoP-Nonce` of an answer from `url`; true when it is a new one. */
-  observe(url: string, response: Response): boolean {
+  /**
+   * Remembers the `DPoP-Nonce` of an answer from `url` and returns it (undefined when the answer
+   * has none, or an unusable one). Whether a retry can help is for the caller to say, against the
+   * nonce its own request carried: requests in flight together each get the answer meant for them.
+   */
+  observe(url: string, response: Response): string | undefined {
     const nonce = response.headers.get('dpop-nonce');
-    if (nonce === null || nonce.length > MAX_NONCE_LENGTH || !NONCE.test(nonce)) return false;
+    if (nonce === null || nonce.length > MAX_NONCE_LENGTH || !NONCE.test(nonce)) return undefined;
     const origin = originOf(url);
-    if (this.#byOrigin.get(origin) === nonce) return false;
-    this.#byOrigin.delete(origin);
-    this.#byOrigin.set(origin, nonce);
-    if (this.#byOrigin.size > MAX_NONCE_ORIGINS) this.#byOrigin.delete(this.#byOrigin.keys().next().value as string);
-    return true;
+    if (this.#byOrigin.get(origin) !== nonce) {
+      this.#byOrigin.delete(origin);
+      this.#byOrigin.set(origin, nonce);
+      if (this.#byOrigin.size > MAX_NONCE_ORIGINS) this.#byOrigin.delete(this.#byOrigin.keys().next().value as string);
+    }
+    return nonce;
   }
 
   /** How many origins have a nonce (for tests). */

@@ -25,6 +25,9 @@ export function proofUrl(url: string): string {
   const parsed = new URL(url);
   parsed.search = '';
   parsed.hash = '';
+  // Credentials in the URL never go into a signed proof (undici refuses such URLs; a custom fetch may not).
+  parsed.username = '';
+  parsed.password = '';
   return parsed.href;
 }
 

@@ -11,12 +11,18 @@ import type { DpopNonces } from './dpop-nonces.js';
 import type { DpopProofSigner } from './dpop-proof.js';
 
 export function dpopTokenRequest(signer: DpopProofSigner, nonces: DpopNonces, allowBearerDowngrade: boolean): TokenRequestBinding {
-  /** Whether the last answer brought a nonce other than the one we had (a retry with it can succeed). */
+  // One token request at a time per provider (the reuse layer's single flight): the nonce the
+  // current attempt carried, and whether its answer brought another one (a retry with it can succeed).
+  let sentNonce: string | undefined;
   let newNonce = false;
   return {
-    headers: (tokenEndpoint) => ({ dpop: signer.proof({ htm: 'POST', url: tokenEndpoint, nonce: nonces.get(tokenEndpoint) }) }),
+    headers: (tokenEndpoint) => {
+      sentNonce = nonces.get(tokenEndpoint);
+      return { dpop: signer.proof({ htm: 'POST', url: tokenEndpoint, nonce: sentNonce }) };
+    },
     observe: (tokenEndpoint, response) => {
-      newNonce = nonces.observe(tokenEndpoint, response);
+      const nonce = nonces.observe(tokenEndpoint, response);
+      newNonce = nonce !== undefined && nonce !== sentNonce;
     },
     retry: (error) => error.error === 'use_dpop_nonce' && newNonce,
     accept: (response, tokenEndpoint) => {

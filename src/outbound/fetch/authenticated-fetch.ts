@@ -7,7 +7,7 @@
  */
 import type { TokenSet } from '../../caches/token-cache.js';
 import type { FetchLike } from '../../transport/fetch-like.js';
-import type { TokenPresenter } from '../presenters/token-presenter.js';
+import type { PresentedRequest, TokenPresenter } from '../presenters/token-presenter.js';
 
 export interface AuthenticatedFetchSettings {
   /** The token for a request. */
@@ -48,23 +48,27 @@ function withoutQuery(url: string): string {
 /** Builds the authenticated fetch of a provider. */
 export function createAuthenticatedFetch(settings: AuthenticatedFetchSettings): FetchLike {
   const { presenter, fetch } = settings;
-  const sendOnce = async (input: string | URL | Request, init: RequestInit | undefined, url: string, token: TokenSet): Promise<Response> => {
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-    await presenter.present(token, { method, url }, headers);
+  const sendOnce = async (
+    input: string | URL | Request, init: RequestInit | undefined, request: PresentedRequest, token: TokenSet, headers: Headers,
+  ): Promise<Response> => {
+    await presenter.present(token, request, headers);
     if (presenter.redirect === undefined) return fetch(input, { ...init, headers });
     // A presentation for one URL (a DPoP proof) is never sent on to where a redirect points.
     const asked = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
     return fetch(input, { ...init, headers, redirect: asked === 'follow' ? presenter.redirect : asked });
   };
+  const headersOf = (input: string | URL | Request, init: RequestInit | undefined): Headers =>
+    new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
   /** One request; once more, with new headers, when the answer asks for it (a DPoP nonce). */
   const send = async (input: string | URL | Request, init: RequestInit | undefined, url: string, token: TokenSet): Promise<Response> => {
-    const response = await sendOnce(input, init, url, token);
-    const request = { method: init?.method ?? (input instanceof Request ? input.method : 'GET'), url };
-    if (presenter.observe?.(response, request) !== true || !requestIsReplayable(input, init)) return response;
+    const request: PresentedRequest = { method: init?.method ?? (input instanceof Request ? input.method : 'GET'), url };
+    const headers = headersOf(input, init);
+    const response = await sendOnce(input, init, request, token, headers);
+    if (presenter.observe?.(response, request, headers) !== true || !requestIsReplayable(input, init)) return response;
     await response.body?.cancel().catch(() => undefined);
-    const again = await sendOnce(input, init, url, token);
-    presenter.observe(again, request);
+    const againHeaders = headersOf(input, init);
+    const again = await sendOnce(input, init, request, token, againHeaders);
+    presenter.observe(again, request, againHeaders);
     return again;
   };
   return async (input, init) => {

@@ -158,9 +158,10 @@ function parseSuccess(
   if (typeof accessToken !== 'string' || accessToken === '' || /[\s]/.test(accessToken)) {
     throw invalid('without a usable "access_token"');
   }
-  // RFC 6749 section 5.1 makes token_type required; a missing one is taken as the first accepted type (Bearer).
+  // RFC 6749 section 5.1 makes token_type required; a missing one is taken as Bearer (what servers
+  // that leave it out mean), never as a sender-constrained type: an unbound token is not a DPoP one.
   const accepted = tokenType === undefined
-    ? tokenTypes[0]
+    ? tokenTypes.find((type) => type === 'Bearer')
     : typeof tokenType === 'string' ? tokenTypes.find((type) => type.toLowerCase() === tokenType.toLowerCase()) : undefined;
   if (accepted === undefined) {
     throw invalid(`with "token_type" ${JSON.stringify(String(tokenType)).slice(0, 40)} (only ${tokenTypes.join(', ')} is supported)`);

@@ -39,6 +39,8 @@ function dpopChallengeError(response: Response): string | undefined {
 }
 
 export function dpopPresenter(signer: DpopProofSigner, nonces: DpopNonces): TokenPresenter {
+  /** The nonce each request's proof carried (by its headers), to tell a nonce it has not tried. */
+  const sentNonce = new WeakMap<Headers, string | undefined>();
   return {
     tokenTypes: ['DPoP', 'Bearer'],
     redirect: 'manual',
@@ -48,17 +50,14 @@ export function dpopPresenter(signer: DpopProofSigner, nonces: DpopNonces): Toke
         headers.delete('dpop');
         return;
       }
+      const nonce = nonces.get(request.url);
+      sentNonce.set(headers, nonce);
       headers.set('authorization', `DPoP ${token.accessToken}`);
-      headers.set('dpop', signer.proof({
-        htm: sentMethod(request.method),
-        url: request.url,
-        accessToken: token.accessToken,
-        nonce: nonces.get(request.url),
-      }));
+      headers.set('dpop', signer.proof({ htm: sentMethod(request.method), url: request.url, accessToken: token.accessToken, nonce }));
     },
-    observe(response, request) {
-      const fresh = nonces.observe(request.url, response);
-      return fresh && dpopChallengeError(response) === 'use_dpop_nonce';
+    observe(response, request, headers) {
+      const nonce = nonces.observe(request.url, response);
+      return nonce !== undefined && nonce !== sentNonce.get(headers) && dpopChallengeError(response) === 'use_dpop_nonce';
     },
     refused: (response) => dpopChallengeError(response) === 'invalid_token' || isInvalidTokenChallenge(response),
   };

@@ -23,9 +23,10 @@ export interface TokenPresenter {
   present(token: TokenSet, request: PresentedRequest, headers: Headers): void | Promise<void>;
   /**
    * Reads every answer (a new DPoP nonce); true when it asks for the same request once more,
-   * with the same token and new headers (`use_dpop_nonce`).
+   * with the same token and new headers (`use_dpop_nonce` with a nonce this request did not
+   * carry). `headers` are the ones `present` set for this request.
    */
-  observe?(response: Response, request: PresentedRequest): boolean;
+  observe?(response: Response, request: PresentedRequest, headers: Headers): boolean;
   /** Whether a downstream's answer says the token itself was refused (so a new one may help). */
   refused(response: Response): boolean;
 }

@@ -9,22 +9,22 @@ import { challengeErrors } from '../../../src/outbound/presenters/dpop-presenter
 const answer = (nonce: string | undefined) => new Response(null, { headers: nonce === undefined ? {} : { 'dpop-nonce': nonce } });
 
 describe('RFC 9449 section 8.1: nonces are remembered per origin, bounded', () => {
-  it('keeps the last nonce of each origin; says whether an answer brought a new one', () => {
+  it('keeps the last nonce of each origin; returns the nonce an answer brought', () => {
     const nonces = new DpopNonces();
-    expect(nonces.observe('https://a.example/token', answer('n1'))).toBe(true);
-    expect(nonces.observe('https://a.example/other?q', answer('n1'))).toBe(false);
-    expect(nonces.observe('https://a.example/x', answer(undefined))).toBe(false);
+    expect(nonces.observe('https://a.example/token', answer('n1'))).toBe('n1');
+    expect(nonces.observe('https://a.example/other?q', answer('n1'))).toBe('n1');
+    expect(nonces.observe('https://a.example/x', answer(undefined))).toBeUndefined();
     expect(nonces.get('https://A.example:443/anything')).toBe('n1');
     expect(nonces.get('https://b.example/token')).toBeUndefined();
     expect(nonces.get('http://a.example/token')).toBeUndefined();
-    expect(nonces.observe('https://a.example/token', answer('n2'))).toBe(true);
+    expect(nonces.observe('https://a.example/token', answer('n2'))).toBe('n2');
     expect(nonces.get('https://a.example/')).toBe('n2');
   });
 
   it.each([['with a quote', 'a"b'], ['with a backslash', 'a\\b'], ['with a space', 'a b'], ['too long', 'n'.repeat(1025)]])('ignores a nonce %s', (_name, nonce) => {
     const nonces = new DpopNonces();
     nonces.observe('https://a.example/', answer('good'));
-    expect(nonces.observe('https://a.example/', answer(nonce))).toBe(false);
+    expect(nonces.observe('https://a.example/', answer(nonce))).toBeUndefined();
     expect(nonces.get('https://a.example/')).toBe('good');
   });
 

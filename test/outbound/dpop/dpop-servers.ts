@@ -86,6 +86,8 @@ export interface TestAuthorizationServer {
   settings: {
     /** Answer `token_type: Bearer` without `cnf` whatever was sent. */
     bearer: boolean;
+    /** Leave `token_type` out of the answer (RFC 6749 section 5.1 requires it; some servers do not send it). */
+    omitTokenType: boolean;
     /** Require a nonce: the current one is `nonce`. */
     requireNonce: boolean;
     /** Send a new `DPoP-Nonce` with every answer. */
@@ -107,7 +109,7 @@ export async function startAuthorizationServer(): Promise<TestAuthorizationServe
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const seen = new Set<string>();
   let counter = 0;
-  const defaults = () => ({ bearer: false, requireNonce: false, rotateNonce: false, staleNonces: false, fail: undefined });
+  const defaults = () => ({ bearer: false, omitTokenType: false, requireNonce: false, rotateNonce: false, staleNonces: false, fail: undefined });
   const state: TestAuthorizationServer = {
     url: '',
     tokenEndpoint: '',
@@ -172,7 +174,7 @@ export async function startAuthorizationServer(): Promise<TestAuthorizationServe
       .setJti(`at-${state.requests.length}-${Math.random().toString(36).slice(2)}`)
       .setIssuedAt()
       .setExpirationTime('1h');
-    answer(200, { access_token: await jwt.sign(privateKey), token_type: bound ? 'DPoP' : 'Bearer', expires_in: 3600 });
+    answer(200, { access_token: await jwt.sign(privateKey), token_type: settings.omitTokenType ? undefined : bound ? 'DPoP' : 'Bearer', expires_in: 3600 });
   });
   state.url = await listen(server);
   state.tokenEndpoint = `${state.url}/oauth/token`;
