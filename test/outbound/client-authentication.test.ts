@@ -2,7 +2,7 @@
  * Client authentication and request shape on the wire (RFC 6749 sections 2.3.1 and 4.4.2, RFC 7523
  * section 2.2, RFC 8707): the local issuer records exactly what the provider sent.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, KeyObject, type webcrypto } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { clientCredentials } from 'express-m2m';
 import { createLocalIssuer } from 'express-m2m/testing';
@@ -126,6 +126,16 @@ describe('private_key_jwt (RFC 7523 section 2.2)', () => {
     const provider = clientCredentials({ tokenEndpoint: issuer.tokenEndpoint, clientId, privateKey: { ...jwk, alg: 'ES384' } as never, audience: AUDIENCE });
     await provider.getToken();
     expect(decodeProtectedHeader(last().params.client_assertion as string).alg).toBe('ES384');
+    await provider.close();
+  });
+
+  it('accepts a WebCrypto CryptoKey, non-extractable, as the DPoP key option does', async () => {
+    const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+    const publicPem = KeyObject.from(pair.publicKey).export({ format: 'pem', type: 'spki' }).toString();
+    const { clientId } = issuer.registerClient({ publicKey: publicPem, audiences: [AUDIENCE] });
+    const provider = clientCredentials({ tokenEndpoint: issuer.tokenEndpoint, clientId, privateKey: pair.privateKey, audience: AUDIENCE });
+    await provider.getToken();
+    expect(decodeProtectedHeader(last().params.client_assertion as string).alg).toBe('ES256');
     await provider.close();
   });
 });

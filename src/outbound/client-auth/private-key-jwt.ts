@@ -2,13 +2,14 @@
  * `private_key_jwt` (RFC 7523 section 2.2, OpenID Connect Core section 9): a JWT signed with the
  * client's private key, new for every token request.
  */
-import { createHash, createPrivateKey, createPublicKey, randomUUID, X509Certificate, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
-import { SignJWT, type JWK } from 'jose';
-import { algorithmsForKey, keyMismatch } from '../../keys/algorithms.js';
+import { createHash, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { importPrivateKey, type PrivateKeyInput } from '../../keys/import-private-key.js';
 import type { ClientAuthenticator } from './client-authenticator.js';
 
 /**
- * A private key for `private_key_jwt`: a PKCS#8 PEM string, a private JWK or a node `KeyObject`.
+ * A private key for `private_key_jwt`: a PEM string (PKCS#8, or SEC1 / PKCS#1), a private JWK, a
+ * node `KeyObject` or a WebCrypto `CryptoKey`.
  *
  * @example
  * ```ts
@@ -19,7 +20,7 @@ import type { ClientAuthenticator } from './client-authenticator.js';
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', privateKey, privateKeyKid: 'key-1' });
  * ```
  */
-export type ClientPrivateKey = string | JWK | KeyObject;
+export type ClientPrivateKey = PrivateKeyInput;
 
 /** RFC 7523 client assertion type. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -29,33 +30,10 @@ type OptionFailure = (option: 'privateKey' | 'privateKeyAlg', message: string) =
 
 /** Imports a private key and picks its JWS algorithm. Throws (through `fail`) a TypeError naming the option. */
 export function importClientPrivateKey(key: ClientPrivateKey, alg: string | undefined, fail: OptionFailure): { key: KeyObject; alg: string } {
-  let keyObject: KeyObject;
-  try {
-    if (typeof key === 'string') keyObject = createPrivateKey(key);
-    else if (isKeyObject(key)) keyObject = key;
-    else keyObject = createPrivateKey({ key: key as unknown as NodeJsonWebKey, format: 'jwk' });
-  } catch {
-    fail('privateKey', 'must be a PKCS#8 PEM private key, a private JWK or a private KeyObject');
-  }
-  if (keyObject.type !== 'private') {
-    fail('privateKey', 'must be a private key (got a public or secret key)');
-  }
-  const jwkAlg = typeof key === 'object' && !isKeyObject(key) && typeof key.alg === 'string' ? key.alg : undefined;
-  // The key/algorithm rules are the verifier's: an assertion our own verifier would refuse is useless.
-  const publicKey = createPublicKey(keyObject);
-  const chosen = alg ?? jwkAlg ?? algorithmsForKey(publicKey)[0];
-  if (chosen === undefined) {
-    fail('privateKey', 'fits none of the supported algorithms (RSA of 2048 bits or more, EC P-256/384/521, Ed25519)');
-  }
-  const mismatch = keyMismatch(publicKey, chosen);
-  if (mismatch !== undefined) {
-    fail('privateKeyAlg', `${JSON.stringify(chosen).slice(0, 20)} does not fit the key: ${mismatch}`);
-  }
-  return { key: keyObject, alg: chosen };
-}
-
-function isKeyObject(value: unknown): value is KeyObject {
-  return typeof value === 'object' && value !== null && typeof (value as KeyObject).export === 'function' && 'type' in value;
+  return importPrivateKey(key, alg, {
+    algorithms: 'the supported algorithms',
+    fail: (option, message) => fail(option === 'key' ? 'privateKey' : 'privateKeyAlg', message),
+  });
 }
 
 /**

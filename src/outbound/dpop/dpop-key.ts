@@ -4,14 +4,12 @@
  * and its RFC 7638 thumbprint (`jkt`) computed once. The private key stays inside this object:
  * `JSON.stringify` and `util.inspect` show only the algorithm and the thumbprint.
  */
-import {
-  constants, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign,
-  type JsonWebKey as NodeJsonWebKey, type webcrypto,
-} from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { JWK } from 'jose';
 import { jwkThumbprint } from '../../dpop/jwk-thumbprint.js';
-import { ALGORITHM_SPECS, algorithmsForKey, keyMismatch } from '../../keys/algorithms.js';
+import { ALGORITHM_SPECS } from '../../keys/algorithms.js';
+import { importPrivateKey, type PrivateKeyInput } from '../../keys/import-private-key.js';
 
 /**
  * A DPoP private key: a PEM string (PKCS#8, or SEC1 / PKCS#1), a private JWK, a node `KeyObject`
@@ -26,7 +24,7 @@ import { ALGORITHM_SPECS, algorithmsForKey, keyMismatch } from '../../keys/algor
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: { key } });
  * ```
  */
-export type DpopPrivateKey = string | JWK | KeyObject | webcrypto.CryptoKey;
+export type DpopPrivateKey = PrivateKeyInput;
 
 
 /**
@@ -95,27 +93,8 @@ export class DpopKey implements DpopKeyInfo {
 
   /** Imports a given key and checks `alg` (or picks it: the JWK's `alg`, else by key type). Throws through `fail`. */
   static fromKey(key: DpopPrivateKey, alg: DpopAlgorithm | undefined, fail: OptionFailure): DpopKey {
-    let keyObject: KeyObject;
-    try {
-      if (typeof key === 'string') keyObject = createPrivateKey(key);
-      else if (key instanceof KeyObject) keyObject = key;
-      else if (isCryptoKey(key)) keyObject = KeyObject.from(key);
-      else keyObject = createPrivateKey({ key: key as unknown as NodeJsonWebKey, format: 'jwk' });
-    } catch {
-      // never the cause: the text of a parse error is no business of a log line next to a key
-      return fail('key', 'must be a private key: a PEM string, a private JWK, a private KeyObject or a CryptoKey');
-    }
-    if (keyObject.type !== 'private') fail('key', 'must be a private key (got a public or secret key)');
-    const publicKey = createPublicKey(keyObject);
-    const jwkAlg = typeof key === 'object' && !(key instanceof KeyObject) && !isCryptoKey(key) && typeof key.alg === 'string' ? key.alg : undefined;
-    const chosen = alg ?? jwkAlg ?? algorithmsForKey(publicKey).find((candidate) => isDpopAlgorithm(candidate));
-    if (chosen === undefined) fail('key', 'fits none of the DPoP algorithms (EC P-256/384/521, Ed25519, RSA of 2048 bits or more)');
-    if (!isDpopAlgorithm(chosen)) {
-      fail(alg === undefined ? 'key' : 'alg', `${alg === undefined ? 'has an "alg" that is not' : 'must be'} one of ${DPOP_ALGORITHMS.join(', ')}`);
-    }
-    const mismatch = keyMismatch(publicKey, chosen);
-    if (mismatch !== undefined) fail('alg', `${chosen} does not fit the key: ${mismatch}`);
-    return new DpopKey(keyObject, chosen);
+    const imported = importPrivateKey(key, alg, { algorithms: 'the DPoP algorithms', accepts: DPOP_ALGORITHMS, fail });
+    return new DpopKey(imported.key, imported.alg as DpopAlgorithm);
   }
 
   /** A new key for `alg` (default ES256), made at start-up: every process that generates one has its own. */
@@ -147,6 +126,3 @@ export function isDpopAlgorithm(value: unknown): value is DpopAlgorithm {
   return typeof value === 'string' && (DPOP_ALGORITHMS as readonly string[]).includes(value);
 }
 
-function isCryptoKey(value: unknown): value is webcrypto.CryptoKey {
-  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object CryptoKey]';
-}
