@@ -81,6 +81,11 @@ export type {
 // The transport seam (every network call).
 export type { FetchLike } from './transport/fetch-like.js';
 
+// Observability: one event schema, hooks to combine (OpenTelemetry is in express-m2m/otel).
+export { EVENT_SCHEMA_VERSION } from './observability/observed-event.js';
+export type { ObservedEvent } from './observability/observed-event.js';
+export { combineEvents } from './observability/combine-events.js';
+
 // Errors, and every code they carry.
 export {
   BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError,

@@ -221,7 +221,7 @@ export class RemoteJwksKeySource implements KeySource {
   private async fetchKeySet(): Promise<Loaded<FetchedKeys>> {
     try {
       const uri = await this.resolveUri();
-      const { body, headers } = await fetchJsonObject(this.transport, uri, this.options.timeoutDuration);
+      const { body, headers } = await fetchJsonObject(this.transport, uri, this.options.timeoutDuration, 'jwks');
       const { keys } = body;
       if (!Array.isArray(keys)) throw new UpstreamError(`${uri} did not answer with a JWK Set ("keys" is not an array)`);
       const entries: KeyEntry[] = [];

@@ -83,6 +83,8 @@ export interface OutboundEventSubject {
  * - `token.retry`: a transient failure, retried after `delay` ms;
  * - `token.failed`: getting a token failed for good; no new attempt for `cooldown` ms;
  * - `token.served_stale`: a refresh failed and callers keep getting the still-valid token;
+ * - `token.latched`: a caller got the latched failure again, without a request (no token to
+ *   serve, the failure still cools down until `retryAt`, epoch ms);
  * - `token.rejected_downstream`: `fetch` got 401 `invalid_token` and (maybe) retried with a new token;
  * - `cache.fallback`: the shared cache failed; the provider works from its own memory for a while;
  * - `cache.entry_rejected`: an entry of the shared cache was not believed and was dropped: no valid
@@ -109,6 +111,14 @@ export type OutboundEvent = OutboundEventSubject & (
   | { type: 'token.retry'; error: TokenRequestError; attempt: number; delay: number }
   | { type: 'token.failed'; error: TokenRequestError; background: boolean; cooldown: number }
   | { type: 'token.served_stale'; expiresAt: number; error: TokenRequestError }
+  | {
+    /** The event's type. */
+    type: 'token.latched';
+    /** The latched failure. */
+    error: TokenRequestError;
+    /** Until when no request is made (epoch milliseconds). */
+    retryAt: number;
+  }
   | { type: 'token.rejected_downstream'; url: string; retried: boolean }
   | { type: 'cache.fallback'; error: Error }
   | { type: 'cache.entry_rejected'; reason: 'integrity' | 'expired' | 'audience' | 'failure_marker' }

@@ -133,6 +133,7 @@ export class ReusingTokenSource {
    */
   private flight(mode: Mode): Promise<TokenSet> {
     const joined = this.tokens.inFlight !== undefined;
+    const latchedUntil = joined ? undefined : this.tokens.coolingDownUntil(this.settings.now());
     return this.tokens.refresh(mode).then(
       ({ value: { token } }) => {
         if (joined && mode.rejected && mode.avoid !== undefined && token.accessToken === mode.avoid) {
@@ -146,6 +147,8 @@ export class ReusingTokenSource {
       (error: unknown) => {
         const stale = this.servable(mode);
         if (stale !== undefined) return stale;
+        // The failure latched earlier, given again without a request.
+        if (latchedUntil !== undefined && error instanceof TokenRequestError) this.settings.emit({ type: 'token.latched', error, retryAt: latchedUntil });
         throw error;
       },
     );

@@ -79,6 +79,7 @@ export function buildIntrospectingVerifier(
       if (ownsKeys) parts?.keySource.close?.();
     },
     emit,
+    reporting: plan.onEvent !== undefined,
     now: plan.now,
     fetch: plan.fetch,
   });

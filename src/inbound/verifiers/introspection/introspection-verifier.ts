@@ -56,6 +56,8 @@ export interface IntrospectionVerifierSettings {
   /** Closes the key source, when the verifier owns it. */
   closeKeys: () => void;
   emit: (event: VerifierEvent) => void;
+  /** Someone listens to `emit`: successes are reported too (otherwise nothing more is done per request). */
+  reporting: boolean;
   now: () => number;
   fetch: FetchLike;
 }
@@ -100,7 +102,10 @@ class IntrospectionTokenVerifier {
   readonly verify = (token: string): VerifiedToken | Promise<VerifiedToken> => {
     try {
       const result = this.verifyToken(token);
-      return result instanceof Promise ? result.catch(this.reportRejection) : result;
+      // A synchronous answer is the cache's; a promise is a call's (made, or joined).
+      if (!this.settings.reporting) return result instanceof Promise ? result.catch(this.reportRejection) : result;
+      if (!(result instanceof Promise)) return this.reportSuccess(result, true);
+      return result.then((verified) => this.reportSuccess(verified, false), this.reportRejection);
     } catch (error) {
       return this.reportRejection(error);
     }
@@ -131,6 +136,11 @@ class IntrospectionTokenVerifier {
   private answer(token: string, answer: CachedAnswer): VerifiedToken {
     if (answer.kind === 'refused') throw answer.error;
     return Object.freeze({ token, header: answer.header, payload: answer.payload, scopes: answer.scopes });
+  }
+
+  private reportSuccess(verified: VerifiedToken, cached: boolean): VerifiedToken {
+    this.settings.emit({ type: 'verification.succeeded', verifier: 'introspection', cached });
+    return verified;
   }
 
   private readonly reportRejection = (error: unknown): never => {
@@ -177,6 +187,7 @@ class IntrospectionTokenVerifier {
       throw this.failed(error, endpoint);
     }
     this.failures = 0;
+    this.settings.emit({ type: 'introspection.completed', endpoint: endpoint as string, active: body.active === true });
     return this.judge(body, issuer, hash);
   }
 

@@ -228,6 +228,12 @@ class JwtTokenVerifier {
       const hit = cache.get(hash, nowMs, keySource.generation);
       if (hit !== undefined) return hit;
     }
+    return this.verifyUncached(token, hash, nowMs);
+  };
+
+  /** {@link verifyToken} past the verified-token cache (`hash`: the token's key in it, when there is one). */
+  private verifyUncached(token: string, hash: string | undefined, nowMs: number): VerifiedToken | Promise<VerifiedToken> {
+    const { keySource } = this;
     const firstDot = token.indexOf('.');
     const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1);
     if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
@@ -239,16 +245,39 @@ class JwtTokenVerifier {
       return this.finishLater(token, firstDot, secondDot, checked, key, hash, generation);
     }
     return this.finish(token, firstDot, secondDot, checked, key, this.expectedIssuer, hash, generation, nowMs);
-  };
+  }
 
-  /** {@link verifyToken}, reporting each 401 as a `verification.rejected` event. */
+  /**
+   * {@link verifyToken}, reporting each outcome: `verification.succeeded` (with whether the
+   * verified-token cache answered) or, for each 401, `verification.rejected`. Used only when
+   * someone listens, so that the hot path without `onEvent` does nothing more.
+   */
   readonly verifyReporting = (token: string): VerifiedToken | Promise<VerifiedToken> => {
     try {
-      const result = this.verifyToken(token);
-      return isPromiseLike(result) ? (result as Promise<VerifiedToken>).catch(this.reportRejection) : result;
+      if (typeof token !== 'string' || token === '') malformed('the token is empty');
+      if (token.length > this.maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${this.maxTokenLength} characters`);
+      const nowMs = this.now();
+      const { cache } = this;
+      let hash: string | undefined;
+      if (cache !== undefined) {
+        hash = tokenHash(token);
+        const hit = cache.get(hash, nowMs, this.keySource.generation);
+        if (hit !== undefined) {
+          this.emit({ type: 'verification.succeeded', verifier: 'jwt', cached: true });
+          return hit;
+        }
+      }
+      const result = this.verifyUncached(token, hash, nowMs);
+      if (!isPromiseLike(result)) return this.reportSuccess(result);
+      return (result as Promise<VerifiedToken>).then(this.reportSuccess, this.reportRejection);
     } catch (error) {
       return this.reportRejection(error);
     }
+  };
+
+  private readonly reportSuccess = (verified: VerifiedToken): VerifiedToken => {
+    this.emit({ type: 'verification.succeeded', verifier: 'jwt', cached: false });
+    return verified;
   };
 
   async warmUp(): Promise<void> {
