@@ -85,6 +85,9 @@ export type { FetchLike } from './transport/fetch-like.js';
 export { EVENT_SCHEMA_VERSION } from './observability/observed-event.js';
 export type { ObservedEvent } from './observability/observed-event.js';
 export { combineEvents } from './observability/combine-events.js';
+export { logEvents } from './observability/log-events.js';
+export type { EventLog, EventLogger, LogEventsOptions } from './observability/log-events.js';
+export type { LogLevel } from './observability/log-levels.js';
 
 // Errors, and every code they carry.
 export {
