@@ -67,7 +67,7 @@ export type { KeySourceEvent } from './keys/types.js';
 export { clientCredentials } from './outbound/client-credentials.js';
 export { CLIENT_CREDENTIALS_DEFAULTS } from './outbound/client-credentials-options.js';
 export type { ClientCredentialsOptions } from './outbound/client-credentials-options.js';
-export type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
+export type { ClientCredentialsProvider, GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
 export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
 export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
 export { MemoryTokenCache } from './caches/memory-token-cache.js';
@@ -88,6 +88,9 @@ export { combineEvents } from './observability/combine-events.js';
 export { logEvents } from './observability/log-events.js';
 export type { EventLog, EventLogger, LogEventsOptions } from './observability/log-events.js';
 export type { LogLevel } from './observability/log-levels.js';
+export type {
+  AuthHealth, HealthError, HealthStatus, IntrospectionHealth, IssuerHealth, KeysHealth, TokenProviderHealth,
+} from './observability/health.js';
 
 // Errors, and every code they carry.
 export {

@@ -1,5 +1,6 @@
 /** The contract of token providers and the events they report. */
 import type { TokenSet } from '../caches/token-cache.js';
+import type { TokenProviderHealth } from '../observability/health.js';
 import type { TokenRequestError } from './token-request-error.js';
 
 export type { TokenSet };
@@ -54,6 +55,26 @@ export interface TokenProvider {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Stops the provider: later calls reject with `ERR_TOKEN_PROVIDER_CLOSED`. Closes nothing it was given. */
   close(): Promise<void>;
+}
+
+/**
+ * The provider `clientCredentials()` returns: a {@link TokenProvider} with a health view.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type ClientCredentialsProvider } from 'express-m2m';
+ *
+ * const billing: ClientCredentialsProvider = clientCredentials({ tokenEndpoint: 'https://issuer.example/oauth/token', clientId: 'orders', clientSecret: 'placeholder' });
+ * app.get('/health/outbound', (_req, res) => res.json(billing.health()));
+ * ```
+ */
+export interface ClientCredentialsProvider extends TokenProvider {
+  /**
+   * The token at hand (present, seconds to expiry), the last failed request and its latch, the
+   * shared cache's state: derived now from the provider's state. A plain object with no secret
+   * and no token in it (docs/observability.md "Health").
+   */
+  health(): TokenProviderHealth;
 }
 
 /**

@@ -115,6 +115,22 @@ export class ReusingTokenSource {
     return token;
   }
 
+  /** What the provider's health view says of the token at hand and the last failure, derived from the refreshable's state. */
+  health(now: number): { tokenPresent: boolean; usableUntil?: number; refreshing: boolean; failure?: { error: unknown; at: number }; latchedUntil?: number } {
+    const phase = this.tokens.phase(now);
+    const loaded = this.tokens.loaded;
+    const present = loaded !== undefined && (phase === 'fresh' || phase === 'due');
+    const failure = this.tokens.failure;
+    const latchedUntil = this.tokens.coolingDownUntil(now);
+    return {
+      tokenPresent: present,
+      ...(present ? { usableUntil: loaded.expiresAt } : {}),
+      refreshing: this.tokens.inFlight !== undefined,
+      ...(failure === undefined ? {} : { failure: { error: failure.error, at: failure.at } }),
+      ...(latchedUntil === undefined ? {} : { latchedUntil }),
+    };
+  }
+
   /** Forgets the token at hand (the provider closes). */
   drop(): void {
     this.tokens.drop();

@@ -28,6 +28,8 @@ import { IntrospectionCache, type AcceptedAnswer, type CachedAnswer } from './in
 import { BusyEndpointError, requestIntrospection } from './introspection-request.js';
 import type { ResolvedIntrospection } from './resolve-introspection-options.js';
 import { verifyResponseJwt } from './response-jwt.js';
+import { reportsHealth } from '../../../lib/health-registry.js';
+import { secondsUntil, type IntrospectionHealth } from '../../../observability/health.js';
 
 /** An opaque token has no header: the `header` of its `VerifiedToken` is this empty object. */
 const NO_HEADER = Object.freeze({}) as VerifiedToken['header'];
@@ -73,11 +75,13 @@ function unavailable(description: string, retryAfter: number, cause: unknown): K
 /** The introspection verifier of `settings`. */
 export function introspectionVerifier(settings: IntrospectionVerifierSettings): TokenVerifier {
   const verifier = new IntrospectionTokenVerifier(settings);
-  return {
+  const built: TokenVerifier = {
     verify: verifier.verify as TokenVerifier['verify'],
     warmUp: () => settings.warmUp(),
     close: () => verifier.close(),
   };
+  reportsHealth(built, (now) => verifier.health(now));
+  return built;
 }
 
 class IntrospectionTokenVerifier {
@@ -110,6 +114,12 @@ class IntrospectionTokenVerifier {
       return this.reportRejection(error);
     }
   };
+
+  /** Failed calls in a row and the cooldown: the state the verifier keeps for its cooldown. */
+  health(now: number): IntrospectionHealth {
+    const retryInSeconds = secondsUntil(this.retryAt, now);
+    return { consecutiveFailures: this.failures, ...(retryInSeconds === undefined ? {} : { retryInSeconds }) };
+  }
 
   close(): void {
     this.cache.clear();

@@ -29,6 +29,8 @@ import {
 import type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
 import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
 import { verifySignature } from './verify-signature.js';
+import { healthOf, reportsHealth, sameHealth } from '../../../lib/health-registry.js';
+import type { IssuerHealth, KeysHealth } from '../../../observability/health.js';
 
 /** Options of requireAuth that users sometimes give createVerifier: named in the message. */
 const REQUIRE_AUTH_ONLY = Object.freeze({
@@ -72,7 +74,14 @@ export function createVerifier(options: VerifierOptions | AudienceRuleVerifierOp
       return verified;
     });
   };
-  return { ...verifier, verify: verify as JwtVerifier['verify'] };
+  const standalone: JwtVerifier = { ...verifier, verify: verify as JwtVerifier['verify'] };
+  sameHealth(standalone, verifier);
+  return standalone;
+}
+
+/** The keys' health: the remote key set's own view; static keys and secrets are always fresh; a custom source cannot tell. */
+function keysHealth(keySource: KeySource, kind: VerifierKeys['kind'], now: number): KeysHealth {
+  return healthOf<KeysHealth>(keySource, now) ?? (kind === 'keySource' ? { source: 'custom', state: 'unknown' } : { source: 'static', state: 'fresh' });
 }
 
 /**
@@ -141,15 +150,15 @@ export function buildJwtParts(
     algorithms: Object.freeze(algorithms),
   });
   const verifier = new JwtTokenVerifier(resolved, keySource, found, keys.kind !== 'keySource', now, emit, plan.claims);
-  return {
-    verifier: {
-      verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
-      warmUp: () => verifier.warmUp(),
-      close: () => verifier.close(),
-      options: resolved,
-    },
-    keySource,
+  const built: JwtVerifier = {
+    verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
+    warmUp: () => verifier.warmUp(),
+    close: () => verifier.close(),
+    options: resolved,
   };
+  const identity = base.issuer ?? base.issuerBaseURL ?? '(unknown)';
+  reportsHealth(built, (at): IssuerHealth => ({ issuer: identity, keys: keysHealth(keySource, keys.kind, at) }));
+  return { verifier: built, keySource };
 }
 
 /** The key source of the plan: built from validated options without validating again, or the user's, wrapped with the fit check. */
