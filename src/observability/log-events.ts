@@ -7,8 +7,6 @@ import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import { EVENT_LOG_LEVELS, type LogLevel } from './log-levels.js';
 import { EVENT_SCHEMA_VERSION, type ObservedEvent } from './observed-event.js';
 
-/** Writes one line at a level: the four methods every supported logger has. */
-type LogMethod = (...args: unknown[]) => unknown;
 
 /**
  * What `logEvents` writes to: pino, bunyan, winston, `console`, or anything with `debug`, `info`,
@@ -23,13 +21,13 @@ type LogMethod = (...args: unknown[]) => unknown;
  */
 export interface EventLogger {
   /** Writes a debug line. */
-  debug: LogMethod;
+  debug(...args: unknown[]): unknown;
   /** Writes an info line. */
-  info: LogMethod;
+  info(...args: unknown[]): unknown;
   /** Writes a warning. */
-  warn: LogMethod;
+  warn(...args: unknown[]): unknown;
   /** Writes an error line. */
-  error: LogMethod;
+  error(...args: unknown[]): unknown;
 }
 
 /**
@@ -61,7 +59,14 @@ export interface LogEventsOptions {
    * suppressed") at the first event after each `summaryInterval` (ms). Default `{ burst: 10,
    * perMinute: 60, summaryInterval: 60000 }`; `false`: no limit.
    */
-  rateLimit?: false | { burst?: number; perMinute?: number; summaryInterval?: number };
+  rateLimit?: false | {
+    /** Lines at once per event type and code. Default 10. */
+    burst?: number;
+    /** Lines a minute per event type and code, once the burst is spent. Default 60. */
+    perMinute?: number;
+    /** How often (ms) the "N events suppressed" line may be written. Default 60000. */
+    summaryInterval?: number;
+  };
   /** The clock (epoch milliseconds), for tests. Default `Date.now`. */
   now?: () => number;
 }
