@@ -37,7 +37,8 @@ const OPTION_NAMES: KnownOptions<OtelEventsOptions> = { meterProvider: true, now
  * and `outboundAuth` into OpenTelemetry metrics (counters, and two observable gauges: seconds
  * since the last good JWKS fetch per JWKS URI, seconds until the token at hand expires per client
  * and audience). Names and attributes are stable and documented in docs/observability.md. Create
- * one per process and give it to every component (the gauges report what it has seen); combine it
+ * one per process, after the OpenTelemetry SDK has started (the meter is taken from the global
+ * provider now), and give it to every component (the gauges report what it has seen); combine it
  * with your own hook with `combineEvents`.
  *
  * @example
