@@ -15,6 +15,7 @@ module.exports = {
     '^express-m2m$': '<rootDir>/src/index.ts',
     '^express-m2m/testing$': '<rootDir>/src/testing/index.ts',
     '^express-m2m/redis$': '<rootDir>/src/redis.ts',
+    '^express-m2m/otel$': '<rootDir>/src/otel.ts',
     '^express-m2m/extend$': '<rootDir>/src/extend.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -67,7 +67,7 @@ export type { KeySourceEvent } from './keys/types.js';
 export { clientCredentials } from './outbound/client-credentials.js';
 export { CLIENT_CREDENTIALS_DEFAULTS } from './outbound/client-credentials-options.js';
 export type { ClientCredentialsOptions } from './outbound/client-credentials-options.js';
-export type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
+export type { ClientCredentialsProvider, GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
 export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
 export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
 export type { DpopAlgorithm, DpopKeyInfo, DpopPrivateKey } from './outbound/dpop/dpop-key.js';
@@ -82,6 +82,17 @@ export type {
 
 // The transport seam (every network call).
 export type { FetchLike } from './transport/fetch-like.js';
+
+// Observability: one event schema, hooks to combine (OpenTelemetry is in express-m2m/otel).
+export { EVENT_SCHEMA_VERSION } from './observability/observed-event.js';
+export type { ObservedEvent } from './observability/observed-event.js';
+export { combineEvents } from './observability/combine-events.js';
+export { logEvents } from './observability/log-events.js';
+export type { EventLog, EventLogger, LogEventsOptions } from './observability/log-events.js';
+export type { LogLevel } from './observability/log-levels.js';
+export type {
+  AuthHealth, HealthError, HealthStatus, IntrospectionHealth, IssuerHealth, KeysHealth, TokenProviderHealth,
+} from './observability/health.js';
 
 // Errors, and every code they carry.
 export {

@@ -5,12 +5,14 @@
 import express, { type Express, type Response } from 'express';
 import {
   authErrorHandler,
+  clientCredentials,
   getOutbound,
   outboundAuth,
   OutboundTokenError,
   requireAuth,
   requireScopes,
   type ClientCredentialsOptions,
+  type ClientCredentialsProvider,
   type OutboundAuthMiddleware,
   type OutboundServiceName,
   type RequireAuthMiddleware,
@@ -55,6 +57,7 @@ export const ROUTES = [
   { method: 'GET', path: '/api/orders', needs: 'scope read:orders' },
   { method: 'POST', path: '/api/orders', needs: 'scope write:orders; JSON body {"item": string, "quantity": integer}' },
   { method: 'GET', path: '/api/downstream', needs: 'a valid access token; calls the downstream service with a client-credentials token' },
+  { method: 'GET', path: '/health', needs: 'nothing; the health of the issuer\'s keys and of the outbound token (no secrets)' },
 ] as const;
 
 /** The name of the downstream service in `outboundAuth`. */
@@ -81,19 +84,18 @@ export function createApp(options: AppOptions): ExampleApp {
   const downstream = options.downstream;
   // One outbound client, built once: `getOutbound(req).fetch(DOWNSTREAM, path)` attaches its token.
   const target = downstream === undefined ? undefined : new URL(downstream.url);
-  const outbound: OutboundAuthMiddleware | undefined = downstream === undefined || target === undefined ? undefined : outboundAuth({
-    // The service's base URL is DOWNSTREAM_URL's origin; its path and query are what the route fetches.
-    services: {
-      [DOWNSTREAM]: {
-        ...downstream.client,
-        baseUrl: target.origin,
-        // Tell the operator when the API's own token cannot be had; events never hold the secret or a token.
-        onEvent: (event) => {
-          if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
-          downstream.client.onEvent?.(event);
-        },
-      },
+  // The provider is built here (not by outboundAuth) so that GET /health can show its state.
+  const provider: ClientCredentialsProvider | undefined = downstream === undefined ? undefined : clientCredentials({
+    ...downstream.client,
+    // Tell the operator when the API's own token cannot be had; events never hold the secret or a token.
+    onEvent: (event) => {
+      if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
+      downstream.client.onEvent?.(event);
     },
+  });
+  const outbound: OutboundAuthMiddleware | undefined = provider === undefined || target === undefined ? undefined : outboundAuth({
+    // The service's base URL is DOWNSTREAM_URL's origin; its path and query are what the route fetches.
+    services: { [DOWNSTREAM]: { provider, baseUrl: target.origin } },
   });
 
   const app = express();
@@ -101,6 +103,17 @@ export function createApp(options: AppOptions): ExampleApp {
 
   app.get('/', (_req, res) => {
     res.json({ name: 'express-m2m example API', routes: ROUTES });
+  });
+
+  // Safe to expose: issuer and endpoint URLs, client id, audience, ages, error codes and messages;
+  // never a token or a secret (docs/observability.md "Health"). Always 200: `status` says the rest
+  // (a liveness probe must not restart the API because its issuer is down).
+  app.get('/health', (_req, res) => {
+    const inbound = auth.health();
+    const token = provider?.health();
+    const statuses = [inbound.status, token?.status ?? 'ok'];
+    const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    res.set('cache-control', 'no-store').json({ status, auth: inbound, outbound: token ?? null });
   });
 
   app.get('/api/public', (_req, res) => {
@@ -149,7 +162,7 @@ export function createApp(options: AppOptions): ExampleApp {
     });
   }
 
-  for (const route of ['/api/public', '/api/private', '/api/downstream']) app.all(route, methodNotAllowed(['GET']));
+  for (const route of ['/api/public', '/api/private', '/api/downstream', '/health']) app.all(route, methodNotAllowed(['GET']));
   app.all('/api/orders', methodNotAllowed(['GET', 'POST']));
   app.all('/', methodNotAllowed(['GET']));
   app.use(notFound());
@@ -162,6 +175,7 @@ export function createApp(options: AppOptions): ExampleApp {
     async close() {
       auth.close();
       await outbound?.close();
+      await provider?.close();
     },
   };
 }

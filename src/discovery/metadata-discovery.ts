@@ -171,7 +171,7 @@ export class MetadataDiscovery {
     let lastError: unknown;
     for (const url of discoveryUrls(this.issuerBaseURL)) {
       try {
-        const { body, headers } = await fetchJsonObject(this.transport, url, this.timeoutDuration);
+        const { body, headers } = await fetchJsonObject(this.transport, url, this.timeoutDuration, 'discovery');
         return { metadata: validateMetadata(this.issuerBaseURL, url, body), headers };
       } catch (error) {
         lastError = error;

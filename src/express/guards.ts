@@ -37,7 +37,9 @@ function toGuard(check: AuthorizationCheck, name: string): Guard {
     const auth = admittedToken(req);
     if (auth === undefined) {
       // An anonymous request (requireAuth with credentialsRequired: false) is refused in its context.
-      next(inChallengeContext(new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`), challengeContextOf(req)));
+      const missing = new MissingTokenError(`no verified access token on the request: mount requireAuth() before ${name}()`);
+      observerOf(req)?.(rejectionEvent(req, missing));
+      next(inChallengeContext(missing, challengeContextOf(req)));
       return;
     }
     try {

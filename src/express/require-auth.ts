@@ -7,7 +7,10 @@ import { addsNothing, DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '.
 import { buildAuthenticator } from '../inbound/authenticate.js';
 import { toRejection } from '../inbound/rejection.js';
 import type { VerifiedToken } from '../inbound/verified-token.js';
+import { issuerStatus, worstStatus } from '../inbound/issuers/issuers-health.js';
+import { healthOf } from '../lib/health-registry.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
+import type { AuthHealth, IssuerHealth } from '../observability/health.js';
 import { ExpressInboundRequest } from './express-inbound-request.js';
 import type { AuthRequest, AuthRequestHandler, NextFunctionLike } from './express-types.js';
 import { rejectionEvent } from './rejection-event.js';
@@ -36,6 +39,12 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
   warmUp(): Promise<void>;
   /** Stops background key refreshes and drops cached tokens (for tests and graceful shutdown). */
   close(): void;
+  /**
+   * The health of the issuers' keys and introspection, derived now from the state the middleware
+   * keeps anyway: per issuer, keys fresh, stale or missing with their age, the last error and the
+   * cooldown. A plain object with no secret in it (docs/observability.md "Health").
+   */
+  health(): AuthHealth;
 }
 
 /**
@@ -115,6 +124,11 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
 
   middleware.warmUp = () => authenticator.warmUp();
   middleware.close = () => authenticator.close();
+  const now = pipeline.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
+  middleware.health = () => {
+    const issuers = healthOf<IssuerHealth[]>(authenticator, now()) ?? [];
+    return { status: worstStatus(issuers.map(issuerStatus)), issuers };
+  };
   advertisements.set(middleware, advertised);
   return middleware;
 }

@@ -25,6 +25,8 @@ import { buildTokenVerifier } from './verifiers/build-token-verifier.js';
 import type { IntrospectionOptions } from './verifiers/introspection/types.js';
 import { VERIFIER_OPTION_NAMES, type RequiredOptionVariables } from './verifiers/jwt/resolve-options.js';
 import type { VerifierOptions } from './verifiers/jwt/types.js';
+import { healthOf, reportsHealth } from '../lib/health-registry.js';
+import type { IssuerHealth } from '../observability/health.js';
 
 /**
  * Options of {@link createAuthenticator}: the verifier's (key source, `issuer`, `audience`,
@@ -181,7 +183,7 @@ function trustedIssuers(read: OptionReader<AuthenticatorOptions>): IssuerResolve
 export function composeAuthenticator(parts: AuthenticatorParts): Authenticator {
   const { credentials: policy, issuers } = parts;
   const bind = checkStep(parts.checks);
-  return {
+  const authenticator: Authenticator = {
     authenticate(request) {
       const credentials = extractCredentials(request, policy);
       const verifier = issuers.verifierFor(credentials, request);
@@ -198,6 +200,8 @@ export function composeAuthenticator(parts: AuthenticatorParts): Authenticator {
     warmUp: () => issuers.warmUp(),
     close: () => issuers.close(),
   };
+  reportsHealth(authenticator, (now) => healthOf<IssuerHealth[]>(issuers, now) ?? []);
+  return authenticator;
 }
 
 type BindStep = (token: VerifiedToken, credentials: Credentials, request: InboundRequest) => VerifiedToken | Promise<VerifiedToken>;

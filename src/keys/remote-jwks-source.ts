@@ -37,6 +37,8 @@ import { algNotSupported, eventKid, keyAlgMismatch, keyIssuerMismatch, multipleM
 import { KeySet } from './key-set.js';
 import type { ResolvedJwksOptions } from './options.js';
 import type { KeySelector, KeySource, KeySourceEvent } from './types.js';
+import { reportsHealth } from '../lib/health-registry.js';
+import { healthError, secondsUntil, type KeysHealth } from '../observability/health.js';
 
 const ALGORITHMS = new Set<string>(ASYMMETRIC_ALGORITHMS);
 const WHERE = "the issuer's JWKS";
@@ -96,6 +98,24 @@ export class RemoteJwksKeySource implements KeySource {
       cooldown: (count, error) => discoveryCooldown(error) ?? backoff(count),
       onFailure: ({ error }) => this.emit({ type: 'keys.fetch_failed', uri: this.uri, error: error as Error }),
     });
+    reportsHealth(this, (now) => this.health(now));
+  }
+
+  /** The health view of the key set: derived from the loaded set's times and the last failure. */
+  private health(now: number): KeysHealth {
+    const phase = this.keys.phase(now);
+    const loaded = this.keys.loaded;
+    const failure = this.keys.failure;
+    const state = phase === 'fresh' || phase === 'due' ? 'fresh' : phase === 'expired' ? 'stale' : 'missing';
+    const retryInSeconds = secondsUntil(this.keys.coolingDownUntil(now), now);
+    return {
+      source: 'jwks',
+      uri: this.uri,
+      state,
+      ...(loaded !== undefined && state !== 'missing' ? { ageSeconds: Math.max(0, Math.round((now - loaded.value.fetchedAt) / 1000)) } : {}),
+      ...(failure === undefined ? {} : { lastError: healthError(failure.error, failure.at, now) }),
+      ...(retryInSeconds === undefined ? {} : { retryInSeconds }),
+    };
   }
 
   /**
@@ -223,7 +243,7 @@ export class RemoteJwksKeySource implements KeySource {
   private async fetchKeySet(): Promise<Loaded<FetchedKeys>> {
     try {
       const uri = await this.resolveUri();
-      const { body, headers } = await fetchJsonObject(this.transport, uri, this.options.timeoutDuration);
+      const { body, headers } = await fetchJsonObject(this.transport, uri, this.options.timeoutDuration, 'jwks');
       const { keys } = body;
       if (!Array.isArray(keys)) throw new UpstreamError(`${uri} did not answer with a JWK Set ("keys" is not an array)`);
       const entries: KeyEntry[] = [];

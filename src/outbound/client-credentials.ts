@@ -19,7 +19,8 @@ import { ProviderLifecycle } from './provider-lifecycle.js';
 import { RetryingSource } from './retry/retrying-source.js';
 import { failureCooldown, ReusingTokenSource } from './reuse/reusing-source.js';
 import { SharedCacheSource } from './shared/shared-cache-source.js';
-import type { GetTokenOptions, OutboundEvent, OutboundEventBody, TokenProvider, TokenSet } from './types.js';
+import { healthError, secondsUntil, type TokenProviderHealth } from '../observability/health.js';
+import type { ClientCredentialsProvider, GetTokenOptions, OutboundEvent, OutboundEventBody, TokenSet } from './types.js';
 
 /**
  * Creates a client-credentials token provider (RFC 6749 section 4.4).
@@ -48,12 +49,12 @@ import type { GetTokenOptions, OutboundEvent, OutboundEventBody, TokenProvider, 
  * const response = await billing.fetch('https://billing.example.com/invoices');
  * ```
  */
-export function clientCredentials(options: ClientCredentialsOptions): TokenProvider {
+export function clientCredentials(options: ClientCredentialsOptions): ClientCredentialsProvider {
   return buildTokenProvider(options);
 }
 
 /** Internal: the provider, with option errors named as `context` says (outboundAuth names the service). */
-export function buildTokenProvider(options: ClientCredentialsOptions, context?: OptionReaderContext): TokenProvider {
+export function buildTokenProvider(options: ClientCredentialsOptions, context?: OptionReaderContext): ClientCredentialsProvider {
   const resolved = resolveClientCredentials(options, context);
   const { subject, now, random, onEvent } = resolved;
   const emit = (event: OutboundEventBody): void => {
@@ -140,6 +141,28 @@ export function buildTokenProvider(options: ClientCredentialsOptions, context?: 
     async close(): Promise<void> {
       lifecycle.close();
       tokens.drop();
+    },
+    health(): TokenProviderHealth {
+      const at = now();
+      const held = tokens.health(at);
+      const fallback = shared.fallbackUntil(at);
+      const latched = held.latchedUntil !== undefined;
+      const expiresInSeconds = held.usableUntil === undefined ? undefined : Math.max(0, Math.floor((held.usableUntil - at) / 1000));
+      const retryInSeconds = secondsUntil(held.latchedUntil, at);
+      const status = !held.tokenPresent && latched ? 'down' : held.failure !== undefined || fallback !== undefined ? 'degraded' : 'ok';
+      return {
+        status,
+        clientId: subject.clientId,
+        audience: subject.audience,
+        endpoint: subject.endpoint,
+        tokenPresent: held.tokenPresent,
+        ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+        refreshing: held.refreshing,
+        ...(held.failure === undefined ? {} : { lastError: healthError(held.failure.error, held.failure.at, at) }),
+        latched,
+        ...(retryInSeconds === undefined ? {} : { retryInSeconds }),
+        sharedCache: resolved.cache === undefined ? 'memory' : fallback === undefined ? 'ok' : 'fallback',
+      };
     },
   };
 }

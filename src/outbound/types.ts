@@ -1,5 +1,6 @@
 /** The contract of token providers and the events they report. */
 import type { TokenSet } from '../caches/token-cache.js';
+import type { TokenProviderHealth } from '../observability/health.js';
 import type { DpopKeyInfo } from './dpop/dpop-key.js';
 import type { TokenRequestError } from './token-request-error.js';
 
@@ -62,6 +63,26 @@ export interface TokenProvider {
 }
 
 /**
+ * The provider `clientCredentials()` returns: a {@link TokenProvider} with a health view.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type ClientCredentialsProvider } from 'express-m2m';
+ *
+ * const billing: ClientCredentialsProvider = clientCredentials({ tokenEndpoint: 'https://issuer.example/oauth/token', clientId: 'orders', clientSecret: 'placeholder' });
+ * app.get('/health/outbound', (_req, res) => res.json(billing.health()));
+ * ```
+ */
+export interface ClientCredentialsProvider extends TokenProvider {
+  /**
+   * The token at hand (present, seconds to expiry), the last failed request and its latch, the
+   * shared cache's state: derived now from the provider's state. A plain object with no secret
+   * and no token in it (docs/observability.md "Health").
+   */
+  health(): TokenProviderHealth;
+}
+
+/**
  * Fields every {@link OutboundEvent} carries: which token it is about (never the secret or the token).
  *
  * @example
@@ -88,6 +109,8 @@ export interface OutboundEventSubject {
  * - `token.retry`: a transient failure, retried after `delay` ms;
  * - `token.failed`: getting a token failed for good; no new attempt for `cooldown` ms;
  * - `token.served_stale`: a refresh failed and callers keep getting the still-valid token;
+ * - `token.latched`: a caller got the latched failure again, without a request (no token to
+ *   serve, the failure still cools down until `retryAt`, epoch ms);
  * - `token.rejected_downstream`: `fetch` got 401 `invalid_token` and (maybe) retried with a new token;
  * - `cache.fallback`: the shared cache failed; the provider works from its own memory for a while;
  * - `cache.entry_rejected`: an entry of the shared cache was not believed and was dropped: no valid
@@ -114,6 +137,14 @@ export type OutboundEvent = OutboundEventSubject & (
   | { type: 'token.retry'; error: TokenRequestError; attempt: number; delay: number }
   | { type: 'token.failed'; error: TokenRequestError; background: boolean; cooldown: number }
   | { type: 'token.served_stale'; expiresAt: number; error: TokenRequestError }
+  | {
+    /** The event's type. */
+    type: 'token.latched';
+    /** The latched failure. */
+    error: TokenRequestError;
+    /** Until when no request is made (epoch milliseconds). */
+    retryAt: number;
+  }
   | { type: 'token.rejected_downstream'; url: string; retried: boolean }
   | { type: 'cache.fallback'; error: Error }
   | { type: 'cache.entry_rejected'; reason: 'integrity' | 'expired' | 'audience' | 'failure_marker' }

@@ -4,6 +4,7 @@
  * what went wrong (never a response body).
  */
 import type { FetchLike } from './fetch-like.js';
+import { forOperation, type NetworkOperation } from './operation.js';
 
 /**
  * A metadata or key endpoint could not be used: unreachable, timed out, non-2xx or not JSON. The
@@ -93,15 +94,16 @@ export async function fetchJsonObject(
   transport: FetchLike,
   url: string,
   timeoutMs: number,
+  operation: NetworkOperation,
   maxBytes = MAX_DOCUMENT_BYTES,
 ): Promise<{ body: Record<string, unknown>; headers: Headers }> {
   let response: Response;
   try {
-    response = await transport(url, {
+    response = await transport(url, forOperation({
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutMs),
-    });
+    }, operation));
   } catch (error) {
     if (isAbortError(error)) throw new UpstreamError(`${url} did not answer within ${timeoutMs} ms`, undefined, error);
     const cause = networkCause(error);

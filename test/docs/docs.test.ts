@@ -53,7 +53,7 @@ describe('the documentation files', () => {
 
   test('the guides this test expects exist, and docs/README.md lists every one of them', () => {
     const index = readDoc('docs/README.md');
-    for (const guide of ['inbound.md', 'outbound.md', 'redis.md', 'testing.md', 'transport.md', 'migration.md', 'example-api.md', 'architecture.md']) {
+    for (const guide of ['inbound.md', 'outbound.md', 'redis.md', 'testing.md', 'transport.md', 'migration.md', 'example-api.md', 'architecture.md', 'observability.md']) {
       expect(DOCS).toContain(`docs/${guide}`);
       expect(index).toContain(`](${guide})`);
     }

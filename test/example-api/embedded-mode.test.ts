@@ -135,6 +135,24 @@ describe('GET /api/downstream: calls the built-in downstream service with the AP
   });
 });
 
+describe('GET /health: the keys and the outbound token, public, without a secret', () => {
+  it('answers 200 with the issuer\'s keys fresh and the downstream token present; no secret or token in it', async () => {
+    await call(`${example.url}/api/downstream`, { token: context.fullToken });
+    const answer = await call(`${example.url}/health`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.body).toMatchObject({
+      status: 'ok',
+      auth: { status: 'ok', issuers: [{ keys: { source: 'jwks', state: 'fresh' } }] },
+      outbound: { status: 'ok', clientId: 'example-api', tokenPresent: true, latched: false, sharedCache: 'memory' },
+    });
+    const text = JSON.stringify(answer.body);
+    for (const hidden of [clientSecret, context.fullToken, context.fullToken.split('.')[2] as string]) expect(text).not.toContain(hidden);
+    expect(text).not.toMatch(/secret/i);
+    expect((await call(`${example.url}/health`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
 describe('Logs: no token is ever printed', () => {
   it('stdout and stderr hold none of the tokens used', () => {
     const output = example.output.stdout + example.output.stderr;

@@ -106,3 +106,17 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
     expect(response.status).toBe(401);
   });
 });
+
+describe('guards included: every rejection of a guard emits one event', () => {
+  test('an anonymous request (credentialsRequired: false) refused by a guard is reported, as the guard answers it', async () => {
+    const seen: RequireAuthEvent[] = [];
+    const optional = requireAuth({ issuerBaseURL: issuer.url, audience: AUDIENCE, credentialsRequired: false, onEvent: (event) => seen.push(event) });
+    const [, makeApp] = EXPRESS_VERSIONS[0] as (typeof EXPRESS_VERSIONS)[number];
+    const application = makeApp();
+    application.get('/orders', optional, requireScopes('read:orders'), (_req, res) => { res.json({}); });
+    await request(application).get('/orders?token=abc').expect(401);
+    optional.close();
+    expect(seen).toEqual([{ type: 'auth.rejected', status: 401, code: 'ERR_TOKEN_MISSING', method: 'GET', path: '/orders' }]);
+  });
+
+});

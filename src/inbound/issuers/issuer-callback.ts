@@ -15,6 +15,8 @@ import { issuerKey } from './issuer-key.js';
 import { untrustedIssuer, type IssuerOptions, type IssuerResolverFunction } from './issuer-options.js';
 import type { IssuerResolver } from './issuer-resolver.js';
 import { peekIssuer } from './peek-issuer.js';
+import { reportsHealth } from '../../lib/health-registry.js';
+import { issuersHealth } from './issuers-health.js';
 
 /** How long an issuer the function does not trust is remembered. */
 const UNTRUSTED_MEMORY = 60_000;
@@ -88,7 +90,7 @@ export function issuerCallback(resolve: IssuerResolverFunction, settings: Issuer
     });
   };
 
-  return {
+  const resolver: IssuerResolver = {
     verifierFor(credentials, request) {
       const issuer = peekIssuer(credentials.token);
       const key = issuerKey(issuer);
@@ -117,5 +119,7 @@ export function issuerCallback(resolve: IssuerResolverFunction, settings: Issuer
       verifiers.clear();
     },
   };
+  reportsHealth(resolver, (now) => issuersHealth(verifiers.values(), now));
+  return resolver;
 }
 

@@ -9,9 +9,11 @@ import { issuerKey } from './issuer-key.js';
 import { untrustedIssuer } from './issuer-options.js';
 import type { IssuerResolver } from './issuer-resolver.js';
 import { peekIssuer } from './peek-issuer.js';
+import { reportsHealth } from '../../lib/health-registry.js';
+import { issuersHealth } from './issuers-health.js';
 
 export function issuerList(verifiers: ReadonlyMap<string, TokenVerifier>, opaque?: TokenVerifier): IssuerResolver {
-  return {
+  const resolver: IssuerResolver = {
     verifierFor(credentials) {
       if (opaque !== undefined && !looksLikeJwt(credentials.token)) return opaque;
       const issuer = peekIssuer(credentials.token);
@@ -24,4 +26,6 @@ export function issuerList(verifiers: ReadonlyMap<string, TokenVerifier>, opaque
       for (const verifier of verifiers.values()) verifier.close();
     },
   };
+  reportsHealth(resolver, (now) => issuersHealth(verifiers.values(), now));
+  return resolver;
 }

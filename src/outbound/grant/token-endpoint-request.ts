@@ -6,6 +6,7 @@
 import { isAbortError, readCappedText } from '../../transport/fetch-json.js';
 import type { FetchLike } from '../../transport/fetch-like.js';
 import { printable, TokenRequestError } from '../token-request-error.js';
+import { forOperation } from '../../transport/operation.js';
 
 /** A successful token response (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -82,7 +83,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
   let response: Response;
   let text: string | undefined;
   try {
-    response = await request.fetch(tokenEndpoint, {
+    response = await request.fetch(tokenEndpoint, forOperation({
       method: 'POST',
       headers: {
         accept: 'application/json',
@@ -92,7 +93,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
       body: encodeBody(request.params, request.bodyFormat),
       redirect: 'error',
       signal,
-    });
+    }, 'token'));
     request.onResponse?.(response);
     text = await readCappedText(response, MAX_RESPONSE_BYTES);
   } catch (error) {

@@ -115,6 +115,22 @@ export class ReusingTokenSource {
     return token;
   }
 
+  /** What the provider's health view says of the token at hand and the last failure, derived from the refreshable's state. */
+  health(now: number): { tokenPresent: boolean; usableUntil?: number; refreshing: boolean; failure?: { error: unknown; at: number }; latchedUntil?: number } {
+    const phase = this.tokens.phase(now);
+    const loaded = this.tokens.loaded;
+    const present = loaded !== undefined && (phase === 'fresh' || phase === 'due');
+    const failure = this.tokens.failure;
+    const latchedUntil = this.tokens.coolingDownUntil(now);
+    return {
+      tokenPresent: present,
+      ...(present ? { usableUntil: loaded.expiresAt } : {}),
+      refreshing: this.tokens.inFlight !== undefined,
+      ...(failure === undefined ? {} : { failure: { error: failure.error, at: failure.at } }),
+      ...(latchedUntil === undefined ? {} : { latchedUntil }),
+    };
+  }
+
   /** Forgets the token at hand (the provider closes). */
   drop(): void {
     this.tokens.drop();
@@ -133,6 +149,7 @@ export class ReusingTokenSource {
    */
   private flight(mode: Mode): Promise<TokenSet> {
     const joined = this.tokens.inFlight !== undefined;
+    const latchedUntil = joined ? undefined : this.tokens.coolingDownUntil(this.settings.now());
     return this.tokens.refresh(mode).then(
       ({ value: { token } }) => {
         if (joined && mode.rejected && mode.avoid !== undefined && token.accessToken === mode.avoid) {
@@ -146,6 +163,8 @@ export class ReusingTokenSource {
       (error: unknown) => {
         const stale = this.servable(mode);
         if (stale !== undefined) return stale;
+        // The failure latched earlier, given again without a request.
+        if (latchedUntil !== undefined && error instanceof TokenRequestError) this.settings.emit({ type: 'token.latched', error, retryAt: latchedUntil });
         throw error;
       },
     );

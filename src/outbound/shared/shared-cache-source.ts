@@ -175,6 +175,11 @@ export class SharedCacheSource implements TokenSource {
     });
   }
 
+  /** The shared cache failed and the provider works from its own memory until this time (epoch ms), if so at `now`. */
+  fallbackUntil(now: number): number | undefined {
+    return this.cacheDownUntil !== undefined && now < this.cacheDownUntil ? this.cacheDownUntil : undefined;
+  }
+
   private cacheAvailable(): boolean {
     return this.cacheDownUntil === undefined || this.settings.now() >= this.cacheDownUntil;
   }

@@ -16,6 +16,8 @@ import { introspectionVerifier } from './introspection-verifier.js';
 import { INTROSPECTION_OPTION_NAMES, resolveIntrospectionOptions } from './resolve-introspection-options.js';
 import { routeByFormat } from './route-by-format.js';
 import type { IntrospectionOptions } from './types.js';
+import { healthOf, reportsHealth } from '../../../lib/health-registry.js';
+import type { IntrospectionHealth, IssuerHealth } from '../../../observability/health.js';
 
 /** The verifier's options with `introspection`. */
 export type IntrospectingVerifierOptions = VerifierOptions & { introspection?: IntrospectionOptions };
@@ -79,9 +81,15 @@ export function buildIntrospectingVerifier(
       if (ownsKeys) parts?.keySource.close?.();
     },
     emit,
+    reporting: plan.onEvent !== undefined,
     now: plan.now,
     fetch: plan.fetch,
   });
   const verifier = parts !== undefined && options.tokens === 'opaque' ? routeByFormat(parts.verifier, introspection) : introspection;
-  return { verifier, identity: (base.issuer ?? issuerBaseURL) as string };
+  const identity = (base.issuer ?? issuerBaseURL) as string;
+  reportsHealth(verifier, (now): IssuerHealth => {
+    const keys = parts === undefined ? undefined : healthOf<IssuerHealth>(parts.verifier, now)?.keys;
+    return { issuer: identity, ...(keys === undefined ? {} : { keys }), introspection: healthOf<IntrospectionHealth>(introspection, now) ?? { consecutiveFailures: 0 } };
+  });
+  return { verifier, identity };
 }

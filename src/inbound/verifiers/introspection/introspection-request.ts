@@ -8,6 +8,7 @@ import type { ClientAuthenticator } from '../../../outbound/client-auth/client-a
 import { parseRetryAfter } from '../../../outbound/grant/token-endpoint-request.js';
 import { isAbortError, readCappedText, UpstreamError } from '../../../transport/fetch-json.js';
 import type { FetchLike } from '../../../transport/fetch-like.js';
+import { forOperation } from '../../../transport/operation.js';
 
 /** RFC 9701 section 4: the media type of a signed introspection answer. */
 export const INTROSPECTION_JWT_MEDIA_TYPE = 'application/token-introspection+jwt';
@@ -50,7 +51,7 @@ export async function requestIntrospection(request: IntrospectionRequest): Promi
   const body = new URLSearchParams({ ...auth.params, token: request.token, token_type_hint: 'access_token' });
   let response: Response;
   try {
-    response = await request.fetch(endpoint, {
+    response = await request.fetch(endpoint, forOperation({
       method: 'POST',
       headers: {
         ...auth.headers,
@@ -60,7 +61,7 @@ export async function requestIntrospection(request: IntrospectionRequest): Promi
       body: body.toString(),
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutDuration),
-    });
+    }, 'introspection'));
   } catch (error) {
     if (isAbortError(error)) throw new UpstreamError(`${endpoint} did not answer within ${timeoutDuration} ms`, undefined, error);
     throw new UpstreamError(`${endpoint} is unreachable`, undefined, error);

@@ -28,6 +28,8 @@ import { IntrospectionCache, type AcceptedAnswer, type CachedAnswer } from './in
 import { BusyEndpointError, requestIntrospection } from './introspection-request.js';
 import type { ResolvedIntrospection } from './resolve-introspection-options.js';
 import { verifyResponseJwt } from './response-jwt.js';
+import { reportsHealth } from '../../../lib/health-registry.js';
+import { secondsUntil, type IntrospectionHealth } from '../../../observability/health.js';
 
 /** An opaque token has no header: the `header` of its `VerifiedToken` is this empty object. */
 const NO_HEADER = Object.freeze({}) as VerifiedToken['header'];
@@ -56,6 +58,8 @@ export interface IntrospectionVerifierSettings {
   /** Closes the key source, when the verifier owns it. */
   closeKeys: () => void;
   emit: (event: VerifierEvent) => void;
+  /** Someone listens to `emit`: successes are reported too (otherwise nothing more is done per request). */
+  reporting: boolean;
   now: () => number;
   fetch: FetchLike;
 }
@@ -71,11 +75,13 @@ function unavailable(description: string, retryAfter: number, cause: unknown): K
 /** The introspection verifier of `settings`. */
 export function introspectionVerifier(settings: IntrospectionVerifierSettings): TokenVerifier {
   const verifier = new IntrospectionTokenVerifier(settings);
-  return {
+  const built: TokenVerifier = {
     verify: verifier.verify as TokenVerifier['verify'],
     warmUp: () => settings.warmUp(),
     close: () => verifier.close(),
   };
+  reportsHealth(built, (now) => verifier.health(now));
+  return built;
 }
 
 class IntrospectionTokenVerifier {
@@ -100,11 +106,20 @@ class IntrospectionTokenVerifier {
   readonly verify = (token: string): VerifiedToken | Promise<VerifiedToken> => {
     try {
       const result = this.verifyToken(token);
-      return result instanceof Promise ? result.catch(this.reportRejection) : result;
+      // A synchronous answer is the cache's; a promise is a call's (made, or joined).
+      if (!this.settings.reporting) return result instanceof Promise ? result.catch(this.reportRejection) : result;
+      if (!(result instanceof Promise)) return this.reportSuccess(result, true);
+      return result.then((verified) => this.reportSuccess(verified, false), this.reportRejection);
     } catch (error) {
       return this.reportRejection(error);
     }
   };
+
+  /** Failed calls in a row and the cooldown: the state the verifier keeps for its cooldown. */
+  health(now: number): IntrospectionHealth {
+    const retryInSeconds = secondsUntil(this.retryAt, now);
+    return { consecutiveFailures: this.failures, ...(retryInSeconds === undefined ? {} : { retryInSeconds }) };
+  }
 
   close(): void {
     this.cache.clear();
@@ -131,6 +146,11 @@ class IntrospectionTokenVerifier {
   private answer(token: string, answer: CachedAnswer): VerifiedToken {
     if (answer.kind === 'refused') throw answer.error;
     return Object.freeze({ token, header: answer.header, payload: answer.payload, scopes: answer.scopes });
+  }
+
+  private reportSuccess(verified: VerifiedToken, cached: boolean): VerifiedToken {
+    this.settings.emit({ type: 'verification.succeeded', verifier: 'introspection', cached });
+    return verified;
   }
 
   private readonly reportRejection = (error: unknown): never => {
@@ -177,6 +197,7 @@ class IntrospectionTokenVerifier {
       throw this.failed(error, endpoint);
     }
     this.failures = 0;
+    this.settings.emit({ type: 'introspection.completed', endpoint: endpoint as string, active: body.active === true });
     return this.judge(body, issuer, hash);
   }
 

@@ -29,6 +29,8 @@ import {
 import type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './types.js';
 import { tokenHash, validityInterval, VerifiedTokenCache } from './verified-token-cache.js';
 import { verifySignature } from './verify-signature.js';
+import { healthOf, reportsHealth, sameHealth } from '../../../lib/health-registry.js';
+import type { IssuerHealth, KeysHealth } from '../../../observability/health.js';
 
 /** Options of requireAuth that users sometimes give createVerifier: named in the message. */
 const REQUIRE_AUTH_ONLY = Object.freeze({
@@ -72,7 +74,14 @@ export function createVerifier(options: VerifierOptions | AudienceRuleVerifierOp
       return verified;
     });
   };
-  return { ...verifier, verify: verify as JwtVerifier['verify'] };
+  const standalone: JwtVerifier = { ...verifier, verify: verify as JwtVerifier['verify'] };
+  sameHealth(standalone, verifier);
+  return standalone;
+}
+
+/** The keys' health: the remote key set's own view; static keys and secrets are always fresh; a custom source cannot tell. */
+function keysHealth(keySource: KeySource, kind: VerifierKeys['kind'], now: number): KeysHealth {
+  return healthOf<KeysHealth>(keySource, now) ?? (kind === 'keySource' ? { source: 'custom', state: 'unknown' } : { source: 'static', state: 'fresh' });
 }
 
 /**
@@ -141,15 +150,15 @@ export function buildJwtParts(
     algorithms: Object.freeze(algorithms),
   });
   const verifier = new JwtTokenVerifier(resolved, keySource, found, keys.kind !== 'keySource', now, emit, plan.claims);
-  return {
-    verifier: {
-      verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
-      warmUp: () => verifier.warmUp(),
-      close: () => verifier.close(),
-      options: resolved,
-    },
-    keySource,
+  const built: JwtVerifier = {
+    verify: (listener === undefined ? verifier.verifyToken : verifier.verifyReporting) as JwtVerifier['verify'],
+    warmUp: () => verifier.warmUp(),
+    close: () => verifier.close(),
+    options: resolved,
   };
+  const identity = base.issuer ?? base.issuerBaseURL ?? '(unknown)';
+  reportsHealth(built, (at): IssuerHealth => ({ issuer: identity, keys: keysHealth(keySource, keys.kind, at) }));
+  return { verifier: built, keySource };
 }
 
 /** The key source of the plan: built from validated options without validating again, or the user's, wrapped with the fit check. */
@@ -228,6 +237,12 @@ class JwtTokenVerifier {
       const hit = cache.get(hash, nowMs, keySource.generation);
       if (hit !== undefined) return hit;
     }
+    return this.verifyUncached(token, hash, nowMs);
+  };
+
+  /** {@link verifyToken} past the verified-token cache (`hash`: the token's key in it, when there is one). */
+  private verifyUncached(token: string, hash: string | undefined, nowMs: number): VerifiedToken | Promise<VerifiedToken> {
+    const { keySource } = this;
     const firstDot = token.indexOf('.');
     const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1);
     if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) malformed('the token is not a JWS in compact serialization');
@@ -239,16 +254,39 @@ class JwtTokenVerifier {
       return this.finishLater(token, firstDot, secondDot, checked, key, hash, generation);
     }
     return this.finish(token, firstDot, secondDot, checked, key, this.expectedIssuer, hash, generation, nowMs);
-  };
+  }
 
-  /** {@link verifyToken}, reporting each 401 as a `verification.rejected` event. */
+  /**
+   * {@link verifyToken}, reporting each outcome: `verification.succeeded` (with whether the
+   * verified-token cache answered) or, for each 401, `verification.rejected`. Used only when
+   * someone listens, so that the hot path without `onEvent` does nothing more.
+   */
   readonly verifyReporting = (token: string): VerifiedToken | Promise<VerifiedToken> => {
     try {
-      const result = this.verifyToken(token);
-      return isPromiseLike(result) ? (result as Promise<VerifiedToken>).catch(this.reportRejection) : result;
+      if (typeof token !== 'string' || token === '') malformed('the token is empty');
+      if (token.length > this.maxTokenLength) throw invalidToken('ERR_TOKEN_TOO_LARGE', `the token is longer than ${this.maxTokenLength} characters`);
+      const nowMs = this.now();
+      const { cache } = this;
+      let hash: string | undefined;
+      if (cache !== undefined) {
+        hash = tokenHash(token);
+        const hit = cache.get(hash, nowMs, this.keySource.generation);
+        if (hit !== undefined) {
+          this.emit({ type: 'verification.succeeded', verifier: 'jwt', cached: true });
+          return hit;
+        }
+      }
+      const result = this.verifyUncached(token, hash, nowMs);
+      if (!isPromiseLike(result)) return this.reportSuccess(result);
+      return (result as Promise<VerifiedToken>).then(this.reportSuccess, this.reportRejection);
     } catch (error) {
       return this.reportRejection(error);
     }
+  };
+
+  private readonly reportSuccess = (verified: VerifiedToken): VerifiedToken => {
+    this.emit({ type: 'verification.succeeded', verifier: 'jwt', cached: false });
+    return verified;
   };
 
   async warmUp(): Promise<void> {

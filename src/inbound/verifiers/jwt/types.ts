@@ -24,6 +24,18 @@ import type { TokenVerifier } from '../token-verifier.js';
  */
 export type VerifierEvent =
   | KeySourceEvent
+  | {
+    /**
+     * A token verified (signature, claims, rules; the binding checks and guards come after).
+     * `cached`: answered from the verified-token cache (or the introspection cache), without a key
+     * lookup or an introspection call.
+     */
+    type: 'verification.succeeded';
+    /** Which verifier answered: the JWT verifier, or introspection. */
+    verifier: 'jwt' | 'introspection';
+    /** Answered from the verified-token (or introspection) cache. */
+    cached: boolean;
+  }
   | { type: 'verification.rejected'; code: string; reason: string }
   /** Discovery failed: once per failed metadata fetch (requests during its failure cooldown do not repeat it). */
   | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
@@ -33,6 +45,15 @@ export type VerifierEvent =
    * that does not verify): once per failed request; the request got a 503. `error` names the
    * endpoint and the cause, never the token.
    */
+  /** An introspection request was answered (once per call, not per cached answer): `active` is the endpoint's word. */
+  | {
+    /** The event's type. */
+    type: 'introspection.completed';
+    /** The introspection endpoint asked. */
+    endpoint: string;
+    /** The endpoint's answer. */
+    active: boolean;
+  }
   | {
     /** The event's type. */
     type: 'introspection.failed';
