@@ -19,3 +19,5 @@ export type {
   RecordedTokenRequest,
   RotateKeysOptions,
 } from './types.js';
+export { createDpopProof, generateDpopKey } from './dpop-proof.js';
+export type { CreateDpopProofOptions, DpopKeyPair } from './dpop-proof.js';
