@@ -32,7 +32,7 @@ function replayKey(jkt: string, jti: string): string {
 
 /** The sanitised error of a failed store: its name and message, bounded (nothing else of it). */
 function storeError(error: unknown): Error {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const text = error instanceof Error ? (error.name === 'Error' ? error.message : `${error.name}: ${error.message}`) : String(error);
   return new Error(text.replace(/[^\x20-\x7e]/g, '?').slice(0, 300));
 }
 
