@@ -10,6 +10,7 @@ export type {
   JsonWebKeySet,
   LocalAccessTokenOptions,
   LocalClient,
+  LocalDpopCounts,
   LocalIssuer,
   LocalIssuerAlgorithm,
   LocalIssuerEndpoint,
