@@ -208,6 +208,8 @@ export interface AdvertisedAuth {
   bearerMethods: readonly BearerMethod[];
   /** Its `resource_metadata` URL, if any. */
   resourceMetadata: string | undefined;
+  /** Its DPoP proof algorithms and whether DPoP is required, when DPoP is on. */
+  dpop?: { readonly algorithms: readonly string[]; readonly required: boolean } | undefined;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): string | undefined {

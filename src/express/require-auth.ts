@@ -130,7 +130,8 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
 
   middleware.warmUp = () => authenticator.warmUp();
   middleware.close = () => authenticator.close();
-  advertisements.set(middleware, advertised);
+  advertisements.set(middleware, dpop === undefined ? advertised
+    : Object.freeze({ ...advertised, dpop: Object.freeze({ algorithms: dpop.algorithms, required: dpop.mode === 'required' }) }));
   return middleware;
 }
 
