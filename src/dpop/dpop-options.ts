@@ -94,11 +94,17 @@ export interface DpopNonceOptions {
  * ```
  */
 export const DPOP_DEFAULTS = Object.freeze({
+  /** `mode` when `dpop` is given (without it, DPoP is off). */
   mode: 'allowed' as const,
+  /** The proof algorithms accepted. */
   algorithms: Object.freeze(['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const),
+  /** Oldest accepted proof, in seconds after its `iat`. */
   maxAge: 300,
+  /** Seconds of clock difference tolerated on `iat`. */
   clockTolerance: 5,
+  /** Largest accepted `DPoP` header, in characters. */
   maxProofSize: 8192,
+  /** Seconds between two nonces (`nonce.rotation`). */
   nonceRotation: 300,
 });
 

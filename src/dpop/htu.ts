@@ -18,11 +18,23 @@ function normalisePercentEncoding(path: string): string {
   });
 }
 
+/** URLs normalised lately (a client calls the same few URLs again and again), at most {@link MAX_REMEMBERED}. */
+const remembered = new Map<string, string | undefined>();
+const MAX_REMEMBERED = 1000;
+
 /**
  * `scheme://host[:port]/path` of an absolute http(s) URL, normalised, without its query and
  * fragment; `undefined` when it is not an absolute http(s) URL.
  */
 export function normaliseHttpUri(value: string): string | undefined {
+  if (remembered.has(value)) return remembered.get(value);
+  const normalised = normalise(value);
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(value, normalised);
+  return normalised;
+}
+
+function normalise(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);

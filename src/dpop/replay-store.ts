@@ -27,6 +27,7 @@ import { OptionReader, type KnownOptions } from '../options/option-reader.js';
  * ```
  */
 export interface DpopReplayStore {
+  /** Records `key` until `expiresAt` (ms) and returns `true`, or returns `false` when it is recorded already; throws when it cannot tell. */
   remember(key: string, expiresAt: number, now: number): boolean | PromiseLike<boolean>;
   /** Releases what the store holds (connections it opened). Optional. */
   close?(): void | Promise<void>;

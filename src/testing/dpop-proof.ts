@@ -9,7 +9,7 @@ import type { JWK } from 'jose';
 import { jwkThumbprint } from '../dpop/jwk-thumbprint.js';
 import { accessTokenHash } from '../dpop/verify-proof.js';
 import { generateRingKey } from './key-generation.js';
-import { defaultAlgorithmForKey, signCompactJws, type AnySigningKey } from './sign-jwt.js';
+import { defaultAlgorithmForKey, signCompactJws } from './sign-jwt.js';
 import type { LocalIssuerAlgorithm } from './types.js';
 
 /**
@@ -69,7 +69,7 @@ export interface CreateDpopProofOptions {
   /** The algorithm the signature is made with (may differ from the `alg` header, on purpose; `'none'`: no signature). Default: the key's. */
   signingAlg?: string;
   /** Another key to sign with (the proof's `jwk` stays the `key`'s): a signature that does not verify. */
-  signingKey?: AnySigningKey;
+  signingKey?: KeyObject | string;
 }
 
 /** Public JWK members per key type (what a proof's `jwk` header carries). */

@@ -131,7 +131,10 @@ export interface LocalIssuerOptions {
    * proof (400 `use_dpop_nonce` with a `DPoP-Nonce` header first, section 8). Default: proofs are
    * checked, no nonce.
    */
-  dpop?: { nonce?: boolean };
+  dpop?: {
+    /** Require the issuer's nonce in every token request proof. Default `false`. */
+    nonce?: boolean;
+  };
 }
 
 /**

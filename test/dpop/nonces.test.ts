@@ -13,8 +13,8 @@ const NONCE_CHALLENGE = /^DPoP error="use_dpop_nonce", error_description="[^"]+"
 let issuer: LocalIssuer;
 let key: DpopKeyPair;
 let token: string;
-// A fixed clock at the start of a 60 s window (within a minute of the real one the issuer uses).
-const base = Math.floor(Date.now() / 60_000) * 60_000 + 1000;
+// A fixed clock at the start of a 60 s window, up to a minute ahead of the real one the issuer uses.
+const base = Math.ceil(Date.now() / 60_000) * 60_000 + 1000;
 let offset = 0;
 const clock = () => base + offset;
 const iat = () => Math.floor(clock() / 1000);

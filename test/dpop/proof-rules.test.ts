@@ -321,6 +321,16 @@ describe('RFC 9449 section 7.1: the challenge of a request without credentials n
   });
 });
 
+describe('events and errors never carry the token or the proof', () => {
+  test('after the whole catalogue, no auth.rejected event holds the token or a proof signature', () => {
+    const text = JSON.stringify(api.events);
+    expect(api.events.length).toBeGreaterThan(40);
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(token.split('.')[2]);
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.eyJ/);
+  });
+});
+
 describe('options: bad dpop options fail at construction, naming the option', () => {
   test.each([
     [{ mode: 'sometimes' }, /"dpop.mode" must be 'off', 'allowed' or 'required'/],
