@@ -176,6 +176,27 @@ describe('interop: oauth4webapi DPoP (client credentials with a proof, then prot
   });
 });
 
+describe('interop: express-oauth2-jwt-bearer (DPoP enabled) accepts what the local issuer and createDpopProof make', () => {
+  test('a DPoP-bound token of the token endpoint, with createDpopProof proofs', async () => {
+    const express = (await import('express')).default;
+    const { auth } = await import('express-oauth2-jwt-bearer');
+    const { listen } = await import('../express/support.js');
+    const app = express();
+    app.get('/orders', auth({ issuerBaseURL: issuer.url, audience: AUDIENCE, dpop: { enabled: true } }), (_req, res) => { res.json({ ok: true }); });
+    const server = await listen(app);
+    try {
+      const answer = await tokenRequest(issuer, client, createDpopProof({ key, htm: 'POST', htu: issuer.tokenEndpoint }));
+      const token = answer.body.access_token as string;
+      const good = await fetch(`${server.url}/orders`, { headers: { authorization: `DPoP ${token}`, dpop: createDpopProof({ key, htm: 'GET', htu: `${server.url}/orders`, accessToken: token }) } });
+      expect(good.status).toBe(200);
+      const broken = await fetch(`${server.url}/orders`, { headers: { authorization: `DPoP ${token}`, dpop: createDpopProof({ key, htm: 'GET', htu: `${server.url}/orders`, accessToken: token, claims: { htm: 'POST' } }) } });
+      expect(broken.status).toBe(400); // Auth0 answers invalid_dpop_proof with 400 (express-m2m: 401, RFC 9449 section 7.1)
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('interop: jose-made proofs are accepted', () => {
   test('an EdDSA proof signed with jose SignJWT', async () => {
     const { publicKey, privateKey } = await joseKeyPair('EdDSA');
