@@ -1,6 +1,6 @@
 /** Shared set-up of the DPoP tests: an issuer, an API with requireAuth({ dpop }), and calls with proofs. */
 import express from 'express';
-import { authErrorHandler, requireAuth, type RequireAuthEvent, type RequireAuthOptions } from 'express-m2m';
+import { authErrorHandler, requireAuth, requireScopes, type RequireAuthEvent, type RequireAuthOptions } from 'express-m2m';
 import { createDpopProof, generateDpopKey, type CreateDpopProofOptions, type DpopKeyPair, type LocalIssuer } from 'express-m2m/testing';
 import { AUDIENCE, listen } from '../express/support.js';
 
@@ -14,7 +14,7 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
-/** A running API: GET/POST /orders behind requireAuth; answers `{ scheme, jkt, sub }`. */
+/** A running API: GET/POST /orders (and GET /admin, scope admin) behind requireAuth; answers `{ scheme, jkt, sub }`. */
 export interface DpopApi {
   url: string;
   events: RequireAuthEvent[];
@@ -39,6 +39,7 @@ export async function startApi(
   app.get('/orders', auth, handler);
   app.post('/orders', auth, handler);
   app.get('/orders/:id', auth, handler);
+  app.get('/admin', auth, requireScopes('admin'), handler);
   app.use(authErrorHandler());
   const server = await listen(app);
   return {
