@@ -39,7 +39,7 @@ export type { PresetClientCredentials } from './presets/preset-client.js';
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js';
 // DPoP (RFC 9449) on the API: options, the replay store contract and its memory store.
 export { DPOP_DEFAULTS } from './dpop/dpop-options.js';
-export type { DpopNonceOptions, DpopOptions } from './dpop/dpop-options.js';
+export type { DpopNonceOptions, InboundDpopOptions } from './dpop/dpop-options.js';
 export { memoryReplayStore } from './dpop/replay-store.js';
 export type { DpopReplayStore, MemoryReplayStoreOptions } from './dpop/replay-store.js';
 

@@ -19,10 +19,10 @@ import { DpopProofVerifier } from './verify-proof.js';
  *
  * @example
  * ```ts
- * import { requireAuth, type DpopOptions } from 'express-m2m';
+ * import { requireAuth, type InboundDpopOptions } from 'express-m2m';
  * import { redisReplayStore } from 'express-m2m/redis';
  *
- * const dpop: DpopOptions = {
+ * const dpop: InboundDpopOptions = {
  *   mode: 'required',
  *   algorithms: ['ES256', 'EdDSA'],
  *   replayStore: redisReplayStore({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
@@ -31,7 +31,7 @@ import { DpopProofVerifier } from './verify-proof.js';
  * app.use(requireAuth({ issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', dpop }));
  * ```
  */
-export interface DpopOptions {
+export interface InboundDpopOptions {
   /**
    * `'allowed'`: DPoP and Bearer both accepted (a `cnf.jkt`-bound token only with its proof);
    * `'required'`: only DPoP (a Bearer request gets 401 with a `DPoP` challenge); `'off'`: as without
@@ -67,7 +67,7 @@ export interface DpopOptions {
 }
 
 /**
- * Server nonces of {@link DpopOptions}.
+ * Server nonces of {@link InboundDpopOptions}.
  *
  * @example
  * ```ts
@@ -84,7 +84,7 @@ export interface DpopNonceOptions {
 }
 
 /**
- * The defaults of {@link DpopOptions}.
+ * The defaults of {@link InboundDpopOptions}.
  *
  * @example
  * ```ts
@@ -108,7 +108,7 @@ export const DPOP_DEFAULTS = Object.freeze({
   nonceRotation: 300,
 });
 
-const DPOP_OPTION_NAMES: KnownOptions<DpopOptions> = {
+const DPOP_OPTION_NAMES: KnownOptions<InboundDpopOptions> = {
   mode: true, algorithms: true, maxAge: true, clockTolerance: true, maxProofSize: true, replayStore: true, nonce: true,
 };
 const NONCE_OPTION_NAMES: KnownOptions<DpopNonceOptions> = { secret: true, rotation: true };
@@ -129,7 +129,7 @@ export interface ResolvedDpop {
 const resolved = new WeakMap<object, ResolvedDpop | null>();
 
 interface WithDpop {
-  dpop?: DpopOptions;
+  dpop?: InboundDpopOptions;
   now?: () => number;
 }
 
@@ -143,7 +143,7 @@ export function readDpop(read: OptionReader<WithDpop>): ResolvedDpop | undefined
 }
 
 function readDpopOptions(parent: OptionReader<WithDpop>): ResolvedDpop | undefined {
-  const read = parent.nested<DpopOptions>('dpop', DPOP_OPTION_NAMES);
+  const read = parent.nested<InboundDpopOptions>('dpop', DPOP_OPTION_NAMES);
   const mode = read.oneOf('mode', ['off', 'allowed', 'required'] as const, DPOP_DEFAULTS.mode);
   const now = parent.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
   const algorithms = read.stringList('algorithms', { expected: 'a non-empty array of asymmetric JWS algorithms' }) ?? [...DPOP_DEFAULTS.algorithms];
@@ -172,7 +172,7 @@ function readDpopOptions(parent: OptionReader<WithDpop>): ResolvedDpop | undefin
   });
 }
 
-function readNonces(read: OptionReader<DpopOptions>, now: () => number): NonceSource | undefined {
+function readNonces(read: OptionReader<InboundDpopOptions>, now: () => number): NonceSource | undefined {
   const value = read.raw('nonce');
   if (value === undefined) return undefined;
   if (value === true) return createNonceSource(nonceSecret(undefined), DPOP_DEFAULTS.nonceRotation * 1000, now);

@@ -5,7 +5,7 @@
  * their request into an {@link InboundRequest} and the outcome into their own terms. Guards run
  * after it, per route.
  */
-import { readDpop, type DpopOptions } from '../dpop/dpop-options.js';
+import { readDpop, type InboundDpopOptions } from '../dpop/dpop-options.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { BindingCheck } from './bindings/binding-check.js';
@@ -62,8 +62,8 @@ export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>,
    * entry of the issuer whose tokens are introspected. Default: none (only JWTs are accepted).
    */
   introspection?: IntrospectionOptions;
-  /** DPoP (RFC 9449): proof-of-possession tokens with their proofs. Default: off (see {@link DpopOptions}). */
-  dpop?: DpopOptions;
+  /** DPoP (RFC 9449): proof-of-possession tokens with their proofs. Default: off (see {@link InboundDpopOptions}). */
+  dpop?: InboundDpopOptions;
 }
 
 /**
