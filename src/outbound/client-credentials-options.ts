@@ -11,6 +11,7 @@ import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
 import type { ClientPrivateKey } from './client-auth/private-key-jwt.js';
 import { readClientAuthentication } from './client-auth/read-client-authentication.js';
+import { readDpop, type DpopOptions, type ResolvedDpop } from './dpop/dpop-options.js';
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
 import { integrityKey } from './shared/entry-integrity.js';
@@ -142,6 +143,14 @@ export interface ClientCredentialsOptions {
    * For test networks only. Default `false`; loopback http is always allowed.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key, with a new proof on every token request and every
+   * `provider.fetch()` (`Authorization: DPoP`). `true` generates an ES256 key at start-up; see
+   * {@link DpopOptions} for a given key, another algorithm and the Bearer downgrade. The key's
+   * thumbprint is part of the cache key: providers with different keys never share a token.
+   * Default: off (Bearer).
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 /**
@@ -170,6 +179,7 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
   onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true, discovery: true,
+  dpop: true,
 };
 
 /** Parameters the grant sets itself: `extraParams` must not override them. */
@@ -206,6 +216,8 @@ export interface ResolvedClientCredentials {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   fetch: FetchLike;
+  /** DPoP's key and rules, when `dpop` is on. */
+  dpop: ResolvedDpop | undefined;
 }
 
 function isTokenCache(value: unknown): value is TokenCache {
@@ -255,6 +267,7 @@ export function resolveClientCredentials(
   if (scopes.length > 0) params.scope = scopes.join(' ');
   if (resources.length > 0) params.resource = resources;
   const endpoint = (tokenEndpoint ?? issuerBaseURL) as string;
+  const dpop = readDpop(read);
 
   const cache = read.raw('cache');
   if (cache !== undefined && !isTokenCache(cache)) read.fail('cache', 'must be a TokenCache (get, set, delete)');
@@ -274,7 +287,10 @@ export function resolveClientCredentials(
     params,
     bodyFormat: read.oneOf('bodyFormat', ['form', 'json'], 'form'),
     cache,
-    key: tokenCacheKey({ endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string> }),
+    key: tokenCacheKey({
+      endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string>,
+      confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt },
+    }),
     integrityKey: integrityKey(credential),
     expiryMargin: read.duration('expiryMargin', d.expiryMargin, { zero: true }),
     refreshWindow: [window[0] as number, window[1] as number],
@@ -292,5 +308,6 @@ export function resolveClientCredentials(
     sleep: read.func<(ms: number) => Promise<void>>('sleep') ?? defaultSleep,
     random: read.func<() => number>('random') ?? Math.random,
     fetch,
+    dpop,
   };
 }

@@ -33,6 +33,8 @@ export interface TokenEndpointRequest {
   fetch: FetchLike;
   /** The `token_type`s the presenter of the token can use (case-insensitive, RFC 6749 section 7.1), e.g. `['Bearer']`. */
   tokenTypes: readonly string[];
+  /** Sees every answer before its body is read (a sender constraint reads its `DPoP-Nonce`). */
+  onResponse?: ((response: Response) => void) | undefined;
 }
 
 /** `Retry-After` (delay-seconds or HTTP-date) in milliseconds, or undefined. */
@@ -91,6 +93,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
       redirect: 'error',
       signal,
     });
+    request.onResponse?.(response);
     text = await readCappedText(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (request.closeSignal?.aborted === true) {
