@@ -27,10 +27,13 @@ const MAX_REMEMBERED = 1000;
  * fragment; `undefined` when it is not an absolute http(s) URL.
  */
 export function normaliseHttpUri(value: string): string | undefined {
-  if (remembered.has(value)) return remembered.get(value);
-  const normalised = normalise(value);
+  // The query and fragment never count: leave them out of the key, so varying queries share one entry.
+  const end = value.search(/[?#]/);
+  const key = end === -1 ? value : value.slice(0, end);
+  if (remembered.has(key)) return remembered.get(key);
+  const normalised = normalise(key);
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-  remembered.set(value, normalised);
+  remembered.set(key, normalised);
   return normalised;
 }
 
