@@ -9,8 +9,8 @@ module.exports = {
       module: { type: 'commonjs' },
     }],
   },
-  // jose 6 is ESM-only: Jest's CommonJS loader needs it transformed.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose 6 and oauth4webapi 3 are ESM-only: Jest's CommonJS loader needs them transformed.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oauth4webapi)/)'],
   moduleNameMapper: {
     '^express-m2m$': '<rootDir>/src/index.ts',
     '^express-m2m/testing$': '<rootDir>/src/testing/index.ts',

@@ -1,9 +1,12 @@
 // The load generator of one benchmark cell, in its own process so it can be pinned to its own CPU.
 // Usage: node bench/load.mjs <config.json>; prints "RESULT <json>".
-// Config: { url, connections, warmup, duration (seconds), tokensFile?: string, token?: string }
+// Config: { url, connections, warmup, duration (seconds), tokensFile?: string, token?: string,
+// dpopFile?: string, dpopHost?: string }
 // Each request carries the next token of the file (cycling), the single `token`, or no
-// Authorization header at all.
+// Authorization header at all; with `dpopFile` (S6), `Authorization: DPoP <token>` and a new ES256
+// proof made here for every request (Host `dpopHost`, so the proof's htu is known).
 import autocannon from 'autocannon';
+import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -15,8 +18,29 @@ const tokens = config.tokensFile
 const headersFor = tokens.map((t) => ({ authorization: `Bearer ${t}` }));
 let next = 0;
 
+function dpopRequests(file, host) {
+  const { token, privateKeyPem, jwk } = JSON.parse(readFileSync(file, 'utf8'));
+  const key = createPrivateKey(privateKeyPem);
+  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
+  const ath = createHash('sha256').update(token).digest('base64url');
+  const htu = `http://${host}${new URL(config.url).pathname}`;
+  const authorization = `DPoP ${token}`;
+  return () => {
+    const payload = Buffer.from(JSON.stringify({ jti: randomUUID(), htm: 'GET', htu, iat: Math.floor(Date.now() / 1000), ath })).toString('base64url');
+    const input = `${header}.${payload}`;
+    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    return { host, authorization, dpop: `${input}.${signature}` };
+  };
+}
+const dpopHeaders = config.dpopFile ? dpopRequests(config.dpopFile, config.dpopHost) : undefined;
+
 function setupRequest(req) {
-  // Same work for every scenario, so the load generator costs the same everywhere.
+  // Same work for every scenario, so the load generator costs the same everywhere (S6 adds a proof).
+  if (dpopHeaders) {
+    req.headers = dpopHeaders();
+    next++;
+    return req;
+  }
   req.headers = headersFor.length ? headersFor[next++ % headersFor.length] : {};
   if (!headersFor.length) next++;
   return req;

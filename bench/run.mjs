@@ -1,7 +1,7 @@
 // `npm run bench`: express-m2m against its peers (issue 5). See bench/README.md and --help.
 //
 // Inbound: every contender in its own process pinned to CPU 0, autocannon in its own process
-// pinned to CPU 1, scenarios S1-S5, contenders interleaved round by round. Then the outbound
+// pinned to CPU 1, scenarios S1-S6, contenders interleaved round by round. Then the outbound
 // benchmark (bench/outbound.mjs) and the memory benchmark (bench/memory.mjs), each in a child.
 // Results: bench/results/latest.json and bench/results/chart.svg.
 import { execFileSync } from 'node:child_process';
@@ -69,7 +69,7 @@ function load(url, scenario, tokens, tmp, onWarmed) {
 }
 
 async function runCell(contender, scenario, round, issuer, tokens, tmp) {
-  const { child, url } = await startContender(contender, issuer);
+  const { child, url } = await startContender(contender, issuer, { dpop: SCENARIOS[scenario].dpop === true });
   try {
     // The server's own CPU time over the measured part: a cost per request that other load on
     // the machine disturbs much less than req/s does.
@@ -108,7 +108,7 @@ async function runInbound(tmp) {
         const k = (round - 1) % opts.contenders.length;
         const order = [...opts.contenders.slice(k), ...opts.contenders.slice(0, k)];
         for (const contender of order) {
-          if (unavailable[contender]) continue;
+          if (unavailable[contender] || SCENARIOS[scenario].without?.includes(contender)) continue;
           try {
             const cell = await runCell(contender, scenario, round, issuer, tokens, tmp);
             cells.push(cell);

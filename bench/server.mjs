@@ -16,6 +16,8 @@ const issuer = process.env.ISSUER;
 const audience = process.env.AUDIENCE;
 const jwksUri = process.env.JWKS_URI;
 const algorithms = (process.env.ALGS ?? 'RS256,ES256').split(',');
+// DPOP=1 (scenario S6): DPoP on, in each contender's own way.
+const dpop = process.env.DPOP === '1';
 
 /** Renders an error the way a production app would: status, its headers, a small JSON body. */
 function peerErrorHandler(err, req, res, _next) {
@@ -45,9 +47,27 @@ async function middlewareFor(name) {
       const { keys } = await (await fetch(jwksUri)).json();
       const byKid = new Map(keys.map((jwk) => [jwk.kid, { key: createPublicKey({ key: jwk, format: 'jwk' }), alg: jwk.alg }]));
       const reject = (res) => res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
+      // S6: the floor of DPoP with a reused token is one ES256 check of the proof (its key imported
+      // once per proof header, as a verifier would remember it); the token itself is not checked again.
+      const proofKeys = new Map();
+      const checkProof = (req, res, next) => {
+        const proof = req.headers.dpop;
+        const a = proof.indexOf('.');
+        const b = proof.indexOf('.', a + 1);
+        const head = proof.slice(0, a);
+        let key = proofKeys.get(head);
+        if (!key) {
+          key = createPublicKey({ key: JSON.parse(Buffer.from(head, 'base64url').toString()).jwk, format: 'jwk' });
+          proofKeys.set(head, key);
+        }
+        if (!verify('sha256', Buffer.from(proof.slice(0, b), 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(proof.slice(b + 1), 'base64url'))) return reject(res);
+        req.auth = { token: req.headers.authorization.slice(5) };
+        next();
+      };
       return {
         before: [(req, res, next) => {
           const h = req.headers.authorization;
+          if (dpop && typeof h === 'string' && h.startsWith('DPoP ') && typeof req.headers.dpop === 'string') return checkProof(req, res, next);
           if (typeof h !== 'string' || !h.startsWith('Bearer ')) return res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
           const token = h.slice(7);
           const a = token.indexOf('.');
@@ -73,6 +93,7 @@ async function middlewareFor(name) {
         algorithms,
         // VERIFIED_TOKEN_CACHE=off: the memory benchmark's comparison run.
         ...(process.env.VERIFIED_TOKEN_CACHE === 'off' ? { verifiedTokenCache: false } : {}),
+        ...(dpop ? { dpop: { algorithms: ['ES256'] } } : {}),
       });
       const handler = typeof m2m.authErrorHandler === 'function' ? m2m.authErrorHandler() : peerErrorHandler;
       return { before: [guard], after: [handler, peerErrorHandler] };
@@ -80,7 +101,7 @@ async function middlewareFor(name) {
     case 'express-oauth2-jwt-bearer': {
       const { auth } = await import('express-oauth2-jwt-bearer');
       // No tokenSigningAlg (it takes one algorithm only); the alg validator allows exactly `algorithms`.
-      const guard = auth({ issuer, audience, jwksUri, validators: { alg: (alg) => algorithms.includes(alg) } });
+      const guard = auth({ issuer, audience, jwksUri, validators: { alg: (alg) => algorithms.includes(alg) }, ...(dpop ? { dpop: { enabled: true } } : {}) });
       return { before: [guard], after: [peerErrorHandler] };
     }
     case 'express-jwt': {

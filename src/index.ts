@@ -37,6 +37,11 @@ export type { PresetClientCredentials } from './presets/preset-client.js';
 
 // Proof of possession: the RFC 7638 thumbprint that names a DPoP key (RFC 9449 cnf.jkt).
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js';
+// DPoP (RFC 9449) on the API: options, the replay store contract and its memory store.
+export { DPOP_DEFAULTS } from './dpop/dpop-options.js';
+export type { DpopNonceOptions, InboundDpopOptions } from './dpop/dpop-options.js';
+export { memoryReplayStore } from './dpop/replay-store.js';
+export type { DpopReplayStore, MemoryReplayStoreOptions } from './dpop/replay-store.js';
 
 // Inbound: protected resource metadata (RFC 9728), with Express and without.
 export { protectedResourceMetadata } from './express/protected-resource-metadata.js';
@@ -99,11 +104,12 @@ export {
   BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError,
 } from './errors/bearer-errors.js';
 export type { BearerErrorCode, BearerErrorOptions, RejectionDetail } from './errors/bearer-errors.js';
+export { DpopProofError, DpopReplayStoreUnavailableError, UseDpopNonceError } from './errors/dpop-errors.js';
 export { InsufficientClaimsError } from './inbound/guards/insufficient-claims-error.js';
 export { KEY_ERROR_CODES } from './keys/key-errors.js';
 export { TokenRequestError } from './outbound/token-request-error.js';
 export type { TokenRequestErrorDetails } from './outbound/token-request-error.js';
 export { OutboundTokenError } from './express/outbound-token-error.js';
 export type {
-  BindingErrorCode, CredentialsErrorCode, ErrorCode, InboundErrorCode, JwtErrorCode, KeyErrorCode, TokenRequestErrorCode,
+  BindingErrorCode, CredentialsErrorCode, DpopErrorCode, ErrorCode, InboundErrorCode, JwtErrorCode, KeyErrorCode, TokenRequestErrorCode,
 } from './errors/error-codes.js';

@@ -9,6 +9,8 @@ export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
 /** The audience every contender expects and every pre-minted token carries. */
 export const AUDIENCE = 'https://bench.example/api';
+/** S6 (DPoP): the Host the load generator sends, so the proofs' htu is known before the server's port. */
+export const DPOP_HOST = 'bench.example';
 
 /**
  * Starts a contender of bench/server.mjs on the server CPU; resolves with { child, url } once it listens.
@@ -17,7 +19,7 @@ export const AUDIENCE = 'https://bench.example/api';
 export async function startContender(contender, issuer, options = {}) {
   const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
     nodeFlags: options.nodeFlags,
-    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...options.env },
+    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...(options.dpop ? { DPOP: '1' } : {}), ...options.env },
   });
   const port = await waitForLine(child, 'READY', 30_000);
   return { child, url: `http://127.0.0.1:${port}/api/data` };
@@ -35,8 +37,10 @@ export function startLoad({ url, scenario, tokens, connections, warmup, duration
     connections,
     warmup,
     duration,
-    tokensFile: tokens.files[scenario],
+    tokensFile: scenario === 'S6' ? undefined : tokens.files[scenario],
     token: scenario === 'S1' ? tokens.s1 : undefined,
+    dpopFile: scenario === 'S6' ? tokens.files.S6 : undefined,
+    dpopHost: DPOP_HOST,
   }));
   const child = spawnNode(LOAD_CPU, [join(benchDir, 'load.mjs'), cfgFile]);
   if (onWarmed) child.lines.on('line', (line) => line === 'WARMED' && onWarmed());

@@ -1,7 +1,7 @@
 // Command-line flags and environment variables of `npm run bench`.
 import { parseArgs } from 'node:util';
 
-export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5'];
+export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 export const ALL_CONTENDERS = ['bare', 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
 /** Not contenders: apps that show the cost of being a middleware at all (noop) and of the signature check alone (crypto). */
 export const CALIBRATIONS = ['noop', 'crypto'];
@@ -15,7 +15,7 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --rounds <n>          rounds; each round runs every contender once per scenario, order rotated (default 3)
   --connections <n>     autocannon connections (default 50)
   --tokens <n>          distinct tokens per pool for S2/S3/S4 (default 40000)
-  --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5)
+  --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5,S6; S6: DPoP, a new proof per request)
   --contenders <list>   e.g. bare,express-m2m (default: bare, the two calibrations, express-m2m and both peers).
                         Calibrations: "noop" (a middleware that only reads the header and calls next()) and
                         "crypto" (only the signature check through node:crypto: the floor of any verifier)

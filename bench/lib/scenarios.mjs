@@ -1,4 +1,4 @@
-// The five inbound scenarios of issue 5, their expected status and express-m2m's targets.
+// The inbound scenarios (S1-S5 of issue 5, S6 of issue 11), their expected status and express-m2m's targets.
 // checksEverySignature: every request needs a signature check, so the node:crypto calibration
 // (a middleware doing only that) is the floor of any verifier there.
 export const SCENARIOS = {
@@ -7,6 +7,12 @@ export const SCENARIOS = {
   S3: { title: 'a different ES256 token on every request', expect: 200, target: 0.55, checksEverySignature: true },
   S4: { title: 'tokens with a bad signature', expect: 401, target: 0.75, checksEverySignature: true },
   S5: { title: 'no Authorization header', expect: 401, target: 0.95 },
+  // DPoP (RFC 9449): the token is a verified-token cache hit; the floor is one ES256 check of the
+  // proof. Contenders run with DPoP on; express-jwt has no DPoP and sits this one out.
+  S6: {
+    title: 'a DPoP-bound token reused, a new ES256 proof per request', expect: 200, target: 0.55, checksEverySignature: true,
+    dpop: true, without: ['express-jwt'],
+  },
 };
 
 /** Ratios measured by the issue's author on the same machine kind (for reference only). */

@@ -1,4 +1,5 @@
 // Pre-minted tokens of the scenarios. Minting happens once per run, before any load.
+import { createPrivateKey, createPublicKey, createHash, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -41,6 +42,13 @@ export async function mintScenarioTokens(issuer, { audience, count, expiresIn, d
     files[name] = join(dir, `tokens-${name}.txt`);
     writeFileSync(files[name], list.join('\n'));
   }
+  // S6: one ES256 token bound (cnf.jkt) to an ES256 DPoP key; the load generator makes the proofs.
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { kty, crv, x, y } = createPublicKey(createPrivateKey(pair.privateKey)).export({ format: 'jwk' });
+  const jkt = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+  const dpopToken = await issuer.sign({ ...claims(-6), cnf: { jkt } }, { alg: 'ES256', expiresIn });
+  files.S6 = join(dir, 'dpop-S6.json');
+  writeFileSync(files.S6, JSON.stringify({ token: dpopToken, privateKeyPem: pair.privateKey, jwk: { kty, crv, x, y } }));
   const mintSeconds = (Date.now() - started) / 1000;
-  return { s1, files, counts: { S1: 1, S2: rs.length, S3: es.length, S4: bad.length, S5: 0 }, mintSeconds, sampleS2: rs[0], sampleS3: es[0] };
+  return { s1, files, counts: { S1: 1, S2: rs.length, S3: es.length, S4: bad.length, S5: 0, S6: 1 }, mintSeconds, sampleS2: rs[0], sampleS3: es[0] };
 }

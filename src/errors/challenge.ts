@@ -6,8 +6,19 @@
  */
 import { quotable } from './quotable.js';
 
-/** The RFC 6750 section 3.1 / RFC 9449 section 7.1 `error` attribute values. */
-export type ChallengeErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** The RFC 6750 section 3.1 / RFC 9449 section 7.1 and 9 `error` attribute values. */
+export type ChallengeErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
+
+/** The errors that are about a DPoP proof: always answered in a `DPoP` challenge (RFC 9449 section 7.1). */
+const DPOP_ERRORS: ReadonlySet<string> = new Set(['invalid_dpop_proof', 'use_dpop_nonce']);
+
+/** The DPoP scheme of an API that accepts it (RFC 9449 section 7.1). */
+export interface DpopChallenge {
+  /** The `algs` attribute: the proof algorithms accepted, space-separated. */
+  readonly algs: string;
+  /** Whether the `Bearer` scheme is accepted too (DPoP `mode: 'allowed'`). */
+  readonly bearer: boolean;
+}
 
 /**
  * How an API challenges its clients: set once per `requireAuth`, applied to each rejection it
@@ -21,6 +32,10 @@ export interface ChallengeContext {
    * protected resource metadata, where a client finds the authorization servers to get a token from.
    */
   readonly resourceMetadata?: string | undefined;
+  /** The DPoP scheme, when the API accepts it: challenges then name `DPoP` (and `Bearer` only when it is accepted too). */
+  readonly dpop?: DpopChallenge | undefined;
+  /** The scheme the answered request used (`DPoP` or `Bearer`), when it used one the API knows: its errors are answered in it. */
+  readonly scheme?: 'Bearer' | 'DPoP' | undefined;
 }
 
 /** What a rejection says in its challenge. */
@@ -36,7 +51,7 @@ export const DEFAULT_CHALLENGE_CONTEXT: ChallengeContext = Object.freeze({});
 
 /** Whether `context` adds nothing to a challenge (the rejection's own attributes are all it says). */
 export function addsNothing(context: ChallengeContext): boolean {
-  return context.realm === undefined && context.resourceMetadata === undefined;
+  return context.realm === undefined && context.resourceMetadata === undefined && context.dpop === undefined;
 }
 
 /**
@@ -45,11 +60,25 @@ export function addsNothing(context: ChallengeContext): boolean {
  * API's context comes first (`realm`) and last (`resource_metadata`), around what the rejection says.
  */
 export function renderChallenge(attributes: ChallengeAttributes, context: ChallengeContext): string {
+  const { dpop } = context;
+  if (dpop === undefined) return renderScheme('Bearer', attributes, context);
+  // RFC 9449 section 7.1: an error about the proof, or a request that used DPoP, is answered in
+  // DPoP; a request without credentials gets every accepted scheme's challenge.
+  const inDpop = !dpop.bearer || (attributes.error !== undefined && DPOP_ERRORS.has(attributes.error))
+    || (context.scheme === 'DPoP' && attributes.error !== undefined);
+  if (inDpop) return renderScheme('DPoP', attributes, context);
+  const bearer = renderScheme('Bearer', attributes, context);
+  return attributes.error === undefined ? `${bearer}, ${renderScheme('DPoP', {}, context)}` : bearer;
+}
+
+/** One challenge: `<scheme> realm=..., error=..., ..., algs=... (DPoP), resource_metadata=...`. */
+function renderScheme(scheme: 'Bearer' | 'DPoP', attributes: ChallengeAttributes, context: ChallengeContext): string {
   const parts: string[] = [];
   if (context.realm !== undefined) parts.push(`realm="${quotable(context.realm)}"`);
   if (attributes.error !== undefined) parts.push(`error="${attributes.error}"`);
   if (attributes.description) parts.push(`error_description="${quotable(attributes.description)}"`);
   if (attributes.scope) parts.push(`scope="${quotable(attributes.scope)}"`);
+  if (scheme === 'DPoP' && context.dpop !== undefined) parts.push(`algs="${context.dpop.algs}"`);
   if (context.resourceMetadata !== undefined) parts.push(`resource_metadata="${quotable(context.resourceMetadata)}"`);
-  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`;
+  return parts.length === 0 ? scheme : `${scheme} ${parts.join(', ')}`;
 }

@@ -59,6 +59,57 @@ export type BindingErrorCode =
   | 'ERR_TOKEN_SENDER_CONSTRAINED';
 
 /**
+ * Codes of the DPoP rejections (RFC 9449): 401 `invalid_dpop_proof` unless noted.
+ *
+ * @example
+ * ```ts
+ * import { DpopProofError, type DpopErrorCode } from 'express-m2m';
+ *
+ * const clockProblems: DpopErrorCode[] = ['ERR_DPOP_IAT'];
+ * const isClockProblem = (error: unknown) => error instanceof DpopProofError && (clockProblems as string[]).includes(error.code);
+ * ```
+ */
+export type DpopErrorCode =
+  /** The DPoP scheme without a `DPoP` header. */
+  | 'ERR_DPOP_PROOF_MISSING'
+  /** More than one `DPoP` header. */
+  | 'ERR_DPOP_PROOF_MULTIPLE'
+  /** A proof longer than `dpop.maxProofSize`. */
+  | 'ERR_DPOP_PROOF_TOO_LARGE'
+  /** Not a compact JWS of JSON objects, or a claim of the wrong type. */
+  | 'ERR_DPOP_PROOF_MALFORMED'
+  /** `typ` is not `dpop+jwt`. */
+  | 'ERR_DPOP_TYP'
+  /** `alg` is not one of `dpop.algorithms`, or does not fit the key. */
+  | 'ERR_DPOP_ALG'
+  /** The `jwk` header is missing, not a public asymmetric key, or holds private members. */
+  | 'ERR_DPOP_JWK'
+  /** The signature does not verify with the `jwk`. */
+  | 'ERR_DPOP_SIGNATURE'
+  /** A required claim (`jti`, `htm`, `htu`, `iat`, `ath`) is missing. */
+  | 'ERR_DPOP_CLAIM_MISSING'
+  /** `htm` is not the request method. */
+  | 'ERR_DPOP_HTM'
+  /** `htu` is not the request URL (without query and fragment). */
+  | 'ERR_DPOP_HTU'
+  /** `iat` is outside the accepted window. */
+  | 'ERR_DPOP_IAT'
+  /** `ath` is not the hash of the access token. */
+  | 'ERR_DPOP_ATH'
+  /** The proof's key is not the one the token is bound to (`cnf.jkt`). */
+  | 'ERR_DPOP_KEY_MISMATCH'
+  /** The proof was used before (its `jti` was seen within its window). */
+  | 'ERR_DPOP_REPLAYED'
+  /** 401 `use_dpop_nonce`: the proof lacks the current nonce. */
+  | 'ERR_DPOP_NONCE'
+  /** 401 `invalid_token`: the DPoP scheme with a token that is not DPoP-bound (no `cnf.jkt`). */
+  | 'ERR_DPOP_TOKEN_NOT_BOUND'
+  /** 503: the replay store could not be asked. */
+  | 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE'
+  /** 400 `invalid_request`: the request's URL cannot be known (no or a malformed `Host`). */
+  | 'ERR_REQUEST_HOST_INVALID';
+
+/**
  * Every code an inbound rejection (`BearerError`) carries.
  *
  * @example
@@ -77,6 +128,7 @@ export type InboundErrorCode =
   | JwtErrorCode
   | KeyErrorCode
   | BindingErrorCode
+  | DpopErrorCode
   /** 401: the introspection endpoint said the token is not active (RFC 7662 `active: false`). */
   | 'ERR_TOKEN_INACTIVE'
   /** 401: the `isRevoked` hook said the token is revoked. */

@@ -5,6 +5,8 @@
  * needs them.
  */
 import type { TLSSocket } from 'node:tls';
+import { InvalidRequestError } from '../errors/bearer-errors.js';
+import { withoutStack } from '../errors/without-stack.js';
 import type { InboundRequest } from '../inbound/inbound-request.js';
 import type { AuthRequest } from './express-types.js';
 
@@ -24,11 +26,62 @@ function rawLines(rawHeaders: readonly string[] | undefined, name: string): stri
   return lines;
 }
 
+/** RFC 9110 section 7.2 / RFC 3986 section 3.2.2: `uri-host [ ":" port ]`, an IP literal or a reg-name. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]{1,5})?$/;
+
+/** What Express adds to a request that the URL is made from (Express 4 and 5 alike). */
+interface ExpressRequestParts {
+  /** `http` or `https`; from `X-Forwarded-Proto` only when `trust proxy` trusts the peer. */
+  protocol?: string;
+  app?: { get?(name: string): unknown };
+}
+
+function badHost(description: string): InvalidRequestError {
+  return withoutStack(() => new InvalidRequestError(description, 'ERR_REQUEST_HOST_INVALID'));
+}
+
 export class ExpressInboundRequest implements InboundRequest {
   private readonly req: AuthRequest;
+  /** The API's public base URL (`publicBaseUrl`), when configured: the URL is it plus the target. */
+  private readonly base: string | undefined;
 
-  constructor(req: AuthRequest) {
+  constructor(req: AuthRequest, base?: string) {
     this.req = req;
+    this.base = base;
+  }
+
+  /**
+   * The absolute URL the client sent the request to: `publicBaseUrl` + target when configured;
+   * else scheme and host as Express sees them, `X-Forwarded-Proto`/`X-Forwarded-Host` honoured only
+   * when Express's `trust proxy` trusts the connection's peer (the rules of `req.protocol` and
+   * Express 5's `req.host`, applied the same way under Express 4). No or a malformed `Host`: 400.
+   */
+  get url(): string {
+    const target = this.target;
+    if (!target.startsWith('/')) throw badHost('the request target must be a path (origin-form) to check a proof of possession');
+    if (this.base !== undefined) return `${this.base}${target}`;
+    const req = this.req as AuthRequest & ExpressRequestParts;
+    const socket = req.socket as Partial<TLSSocket> | undefined;
+    const protocol = typeof req.protocol === 'string' ? req.protocol : socket?.encrypted === true ? 'https' : 'http';
+    let host = this.forwardedHost() ?? this.headerLines('host')[0];
+    if (host === undefined || this.headerLines('host').length > 1) throw badHost('the request has no Host header, or more than one');
+    host = host.trim();
+    if (!HOST.test(host)) throw badHost('the Host header is not a valid host');
+    const url = `${protocol}://${host}${target}`;
+    if (!URL.canParse(url)) throw badHost('the request URL made of the Host header and the target is not valid');
+    return url;
+  }
+
+  /** The first `X-Forwarded-Host` when Express's `trust proxy` trusts the peer (hop 0), else `undefined`. */
+  private forwardedHost(): string | undefined {
+    const req = this.req as AuthRequest & ExpressRequestParts;
+    const trust = req.app?.get?.('trust proxy fn');
+    if (typeof trust !== 'function') return undefined;
+    const forwarded = req.headers['x-forwarded-host'];
+    const value = Array.isArray(forwarded) ? forwarded[0] : forwarded;
+    if (value === undefined || value === '' || !(trust as (address: string | undefined, hop: number) => boolean)(req.socket?.remoteAddress, 0)) return undefined;
+    const comma = value.indexOf(',');
+    return comma === -1 ? value : value.slice(0, comma).trimEnd();
   }
 
   get method(): string {

@@ -134,6 +134,14 @@ export interface RequireAuthOptions extends Omit<AuthenticatorOptions, 'onEvent'
    * An exception thrown by the hook is ignored. Default: none.
    */
   onEvent?: (event: RequireAuthEvent) => void;
+  /**
+   * The API's public base URL as its clients call it (e.g. `https://api.example.com`, or with the
+   * path prefix a proxy strips: `https://example.com/api`): the URL a DPoP proof's `htu` is
+   * compared with is this plus the request's path. Without it the URL is made from the request:
+   * its `Host` and the connection's scheme, or `X-Forwarded-Host`/`X-Forwarded-Proto` only when
+   * Express's `trust proxy` setting trusts the proxy. Default: none.
+   */
+  publicBaseUrl?: string;
 }
 
 /**
@@ -174,7 +182,8 @@ const ENV_VALUE: Partial<Record<keyof typeof REQUIRE_AUTH_ENV, (text: string) =>
   TOKEN_SIGNING_ALG: (text) => [text],
 };
 
-const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true, credentialsRequired: true, resourceMetadata: true };
+const REQUIRE_AUTH_OPTION_NAMES: KnownOptions<RequireAuthOptions> = { ...AUTHENTICATOR_OPTION_NAMES, realm: true, credentialsRequired: true, resourceMetadata: true,
+  publicBaseUrl: true };
 
 /** What requireAuth is built from. */
 export interface ResolvedRequireAuthOptions {
@@ -185,6 +194,8 @@ export interface ResolvedRequireAuthOptions {
   resourceMetadata: string | undefined;
   credentialsRequired: boolean;
   onEvent: ((event: RequireAuthEvent) => void) | undefined;
+  /** `publicBaseUrl`, without a trailing `/`. */
+  publicBaseUrl: string | undefined;
   /** What the protected resource metadata of this API says of it by default. */
   advertised: AdvertisedAuth;
 }
@@ -197,6 +208,8 @@ export interface AdvertisedAuth {
   bearerMethods: readonly BearerMethod[];
   /** Its `resource_metadata` URL, if any. */
   resourceMetadata: string | undefined;
+  /** Its DPoP proof algorithms and whether DPoP is required, when DPoP is on. */
+  dpop?: { readonly algorithms: readonly string[]; readonly required: boolean } | undefined;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): string | undefined {
@@ -214,6 +227,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   const onEvent = given.func<(event: RequireAuthEvent) => void>('onEvent');
   const credentialsRequired = given.boolean('credentialsRequired', true);
   const resourceMetadata = readResourceMetadata(given);
+  const publicBaseUrl = readPublicBaseUrl(given);
 
   const merged: Record<string, unknown> = { ...options };
   const origins = new Map<string, string>();
@@ -240,6 +254,7 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
   delete merged.credentialsRequired;
   delete merged.resourceMetadata;
   delete merged.onEvent;
+  delete merged.publicBaseUrl;
   // The pipeline's events go to the same hook (the verifier guards its own calls).
   if (onEvent !== undefined) merged.onEvent = onEvent;
 
@@ -249,8 +264,18 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     resourceMetadata,
     credentialsRequired,
     onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
+    publicBaseUrl,
     advertised: Object.freeze({ issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata }),
   };
+}
+
+/** `publicBaseUrl`: an http(s) URL without query or fragment; kept without a trailing `/`. */
+function readPublicBaseUrl(given: OptionReader<RequireAuthOptions>): string | undefined {
+  const url = given.httpUrl('publicBaseUrl');
+  if (url === undefined) return undefined;
+  const parsed = new URL(url);
+  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#')) given.fail('publicBaseUrl', 'must not have a query or a fragment');
+  return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
 }
 
 /** `resourceMetadata`: a URL, or an object whose `url` is one. */

@@ -4,11 +4,14 @@
  */
 import { inChallengeContext, type BearerError } from '../errors/bearer-errors.js';
 import { addsNothing, DEFAULT_CHALLENGE_CONTEXT, type ChallengeContext } from '../errors/challenge.js';
+import { readDpop } from '../dpop/dpop-options.js';
 import { buildAuthenticator } from '../inbound/authenticate.js';
+import { presentedScheme } from '../inbound/credentials/extract-credentials.js';
 import { toRejection } from '../inbound/rejection.js';
 import type { VerifiedToken } from '../inbound/verified-token.js';
 import { issuerStatus, worstStatus } from '../inbound/issuers/issuers-health.js';
 import { healthOf } from '../lib/health-registry.js';
+import type { ServerResponse } from 'node:http';
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import type { AuthHealth, IssuerHealth } from '../observability/health.js';
 import { ExpressInboundRequest } from './express-inbound-request.js';
@@ -77,14 +80,19 @@ export interface RequireAuthMiddleware extends AuthRequestHandler {
  * ```
  */
 export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware {
-  const { pipeline, realm, resourceMetadata, credentialsRequired, onEvent, advertised } = resolveRequireAuthOptions(options, process.env);
+  const { pipeline, realm, resourceMetadata, credentialsRequired, onEvent, advertised, publicBaseUrl } = resolveRequireAuthOptions(options, process.env);
   const authenticator = buildAuthenticator(pipeline, { issuer: 'ISSUER_BASE_URL', audience: 'AUDIENCE' });
-  const given: ChallengeContext = { realm, resourceMetadata };
+  const dpop = readDpop(pipeline);
+  const given: ChallengeContext = { realm, resourceMetadata, ...(dpop === undefined ? {} : { dpop: Object.freeze({ algs: dpop.algorithms.join(' '), bearer: dpop.mode === 'allowed' }) }) };
   const context: ChallengeContext = addsNothing(given) ? DEFAULT_CHALLENGE_CONTEXT : Object.freeze(given);
+  // With DPoP on, a rejection is answered in the scheme the request used (RFC 9449 section 7.1).
+  const dpopContext: ChallengeContext = dpop === undefined ? context : Object.freeze({ ...given, scheme: 'DPoP' as const });
   // What the guards after this middleware answer in, and report to.
   const admission: AdmissionContext | undefined = context === DEFAULT_CHALLENGE_CONTEXT && onEvent === undefined ? undefined : Object.freeze({ context, onEvent });
+  const dpopAdmission: AdmissionContext | undefined = dpop === undefined ? admission : Object.freeze({ context: dpopContext, onEvent });
+  const nonces = dpop?.nonces;
 
-  function reject(req: AuthRequest, next: NextFunctionLike, thrown: unknown): void {
+  function reject(req: AuthRequest, next: NextFunctionLike, thrown: unknown, inbound: ExpressInboundRequest): void {
     const { error, unexpected } = toRejection(thrown);
     if (!credentialsRequired && error.code === 'ERR_TOKEN_MISSING') {
       // No credentials at all: an anonymous request (credentials that fail are refused below). A
@@ -97,29 +105,36 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
       if (unexpected) onEvent({ type: 'auth.unexpected_error', error: thrown });
       onEvent(rejectionEvent(req, error));
     }
-    next(inChallengeContext<BearerError>(error, context));
+    next(inChallengeContext<BearerError>(error, dpop !== undefined && presentedScheme(inbound) === 'DPoP' ? dpopContext : context));
   }
 
-  function accept(req: AuthRequest, auth: VerifiedToken, next: NextFunctionLike): void {
+  function accept(req: AuthRequest, res: ServerResponse | undefined, auth: VerifiedToken, next: NextFunctionLike): void {
     req.auth = auth;
-    rememberAdmission(req, auth, admission);
+    if (auth.scheme === 'DPoP') {
+      rememberAdmission(req, auth, dpopAdmission);
+      // RFC 9449 section 8.2: the current nonce on every DPoP answer, so clients follow its rotation.
+      if (nonces !== undefined && typeof res?.setHeader === 'function' && !res.headersSent) res.setHeader('DPoP-Nonce', nonces.current());
+    } else {
+      rememberAdmission(req, auth, admission);
+    }
     next();
   }
 
-  const middleware = function requireAuthMiddleware(req: AuthRequest, _res: unknown, next: NextFunctionLike): void {
+  const middleware = function requireAuthMiddleware(req: AuthRequest, res: ServerResponse, next: NextFunctionLike): void {
     let result: VerifiedToken | Promise<VerifiedToken>;
+    const inbound = new ExpressInboundRequest(req, publicBaseUrl);
     try {
-      result = authenticator.authenticate(new ExpressInboundRequest(req));
+      result = authenticator.authenticate(inbound);
     } catch (error) {
-      reject(req, next, error);
+      reject(req, next, error, inbound);
       return;
     }
     // Hot path: a cached token or key verifies synchronously, and next() runs without a promise.
     if (!isPromiseLike(result)) {
-      accept(req, result, next);
+      accept(req, res, result, next);
       return;
     }
-    (result as Promise<VerifiedToken>).then((auth) => accept(req, auth, next), (error: unknown) => reject(req, next, error));
+    (result as Promise<VerifiedToken>).then((auth) => accept(req, res, auth, next), (error: unknown) => reject(req, next, error, inbound));
   } as RequireAuthMiddleware;
 
   middleware.warmUp = () => authenticator.warmUp();
@@ -129,7 +144,8 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
     const issuers = healthOf<IssuerHealth[]>(authenticator, now()) ?? [];
     return { status: worstStatus(issuers.map(issuerStatus)), issuers };
   };
-  advertisements.set(middleware, advertised);
+  advertisements.set(middleware, dpop === undefined ? advertised
+    : Object.freeze({ ...advertised, dpop: Object.freeze({ algorithms: dpop.algorithms, required: dpop.mode === 'required' }) }));
   return middleware;
 }
 

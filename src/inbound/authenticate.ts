@@ -5,6 +5,7 @@
  * their request into an {@link InboundRequest} and the outcome into their own terms. Guards run
  * after it, per route.
  */
+import { readDpop, type InboundDpopOptions } from '../dpop/dpop-options.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { BindingCheck } from './bindings/binding-check.js';
@@ -39,7 +40,7 @@ import type { IssuerHealth } from '../observability/health.js';
  * const options: AuthenticatorOptions = { issuerBaseURL: 'https://issuer.example/', audience: 'https://api.example', allowQueryToken: false };
  * ```
  */
-export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>, CredentialsPolicy, RevocationOptions {
+export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>, Omit<CredentialsPolicy, 'dpopScheme'>, RevocationOptions {
   /**
    * Expected `aud`: the token's `aud` (a string or an array) must contain at least one of these.
    * Required, here or in every entry of `issuers`.
@@ -63,6 +64,8 @@ export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>,
    * entry of the issuer whose tokens are introspected. Default: none (only JWTs are accepted).
    */
   introspection?: IntrospectionOptions;
+  /** DPoP (RFC 9449): proof-of-possession tokens with their proofs. Default: off (see {@link InboundDpopOptions}). */
+  dpop?: InboundDpopOptions;
 }
 
 /**
@@ -98,6 +101,7 @@ export interface AuthenticatorParts {
 export const AUTHENTICATOR_OPTION_NAMES: KnownOptions<AuthenticatorOptions> = {
   ...VERIFIER_OPTION_NAMES, ...REVOCATION_OPTION_NAMES,
   allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true, introspection: true,
+  dpop: true,
 };
 
 /** An issuer's verified-token cache by default when issuers come from a function (bounded per issuer, and by maxIssuers). */
@@ -125,6 +129,7 @@ export function buildAuthenticator(read: OptionReader<AuthenticatorOptions>, var
   const credentials: CredentialsPolicy = {
     allowQueryToken: read.boolean('allowQueryToken', false),
     allowBodyToken: read.boolean('allowBodyToken', false),
+    dpopScheme: readDpop(read)?.mode,
   };
   const issuers = read.has('issuers') ? trustedIssuers(read) : singleIssuer(buildTokenVerifier(read, variables).verifier);
   const revocation = readRevocationCheck(read, read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now);
@@ -212,19 +217,23 @@ function checkStep(checks: readonly BindingCheck[]): BindStep {
     const only = checks[0] as BindingCheck;
     return (token, credentials, request) => {
       const done = only.check(token, credentials, request);
-      return isPromiseLike(done) ? Promise.resolve(done).then(() => token) : token;
+      return isPromiseLike(done) ? Promise.resolve(done).then((checked) => checked ?? token) : done ?? token;
     };
   }
-  return (token, credentials, request) => {
+  return (verified, credentials, request) => {
+    // A check may hand on the token with what its binding established (DPoP's scheme and jkt).
+    let token = verified;
     for (let i = 0; i < checks.length; i += 1) {
       const done = (checks[i] as BindingCheck).check(token, credentials, request);
       if (isPromiseLike(done)) {
         const rest = checks.slice(i + 1);
-        return Promise.resolve(done).then(async () => {
-          for (const check of rest) await check.check(token, credentials, request);
-          return token;
+        return Promise.resolve(done).then(async (checked) => {
+          let current = checked ?? token;
+          for (const check of rest) current = (await check.check(current, credentials, request)) ?? current;
+          return current;
         });
       }
+      if (done !== undefined) token = done;
     }
     return token;
   };

@@ -49,4 +49,11 @@ export interface VerifiedToken<Claims = JWTPayload> {
   readonly payload: DeepReadonly<Claims & JWTPayload>;
   /** The scopes granted by the token, from the `scopeClaim` claim (empty when absent or `''`). */
   readonly scopes: readonly string[];
+  /**
+   * `'DPoP'` when the token was presented with the DPoP scheme and its proof checked (RFC 9449);
+   * absent for a Bearer token.
+   */
+  readonly scheme?: 'DPoP';
+  /** With `scheme: 'DPoP'`: the RFC 7638 thumbprint of the proof's key, the token's `cnf.jkt`. */
+  readonly jkt?: string;
 }

@@ -25,11 +25,10 @@ export type BearerMethod = 'header' | 'body' | 'query';
  * What the metadata document says (RFC 9728 section 2), in the project's camelCase; each option
  * names the member it fills.
  *
- * Sender-constrained tokens are not advertised: `dpop_signing_alg_values_supported`,
- * `dpop_bound_access_tokens_required` (RFC 9449) and `tls_client_certificate_bound_access_tokens`
- * (RFC 8705) would invite tokens that `requireAuth` refuses today (a `cnf`-bound token is never
- * accepted as a bearer token). They plug in here, filled from requireAuth's DPoP and mTLS binding
- * checks, once those exist. `jwks_uri`, `resource_signing_alg_values_supported`,
+ * DPoP (RFC 9449) is advertised (`dpop_signing_alg_values_supported`,
+ * `dpop_bound_access_tokens_required`) when given here, or taken from requireAuth's `dpop` by
+ * `protectedResourceMetadata({ auth })`. `tls_client_certificate_bound_access_tokens` (RFC 8705)
+ * plugs in the same way, from requireAuth's mTLS binding check. `jwks_uri`, `resource_signing_alg_values_supported`,
  * `authorization_details_types_supported` and `signed_metadata` are not supported either.
  *
  * @example
@@ -68,6 +67,17 @@ export interface ProtectedResourceMetadataOptions {
    * `allowQueryToken` say so (`protectedResourceMetadata()` takes them from its `auth` option).
    */
   bearerMethodsSupported?: readonly BearerMethod[];
+  /**
+   * `dpop_signing_alg_values_supported` (RFC 9728 section 2, RFC 9449): the DPoP proof algorithms
+   * the API accepts. Default: none listed (`protectedResourceMetadata()` takes requireAuth's
+   * `dpop.algorithms` from its `auth` option).
+   */
+  dpopSigningAlgValuesSupported?: readonly string[];
+  /**
+   * `dpop_bound_access_tokens_required`: whether the API accepts only DPoP-bound tokens. Default:
+   * not listed (`protectedResourceMetadata()` takes it from requireAuth's `dpop.mode`).
+   */
+  dpopBoundAccessTokensRequired?: boolean;
   /** `resource_name`: a name for people, e.g. `Orders API`. Default: none. */
   resourceName?: string;
   /** `resource_documentation`: the URL of the API's documentation for developers. Default: none. */
@@ -98,6 +108,10 @@ export interface ProtectedResourceMetadataDocument {
   readonly scopes_supported?: readonly string[];
   /** How a token may be sent. */
   readonly bearer_methods_supported?: readonly BearerMethod[];
+  /** The DPoP proof algorithms accepted (RFC 9449). */
+  readonly dpop_signing_alg_values_supported?: readonly string[];
+  /** Whether only DPoP-bound tokens are accepted (RFC 9449). */
+  readonly dpop_bound_access_tokens_required?: boolean;
   /** A name for people. */
   readonly resource_name?: string;
   /** The URL of the API's documentation. */
@@ -139,6 +153,7 @@ export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resou
 export const METADATA_OPTION_NAMES: KnownOptions<ProtectedResourceMetadataOptions> = {
   resource: true, authorizationServers: true, scopesSupported: true, bearerMethodsSupported: true,
   resourceName: true, resourceDocumentation: true, resourcePolicyUri: true, resourceTosUri: true,
+  dpopSigningAlgValuesSupported: true, dpopBoundAccessTokensRequired: true,
 };
 
 const BEARER_METHODS: readonly BearerMethod[] = ['header', 'body', 'query'];
@@ -153,6 +168,8 @@ export interface MetadataDefaults {
   bearerMethods?: readonly BearerMethod[] | undefined;
   /** Says how to give `authorizationServers` when it is missing. */
   authorizationServersHint?: string;
+  /** Used when the DPoP options are not given: requireAuth's DPoP. */
+  dpop?: { readonly algorithms: readonly string[]; readonly required: boolean } | undefined;
 }
 
 /**
@@ -209,6 +226,10 @@ export function readProtectedResourceMetadata(
   if (scopes !== undefined) document.scopes_supported = Object.freeze(scopes);
   document.bearer_methods_supported = Object.freeze([...(methods ?? defaults.bearerMethods ?? ['header'])]);
   if (name !== undefined) document.resource_name = name;
+  const dpopAlgorithms = read.stringList('dpopSigningAlgValuesSupported', { expected: 'a non-empty array of JWS algorithm names' }) ?? defaults.dpop?.algorithms;
+  if (dpopAlgorithms !== undefined) document.dpop_signing_alg_values_supported = Object.freeze([...dpopAlgorithms]);
+  const dpopRequired = read.has('dpopBoundAccessTokensRequired') ? read.boolean('dpopBoundAccessTokensRequired', false) : defaults.dpop?.required;
+  if (dpopRequired !== undefined) document.dpop_bound_access_tokens_required = dpopRequired;
   for (const [option, member] of [
     ['resourceDocumentation', 'resource_documentation'],
     ['resourcePolicyUri', 'resource_policy_uri'],

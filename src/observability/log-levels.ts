@@ -23,6 +23,8 @@ export const EVENT_LOG_LEVELS: { readonly [T in ObservedEvent['type']]: LogLevel
   'keys.stale_used': 'warn',
   'keys.unknown_kid': 'info',
   'keys.key_skipped': 'warn',
+  // DPoP: without its replay record the API refuses DPoP requests (503): ours to fix
+  'dpop.replay_store_failed': 'error',
   // outbound
   'token.fetched': 'debug',
   'token.refresh_started': 'debug',

@@ -46,7 +46,12 @@ export const EVENT_METRICS: Rows = {
   'verification.rejected': (e, m) => m.count('express_m2m.inbound.verifications', { [OUTCOME]: 'rejected', [ERROR]: e.code }),
   'verification.cache_flushed': (_e, m) => m.count('express_m2m.inbound.verified_token_cache.flushes', {}),
   'verification.discovery_failed': (e, m) => m.count('express_m2m.inbound.discovery.failures', { 'express_m2m.issuer': e.issuerBaseURL }),
-  'auth.rejected': (e, m) => m.count('express_m2m.inbound.rejections', { 'http.response.status_code': e.status, [ERROR]: e.code }),
+  'auth.rejected': (e, m) => {
+    m.count('express_m2m.inbound.rejections', { 'http.response.status_code': e.status, [ERROR]: e.code });
+    if (e.code === 'ERR_DPOP_REPLAYED') m.count('express_m2m.inbound.dpop.replays', {});
+    else if (e.code === 'ERR_DPOP_NONCE') m.count('express_m2m.inbound.dpop.nonce_challenges', {});
+  },
+  'dpop.replay_store_failed': (_e, m) => m.count('express_m2m.inbound.dpop.replay_store_failures', {}),
   'auth.unexpected_error': (_e, m) => m.count('express_m2m.inbound.unexpected_errors', {}),
   'introspection.completed': (e, m) => m.count('express_m2m.inbound.introspections', { [OUTCOME]: e.active ? 'active' : 'inactive' }),
   'introspection.failed': (_e, m) => m.count('express_m2m.inbound.introspections', { [OUTCOME]: 'failure' }),

@@ -32,10 +32,11 @@ export const COUNTERS = {
   'express_m2m.outbound.shared_cache.recoveries': { unit: '{recovery}', description: 'Times the shared cache worked again after a fallback' },
   'express_m2m.outbound.shared_cache.rejected_entries': { unit: '{entry}', description: 'Shared cache entries not believed (integrity, expired, audience, failure_marker)' },
   'express_m2m.outbound.downstream_rejections': { unit: '{response}', description: 'Downstream 401 invalid_token answers to provider.fetch(), by whether the call was retried with a new token' },
-  // Reserved, emitted once DPoP lands (the DPoP events add one row each to EVENT_METRICS).
-  'express_m2m.inbound.dpop.replays': { unit: '{proof}', description: 'Reserved (emitted once DPoP lands): DPoP proofs refused as replays' },
-  'express_m2m.inbound.dpop.nonce_challenges': { unit: '{challenge}', description: 'Reserved (emitted once DPoP lands): requests answered with a DPoP nonce challenge' },
-  'express_m2m.outbound.dpop.nonce_retries': { unit: '{retry}', description: 'Reserved (emitted once DPoP lands): outbound requests retried with a server-provided DPoP nonce' },
+  'express_m2m.inbound.dpop.replays': { unit: '{proof}', description: 'DPoP proofs refused as replays (a jti seen before within its window)' },
+  'express_m2m.inbound.dpop.nonce_challenges': { unit: '{challenge}', description: 'Requests answered with a DPoP use_dpop_nonce challenge' },
+  'express_m2m.inbound.dpop.replay_store_failures': { unit: '{failure}', description: 'DPoP requests answered 503 because the replay store could not be reached' },
+  // Reserved: the outbound side has no event for its nonce retries yet.
+  'express_m2m.outbound.dpop.nonce_retries': { unit: '{retry}', description: 'Reserved (no event yet): outbound requests retried with a server-provided DPoP nonce' },
 } as const satisfies Record<string, CounterDefinition>;
 
 /** The name of a counter. */

@@ -17,6 +17,8 @@ export interface RegisteredClient {
   tokenLifetime: number | undefined;
   /** The token endpoint issues this client opaque tokens. */
   opaqueTokens: boolean;
+  /** The client must send a DPoP proof (RFC 9449 section 5.2). */
+  dpopBoundAccessTokens: boolean;
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -47,7 +49,7 @@ export function toRegisteredClient(
   generate: boolean,
 ): RegisteredClient {
   if (typeof client !== 'object' || client === null) throw new TypeError(`${where}: a client must be an object`);
-  const { clientId, clientSecret, publicKey, jwks, audiences, scopes, tokenLifetime, opaqueTokens } = client;
+  const { clientId, clientSecret, publicKey, jwks, audiences, scopes, tokenLifetime, opaqueTokens, dpopBoundAccessTokens } = client;
   if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) {
     throw new TypeError(`${where}: "clientId" must be a non-empty string`);
   }
@@ -65,6 +67,7 @@ export function toRegisteredClient(
     throw new TypeError(`${where}: "tokenLifetime" must be a positive integer number of seconds`);
   }
   if (opaqueTokens !== undefined && typeof opaqueTokens !== 'boolean') throw new TypeError(`${where}: "opaqueTokens" must be a boolean`);
+  if (dpopBoundAccessTokens !== undefined && typeof dpopBoundAccessTokens !== 'boolean') throw new TypeError(`${where}: "dpopBoundAccessTokens" must be a boolean`);
   if (publicKey !== undefined && jwks !== undefined) {
     throw new TypeError(`${where}: give either "publicKey" or "jwks", not both`);
   }
@@ -78,5 +81,6 @@ export function toRegisteredClient(
     scopes: [...(scopes ?? [])],
     tokenLifetime,
     opaqueTokens: opaqueTokens ?? false,
+    dpopBoundAccessTokens: dpopBoundAccessTokens ?? false,
   };
 }

@@ -32,3 +32,10 @@ export function readBody(req: IncomingMessage, maxBodySize: number): Promise<{ b
     req.on('close', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
   });
 }
+
+/** Every raw line of the header `name` (lower-case), in order: a header sent twice gives two lines. */
+export function headerLines(rawHeaders: readonly string[], name: string): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).toLowerCase() === name) lines.push(rawHeaders[i + 1] as string);
+  return lines;
+}

@@ -10,6 +10,7 @@ export type {
   JsonWebKeySet,
   LocalAccessTokenOptions,
   LocalClient,
+  LocalDpopCounts,
   LocalIssuer,
   LocalIssuerAlgorithm,
   LocalIssuerEndpoint,
@@ -19,3 +20,5 @@ export type {
   RecordedTokenRequest,
   RotateKeysOptions,
 } from './types.js';
+export { createDpopProof, generateDpopKey } from './dpop-proof.js';
+export type { CreateDpopProofOptions, DpopKeyPair } from './dpop-proof.js';

@@ -17,6 +17,8 @@ export interface CheckedOptions {
   maxAssertionLifetime: number;
   maxBodySize: number;
   now: () => number;
+  /** `dpop.nonce`: DPoP proofs at the token endpoint need the issuer's nonce. */
+  dpopNonce: boolean;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -30,6 +32,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 const LOCAL_ISSUER_OPTION_NAMES: KnownOptions<LocalIssuerOptions> = {
   host: true, port: true, alg: true, clients: true, tokenLifetime: true, tokenType: true, jwksCacheControl: true,
   path: true, maxAssertionLifetime: true, maxBodySize: true, now: true,
+  dpop: true,
 };
 
 export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOptions {
@@ -64,5 +67,13 @@ export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOpt
     maxAssertionLifetime: positiveInteger('maxAssertionLifetime', options.maxAssertionLifetime, 300),
     maxBodySize: positiveInteger('maxBodySize', options.maxBodySize, 65_536),
     now,
+    dpopNonce: readDpopNonce(options.dpop),
   };
+}
+
+/** `dpop: { nonce }`. */
+function readDpopNonce(dpop: LocalIssuerOptions['dpop']): boolean {
+  if (dpop === undefined) return false;
+  const read = new OptionReader<{ nonce?: boolean }>(dpop, { nonce: true }, { caller: 'createLocalIssuer', path: 'dpop.' });
+  return read.boolean('nonce', false);
 }

@@ -9,11 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
 import type { RegisteredClient } from './client-registry.js';
 import { applyFaultTo, FaultTable } from './faults.js';
-import { headerValue, readBody, sendAnswer, sendJson } from './http-io.js';
+import { headerLines, headerValue, readBody, sendAnswer, sendJson } from './http-io.js';
 import { handleIntrospectionRequest, issuerIntrospectionContext } from './introspection-endpoint.js';
 import { OpaqueTokenStore } from './opaque-tokens.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
+import { createLocalDpop } from './dpop-token-request.js';
 import { checkLocalIssuerOptions } from './local-issuer-options.js';
 import { TokenSigner } from './token-signer.js';
 import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
@@ -139,6 +140,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...LOCAL_ISSUER_ALGORITHMS],
       id_token_signing_alg_values_supported: ring.algorithms(),
+      dpop_signing_alg_values_supported: dpop.algorithms,
     };
   }
 
@@ -153,6 +155,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   }
   const applyFault = (res: ServerResponse, fault: Fault | undefined) => applyFaultTo(res, fault, { sleep, closing: () => closing !== undefined });
 
+  const dpop = createLocalDpop({ tokenEndpoint, requireNonce: config.dpopNonce, now: config.now });
   const tokenContext: TokenEndpointContext = {
     findClient: (clientId) => clients.get(clientId),
     assertionAudiences: [tokenEndpoint, introspectionEndpoint, issuerId, url],
@@ -167,9 +170,10 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       seenJtis.set(key, expiresAt);
       return true;
     },
-    mint: async (client, audience, scope, lifetime) => (client.opaqueTokens
-      ? opaque.mintAccessToken({ clientId: client.clientId, audience, scope, expiresIn: lifetime }, opaqueDefaults)
-      : signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } })),
+    mint: async (client, audience, scope, lifetime, claims) => (client.opaqueTokens
+      ? opaque.mintAccessToken({ clientId: client.clientId, audience, scope, expiresIn: lifetime, ...(claims && { claims }) }, opaqueDefaults)
+      : signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime }, ...(claims && { claims }) })),
+    dpop,
   };
 
 
@@ -236,7 +240,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     }
     const authorization = headerValue(req.headers.authorization);
     const answer = endpoint === 'token'
-      ? await handleTokenRequest(tokenContext, authorization, parsed)
+      ? await handleTokenRequest(tokenContext, authorization, parsed, headerLines(req.rawHeaders, 'dpop'))
       : await handleIntrospectionRequest(introspectionContext, authorization, headerValue(req.headers.accept), parsed);
     sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
@@ -270,6 +274,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     },
     get introspectionRequests() {
       return [...introspectionRequests];
+    },
+    get dpopCounts() {
+      return dpop.counts;
     },
 
     // Without a public key a secret is always generated, hence the narrower first overload.
@@ -333,6 +340,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       for (const endpoint of Object.keys(counts) as LocalIssuerEndpoint[]) counts[endpoint] = 0;
       tokenRequests = [];
       introspectionRequests = [];
+      dpop.resetCounts();
     },
 
     close() {

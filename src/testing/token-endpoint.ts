@@ -5,6 +5,7 @@
 import { authenticateClient } from './client-authentication.js';
 import type { ClientAuthenticationContext, OAuthErrorAnswer } from './client-authentication.js';
 import type { RegisteredClient } from './client-registry.js';
+import type { LocalDpop } from './dpop-token-request.js';
 import type { BodyParseResult, ParsedParams } from './token-request-body.js';
 
 /** An HTTP answer of the token endpoint. */
@@ -17,8 +18,10 @@ export interface TokenEndpointAnswer {
 /** What the token endpoint needs from the issuer. */
 export interface TokenEndpointContext extends ClientAuthenticationContext {
   /** Mints the access token for an authenticated client. */
-  mint(client: RegisteredClient, audience: string | string[], scope: string, lifetime: number): Promise<string>;
+  mint(client: RegisteredClient, audience: string | string[], scope: string, lifetime: number, claims?: Record<string, unknown>): Promise<string>;
   tokenLifetime: number;
+  /** DPoP proofs of token requests (RFC 9449 section 5). */
+  dpop: LocalDpop;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache', 'content-type': 'application/json; charset=utf-8' };
@@ -86,6 +89,7 @@ export async function handleTokenRequest(
   context: TokenEndpointContext,
   authorization: string | undefined,
   parsed: BodyParseResult,
+  dpopProofs: readonly string[] = [],
 ): Promise<TokenEndpointAnswer> {
   if (!parsed.ok) return fail(400, 'invalid_request', parsed.description);
   const params = parsed.params;
@@ -101,11 +105,13 @@ export async function handleTokenRequest(
   if (!target.ok) return target.answer;
   const scope = scopeOf(client, params);
   if (!scope.ok) return scope.answer;
+  const dpop = context.dpop.check(client, dpopProofs);
+  if (!dpop.ok) return errorAnswer(dpop.answer);
   const lifetime = client.tokenLifetime ?? context.tokenLifetime;
-  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime);
+  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime, dpop.jkt === undefined ? undefined : { cnf: { jkt: dpop.jkt } });
   return {
     status: 200,
-    headers: NO_STORE,
-    body: JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: scope.scope }),
+    headers: { ...NO_STORE, ...dpop.headers },
+    body: JSON.stringify({ access_token: accessToken, token_type: dpop.jkt === undefined ? 'Bearer' : 'DPoP', expires_in: lifetime, scope: scope.scope }),
   };
 }

@@ -84,6 +84,12 @@ export interface LocalClient {
    * the introspection endpoint can tell about) instead of JWTs. Default `false`.
    */
   opaqueTokens?: boolean;
+  /**
+   * `true`: the client must send a DPoP proof with every token request, and always gets
+   * DPoP-bound tokens (RFC 9449 section 5.2 `dpop_bound_access_tokens`). Default `false` (a
+   * request with a proof gets a bound token, one without a Bearer token).
+   */
+  dpopBoundAccessTokens?: boolean;
 }
 
 /**
@@ -120,6 +126,32 @@ export interface LocalIssuerOptions {
   maxBodySize?: number;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * DPoP at the token endpoint (RFC 9449): `nonce: true` requires the issuer's nonce in every
+   * proof (400 `use_dpop_nonce` with a `DPoP-Nonce` header first, section 8). Default: proofs are
+   * checked, no nonce.
+   */
+  dpop?: {
+    /** Require the issuer's nonce in every token request proof. Default `false`. */
+    nonce?: boolean;
+  };
+}
+
+/**
+ * What the local issuer's token endpoint did with DPoP proofs (`issuer.dpopCounts`).
+ *
+ * @example
+ * ```ts
+ * const { accepted, refused, nonceChallenges }: LocalDpopCounts = issuer.dpopCounts;
+ * ```
+ */
+export interface LocalDpopCounts {
+  /** Proofs accepted (a DPoP-bound token was issued). */
+  readonly accepted: number;
+  /** Token requests refused with `invalid_dpop_proof`. */
+  readonly refused: number;
+  /** Token requests answered `use_dpop_nonce`. */
+  readonly nonceChallenges: number;
 }
 
 /**
@@ -347,6 +379,8 @@ export interface LocalIssuer {
   setFault(endpoint: LocalIssuerEndpoint, fault?: Fault | null): void;
   /** Clears every fault. */
   clearFaults(): void;
+  /** What the token endpoint did with DPoP proofs. */
+  readonly dpopCounts: LocalDpopCounts;
   /** Sets the counters to zero and forgets recorded token requests. */
   resetCounts(): void;
   /** Stops the server and drops every open connection (hanging ones included). */

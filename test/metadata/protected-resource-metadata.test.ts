@@ -123,7 +123,7 @@ describe('bad options throw a TypeError naming the option, at construction', () 
     ['no bearer method', { bearerMethodsSupported: [] }, /"bearerMethodsSupported" must be a non-empty array/],
     ['an empty resource name', { resourceName: '' }, /"resourceName" must be a non-empty string/],
     ['a documentation link that is not a URL', { resourceDocumentation: 'docs.html' }, /"resourceDocumentation" must be an absolute http\(s\) URL/],
-    ['a DPoP member (not supported yet)', { dpopBoundAccessTokensRequired: true }, /unknown option "dpopBoundAccessTokensRequired"/],
+    ['a DPoP member of the wrong type', { dpopBoundAccessTokensRequired: 'yes' }, /"dpopBoundAccessTokensRequired" must be a boolean/],
     ['a misspelt option', { scopeSupported: ['x'] }, /unknown option "scopeSupported" \(did you mean "scopesSupported"\?\)/],
   ])('%s', (_case, change, message) => {
     const options = { ...base, ...change } as ProtectedResourceMetadataOptions;

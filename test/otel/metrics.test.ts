@@ -165,6 +165,9 @@ describe('every event type with a row is mapped; unknown types are ignored', () 
     [{ ...subject, type: 'cache.fallback', error: new Error('redis down') }, 'express_m2m.outbound.shared_cache.fallbacks', { 'express_m2m.client_id': 'orders' }],
     [{ ...subject, type: 'cache.recovered' }, 'express_m2m.outbound.shared_cache.recoveries', { 'express_m2m.client_id': 'orders' }],
     [{ ...subject, type: 'cache.entry_rejected', reason: 'integrity' }, 'express_m2m.outbound.shared_cache.rejected_entries', { 'express_m2m.client_id': 'orders', 'express_m2m.reason': 'integrity' }],
+    [{ type: 'dpop.replay_store_failed', error: new Error('redis down') }, 'express_m2m.inbound.dpop.replay_store_failures', {}],
+    [{ type: 'auth.rejected', status: 401, code: 'ERR_DPOP_REPLAYED', method: 'GET', path: '/' }, 'express_m2m.inbound.dpop.replays', {}],
+    [{ type: 'auth.rejected', status: 401, code: 'ERR_DPOP_NONCE', method: 'GET', path: '/' }, 'express_m2m.inbound.dpop.nonce_challenges', {}],
   ];
 
   test.each(samples)('%o', async (event, name, attributes) => {

@@ -12,7 +12,8 @@ import type { VerifiedToken } from '../verified-token.js';
 /**
  * One binding check. It returns (or resolves) when the request may use the token as presented,
  * and throws (or rejects with) a `BearerError` (401 `invalid_token`, or the scheme's own error)
- * otherwise.
+ * otherwise. It may return the token with what the binding established (DPoP: `scheme` and
+ * `jkt`); the checks after it, and `req.auth`, get that one.
  *
  * @example
  * ```ts
@@ -27,5 +28,5 @@ import type { VerifiedToken } from '../verified-token.js';
  * ```
  */
 export interface BindingCheck {
-  check(token: VerifiedToken, credentials: Credentials, request: InboundRequest): void | PromiseLike<void>;
+  check(token: VerifiedToken, credentials: Credentials, request: InboundRequest): void | VerifiedToken | PromiseLike<void | VerifiedToken>;
 }

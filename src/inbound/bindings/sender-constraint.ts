@@ -5,9 +5,11 @@
  * method no enabled constraint checks is refused (`refuseUnhandledConfirmation`). Each constraint
  * is a file of this folder, and one line of `readSenderConstraints`.
  */
+import { readDpop } from '../../dpop/dpop-options.js';
 import type { OptionReader } from '../../options/option-reader.js';
 import type { AuthenticatorOptions } from '../authenticate.js';
 import type { BindingCheck } from './binding-check.js';
+import { dpopConstraint } from './dpop-constraint.js';
 import { refuseUnhandledConfirmation } from './refuse-confirmation.js';
 
 /**
@@ -39,5 +41,6 @@ export interface SenderConstraint extends BindingCheck {
 export function readSenderConstraints(read: OptionReader<AuthenticatorOptions>): BindingCheck[] {
   const constraints: SenderConstraint[] = [];
   void read; // DPoP (RFC 9449) and mTLS (RFC 8705) constraints are read here, one line each.
+  const dpop = readDpop(read); if (dpop !== undefined) constraints.push(dpopConstraint(dpop, read.func('onEvent')));
   return [refuseUnhandledConfirmation(constraints.map((constraint) => constraint.confirmationMethod)), ...constraints];
 }

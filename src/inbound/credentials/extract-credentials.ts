@@ -1,10 +1,12 @@
 /**
  * Credential extraction, the first step of the inbound pipeline: the access token out of a
  * request, following RFC 6750 section 2 (the `Authorization` header with the `Bearer` scheme;
- * the query string and the form body only when enabled). Transport-neutral: it reads an
+ * the query string and the form body only when enabled) and RFC 9449 section 7.1 (the `DPoP`
+ * scheme with exactly one `DPoP` header, when DPoP is on). Transport-neutral: it reads an
  * {@link InboundRequest}.
  */
 import { InvalidRequestError, MissingTokenError } from '../../errors/bearer-errors.js';
+import { DpopProofError } from '../../errors/dpop-errors.js';
 import { withoutStack } from '../../errors/without-stack.js';
 import type { InboundRequest } from '../inbound-request.js';
 
@@ -19,12 +21,14 @@ import type { InboundRequest } from '../inbound-request.js';
  * ```
  */
 export interface Credentials {
-  /** The authorization scheme the token was presented with. */
-  readonly scheme: 'Bearer';
+  /** The authorization scheme the token was presented with: `DPoP` (RFC 9449) only when DPoP is on. */
+  readonly scheme: 'Bearer' | 'DPoP';
   /** The access token. A secret: never log it. */
   readonly token: string;
-  /** How the token was sent (RFC 6750 section 2.1, 2.2, 2.3). */
+  /** How the token was sent (RFC 6750 section 2.1, 2.2, 2.3); `header` for DPoP. */
   readonly via: 'header' | 'body' | 'query';
+  /** With the `DPoP` scheme: the proof, the one `DPoP` header (not yet checked). */
+  readonly proof?: string;
 }
 
 /**
@@ -49,6 +53,11 @@ export interface CredentialsPolicy {
    * Default: `false`.
    */
   readonly allowBodyToken?: boolean;
+  /**
+   * Accept the `DPoP` scheme with its `DPoP` header (RFC 9449 section 7.1): `'allowed'` besides
+   * Bearer, `'required'` instead of it. Default: not accepted (DPoP is off).
+   */
+  readonly dpopScheme?: 'allowed' | 'required' | undefined;
 }
 
 /** RFC 6750 section 2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
@@ -78,8 +87,25 @@ const BEARER_WRONG_SEPARATOR = /^\s*bearer[\x00-\x1f]/i;
  * ```
  */
 export function extractCredentials(request: InboundRequest, policy: CredentialsPolicy = {}): Credentials {
+  const credentials = extractAny(request, policy);
+  if (policy.dpopScheme === 'required' && credentials.scheme === 'Bearer') {
+    throw missingToken('this API accepts only DPoP-bound access tokens: use the DPoP scheme with a DPoP proof (RFC 9449)');
+  }
+  return credentials;
+}
+
+/** The scheme of the request's `Authorization` header when it is `Bearer` or `DPoP` (for the challenge of a rejection). */
+export function presentedScheme(request: InboundRequest): 'Bearer' | 'DPoP' | undefined {
+  const header = request.headerLines('authorization')[0]?.trimStart();
+  if (header === undefined) return undefined;
+  const scheme = header.slice(0, 6).toLowerCase();
+  return scheme === 'bearer' ? 'Bearer' : scheme.startsWith('dpop ') ? 'DPoP' : undefined;
+}
+
+function extractAny(request: InboundRequest, policy: CredentialsPolicy): Credentials {
   const authorization = request.headerLines('authorization');
-  const fromHeader = tokenFromHeader(authorization);
+  const dpopToken = policy.dpopScheme === undefined ? undefined : dpopFromHeader(authorization);
+  const fromHeader = dpopToken ?? tokenFromHeader(authorization);
   // Query and body are read only when their method is enabled, so a disabled method costs nothing.
   const fromQuery = policy.allowQueryToken === true ? parameterToken(request.query, 'query string') : undefined;
   const fromBody = policy.allowBodyToken === true && isFormPost(request)
@@ -96,6 +122,7 @@ export function extractCredentials(request: InboundRequest, policy: CredentialsP
       || (policy.allowBodyToken !== true && isFormPost(request) && hasAccessTokenParameter(request.body))) {
       throw invalidRequest('the access token was sent by more than one method; use exactly one', 'ERR_TOKEN_MULTIPLE_METHODS');
     }
+    if (dpopToken !== undefined) return { scheme: 'DPoP', token: dpopToken, via: 'header', proof: proofOf(request) };
     return { scheme: 'Bearer', token: fromHeader, via: 'header' };
   }
   if (fromQuery !== undefined) return { scheme: 'Bearer', token: fromQuery, via: 'query' };
@@ -117,7 +144,7 @@ export function extractCredentials(request: InboundRequest, policy: CredentialsP
       ? 'no access token in the request'
       : BEARER_WRONG_SEPARATOR.test(authorization[0] as string)
         ? "the Authorization header separates 'Bearer' from the token with a tab or another control character; use a space (RFC 7235 section 2.1)"
-        : 'the Authorization header does not use the Bearer scheme',
+        : policy.dpopScheme === undefined ? 'the Authorization header does not use the Bearer scheme' : 'the Authorization header uses neither the Bearer nor the DPoP scheme',
   );
 }
 
@@ -132,6 +159,29 @@ function invalidRequest(description: string, code: string): InvalidRequestError 
  */
 function missingToken(description: string): MissingTokenError {
   return withoutStack(() => new MissingTokenError(description));
+}
+
+/** The one `DPoP` header of a request with the DPoP scheme (RFC 9449 section 4.3 point 1). */
+function proofOf(request: InboundRequest): string {
+  const lines = request.headerLines('dpop');
+  if (lines.length === 0) throw withoutStack(() => new DpopProofError('the DPoP scheme needs a DPoP header with the proof', 'ERR_DPOP_PROOF_MISSING'));
+  if (lines.length > 1) throw withoutStack(() => new DpopProofError('the request has more than one DPoP header', 'ERR_DPOP_PROOF_MULTIPLE'));
+  return (lines[0] as string).trim();
+}
+
+/** The token of an `Authorization: DPoP <token>` header, `undefined` for another scheme (several headers: left to tokenFromHeader). */
+function dpopFromHeader(lines: readonly string[]): string | undefined {
+  if (lines.length !== 1) return undefined;
+  const header = (lines[0] as string).trim();
+  if (header.length < 4 || header.slice(0, 4).toLowerCase() !== 'dpop' || (header.length > 4 && header.charCodeAt(4) !== 32)) return undefined;
+  let start = 4;
+  while (start < header.length && header.charCodeAt(start) === 32) start++;
+  const token = header.slice(start);
+  if (token.length === 0) throw invalidRequest('the DPoP credentials are empty', 'ERR_TOKEN_EMPTY');
+  if (!B64TOKEN.test(token)) {
+    throw invalidRequest('the DPoP credentials must be exactly one token of the token68 syntax (RFC 9449 section 7.1)', 'ERR_TOKEN_MALFORMED_HEADER');
+  }
+  return token;
 }
 
 /**

@@ -37,6 +37,8 @@ export type VerifierEvent =
     cached: boolean;
   }
   | { type: 'verification.rejected'; code: string; reason: string }
+  /** The DPoP replay store failed (Redis unreachable, store full): the request got a 503, not an unchecked admission. `error` is sanitised. */
+  | { type: 'dpop.replay_store_failed'; error: Error }
   /** Discovery failed: once per failed metadata fetch (requests during its failure cooldown do not repeat it). */
   | { type: 'verification.discovery_failed'; issuerBaseURL: string; error: Error }
   | { type: 'verification.cache_flushed'; reason: 'keys_changed'; entries: number }
