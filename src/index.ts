@@ -53,6 +53,10 @@ export type { InboundRequest } from './inbound/inbound-request.js';
 export type { IssuerOptions, IssuerResolverFunction } from './inbound/issuers/issuer-options.js';
 export type { ClaimPredicate, ClaimRule, ClaimRules, ClaimRuleValue } from './inbound/verifiers/claim-rules.js';
 export type { RevocationHook, RevocationOptions } from './inbound/revocation/revocation-check.js';
+export type { MtlsOptions } from './inbound/bindings/certificate-binding.js';
+export type {
+  ClientCertificateFunction, ClientCertificateHeader, ClientCertificateOption,
+} from './inbound/certificates/client-certificate-source.js';
 export type { IntrospectionCacheOptions, IntrospectionOptions } from './inbound/verifiers/introspection/types.js';
 export { createVerifier } from './inbound/verifiers/jwt/create-verifier.js';
 export type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './inbound/verifiers/jwt/types.js';

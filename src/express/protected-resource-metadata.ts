@@ -161,6 +161,7 @@ function authDefaults(read: OptionReader<ProtectedResourceMetadataMiddlewareOpti
   return {
     authorizationServers: 'list' in issuers ? issuers.list : undefined,
     bearerMethods: advertised.bearerMethods,
+    certificateBoundTokensRequired: advertised.certificateBoundTokensRequired,
     ...(advertised.resourceMetadata === undefined ? {} : { resourceMetadata: advertised.resourceMetadata }),
   };
 }

@@ -197,6 +197,8 @@ export interface AdvertisedAuth {
   bearerMethods: readonly BearerMethod[];
   /** Its `resource_metadata` URL, if any. */
   resourceMetadata: string | undefined;
+  /** It accepts only certificate-bound tokens (`mtls.mode: 'required'`). */
+  certificateBoundTokensRequired?: boolean;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): string | undefined {
@@ -249,7 +251,10 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     resourceMetadata,
     credentialsRequired,
     onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
-    advertised: Object.freeze({ issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata }),
+    advertised: Object.freeze({
+      issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata,
+      certificateBoundTokensRequired: (merged.mtls as { mode?: unknown } | undefined)?.mode === 'required',
+    }),
   };
 }
 

@@ -5,6 +5,8 @@
 /// <reference types="node" preserve="true" />
 export { createLocalIssuer } from './local-issuer.js';
 export { LOCAL_ISSUER_ALGORITHMS } from './key-ring.js';
+export { createSelfSignedCertificate, createTestCertificateAuthority } from './certificates.js';
+export type { TestCertificate, TestCertificateAuthority, TestCertificateOptions } from './certificates.js';
 export type {
   Fault,
   JsonWebKeySet,

@@ -8,6 +8,7 @@
 import type { OptionReader } from '../../options/option-reader.js';
 import type { AuthenticatorOptions } from '../authenticate.js';
 import type { BindingCheck } from './binding-check.js';
+import { readCertificateBinding } from './certificate-binding.js';
 import { refuseUnhandledConfirmation } from './refuse-confirmation.js';
 
 /**
@@ -39,5 +40,6 @@ export interface SenderConstraint extends BindingCheck {
 export function readSenderConstraints(read: OptionReader<AuthenticatorOptions>): BindingCheck[] {
   const constraints: SenderConstraint[] = [];
   void read; // DPoP (RFC 9449) and mTLS (RFC 8705) constraints are read here, one line each.
+  constraints.push(...readCertificateBinding(read));
   return [refuseUnhandledConfirmation(constraints.map((constraint) => constraint.confirmationMethod)), ...constraints];
 }
