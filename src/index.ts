@@ -73,6 +73,7 @@ export { CLIENT_CREDENTIALS_DEFAULTS } from './outbound/client-credentials-optio
 export type { ClientCredentialsOptions } from './outbound/client-credentials-options.js';
 export type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
 export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
+export type { ClientTlsOptions } from './transport/client-certificate-transport.js';
 export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
 export { MemoryTokenCache } from './caches/memory-token-cache.js';
 export type { MemoryTokenCacheOptions } from './caches/memory-token-cache.js';

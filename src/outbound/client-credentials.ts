@@ -6,9 +6,10 @@
  */
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
 import type { OptionReaderContext } from '../options/option-reader.js';
-import { resolveClientCredentials, type ClientCredentialsOptions } from './client-credentials-options.js';
+import { resolveClientCredentials, type ClientCredentialsOptions, type ResolvedClientCredentials } from './client-credentials-options.js';
 import { createAuthenticatedFetch } from './fetch/authenticated-fetch.js';
 import { ClientCredentialsGrant } from './grant/client-credentials-grant.js';
+import { certificateBoundProvider, withCertificate } from './mtls/certificate-bound-provider.js';
 import { bearerPresenter } from './presenters/bearer-presenter.js';
 import { ProviderLifecycle } from './provider-lifecycle.js';
 import { RetryingSource } from './retry/retrying-source.js';
@@ -50,6 +51,13 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
 /** Internal: the provider, with option errors named as `context` says (outboundAuth names the service). */
 export function buildTokenProvider(options: ClientCredentialsOptions, context?: OptionReaderContext): TokenProvider {
   const resolved = resolveClientCredentials(options, context);
+  const { tls } = resolved;
+  if (tls === undefined) return composeProvider(resolved);
+  return certificateBoundProvider(tls, (generation) => composeProvider(withCertificate(resolved, generation)));
+}
+
+/** The layers of the outbound chain, from resolved options. */
+function composeProvider(resolved: ResolvedClientCredentials): TokenProvider {
   const { subject, now, random, onEvent } = resolved;
   const emit = (event: OutboundEventBody): void => {
     if (onEvent === undefined) return;
@@ -75,6 +83,7 @@ export function buildTokenProvider(options: ClientCredentialsOptions, context?: 
     fetch: resolved.fetch,
     now,
     closeSignal: lifecycle.signal,
+    mtlsEndpointAliases: resolved.tls !== undefined,
   });
   const retrying = new RetryingSource(grant, {
     maxRetries: resolved.maxRetries,

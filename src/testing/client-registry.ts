@@ -4,6 +4,7 @@
 import { KeyObject, createPublicKey, randomBytes } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
+import { toTlsRegistration, type TlsRegistration } from './mtls.js';
 import type { JsonWebKeySet, LocalClient } from './types.js';
 
 /** A client as the token endpoint uses it. */
@@ -17,6 +18,8 @@ export interface RegisteredClient {
   tokenLifetime: number | undefined;
   /** The token endpoint issues this client opaque tokens. */
   opaqueTokens: boolean;
+  /** Its registration for `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705), if any. */
+  tls?: TlsRegistration | undefined;
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -69,7 +72,8 @@ export function toRegisteredClient(
     throw new TypeError(`${where}: give either "publicKey" or "jwks", not both`);
   }
   const assertionKey = assertionKeyOf(where, publicKey ?? jwks);
-  const secret = clientSecret ?? (generate && assertionKey === undefined ? randomBytes(24).toString('base64url') : undefined);
+  const tls = toTlsRegistration(where, client.tlsClientAuth, client.selfSignedTlsClientAuth);
+  const secret = clientSecret ?? (generate && assertionKey === undefined && tls === undefined ? randomBytes(24).toString('base64url') : undefined);
   return {
     clientId: clientId ?? `client-${randomBytes(8).toString('hex')}`,
     clientSecret: secret,
@@ -78,5 +82,6 @@ export function toRegisteredClient(
     scopes: [...(scopes ?? [])],
     tokenLifetime,
     opaqueTokens: opaqueTokens ?? false,
+    tls,
   };
 }

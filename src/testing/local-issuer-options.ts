@@ -3,6 +3,7 @@
  */
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import { LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
+import { checkLocalIssuerTls, type CheckedTls } from './mtls.js';
 import type { LocalIssuerAlgorithm, LocalIssuerOptions } from './types.js';
 
 /** `createLocalIssuer`'s options, validated, with defaults. */
@@ -17,6 +18,7 @@ export interface CheckedOptions {
   maxAssertionLifetime: number;
   maxBodySize: number;
   now: () => number;
+  tls: CheckedTls | undefined;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -29,7 +31,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 
 const LOCAL_ISSUER_OPTION_NAMES: KnownOptions<LocalIssuerOptions> = {
   host: true, port: true, alg: true, clients: true, tokenLifetime: true, tokenType: true, jwksCacheControl: true,
-  path: true, maxAssertionLifetime: true, maxBodySize: true, now: true,
+  path: true, maxAssertionLifetime: true, maxBodySize: true, now: true, tls: true,
 };
 
 export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOptions {
@@ -64,5 +66,6 @@ export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOpt
     maxAssertionLifetime: positiveInteger('maxAssertionLifetime', options.maxAssertionLifetime, 300),
     maxBodySize: positiveInteger('maxBodySize', options.maxBodySize, 65_536),
     now,
+    tls: checkLocalIssuerTls(options.tls),
   };
 }

@@ -3,7 +3,6 @@
  * demos: discovery (OIDC and RFC 8414), a JWKS, a `client_credentials` token endpoint, a signer
  * for any token (broken ones included), key rotation, hit counters and fault injection.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
@@ -15,6 +14,7 @@ import { OpaqueTokenStore } from './opaque-tokens.js';
 import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
 import type { RingKey } from './key-ring.js';
 import { checkLocalIssuerOptions } from './local-issuer-options.js';
+import { createIssuerServer, issuerTls, MTLS_TOKEN_PATH, mtlsMetadata, presentedCertificate } from './mtls.js';
 import { TokenSigner } from './token-signer.js';
 import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
 import type { TokenEndpointContext } from './token-endpoint.js';
@@ -77,7 +77,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   let closing: Promise<void> | undefined;
   const nowSeconds = (): number => Math.floor(config.now() / 1000);
 
-  const server = createServer((req, res) => {
+  const server = createIssuerServer(config.tls, (req, res) => {
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     route(req, res).catch(() => {
@@ -100,7 +100,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${hostForUrl}:${port}${config.path}`;
+  const url = `${config.tls === undefined ? 'http' : 'https'}://${hostForUrl}:${port}${config.path}`;
   const issuerId = `${url}/`;
   const jwksUri = `${url}/.well-known/jwks.json`;
   const tokenEndpoint = `${url}/oauth/token`;
@@ -119,6 +119,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     [`/.well-known/oauth-authorization-server${config.path}`, 'discovery'],
     [`${config.path}/.well-known/jwks.json`, 'jwks'],
     [`${config.path}/oauth/token`, 'token'],
+    ...(config.tls === undefined ? [] : [[`${config.path}${MTLS_TOKEN_PATH}`, 'token'] as const]),
     [`${config.path}/oauth/introspect`, 'introspection'],
   ]);
 
@@ -139,6 +140,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...LOCAL_ISSUER_ALGORITHMS],
       id_token_signing_alg_values_supported: ring.algorithms(),
+      ...mtlsMetadata(config.tls, url),
     };
   }
 
@@ -167,16 +169,14 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       seenJtis.set(key, expiresAt);
       return true;
     },
-    mint: async (client, audience, scope, lifetime) => (client.opaqueTokens
-      ? opaque.mintAccessToken({ clientId: client.clientId, audience, scope, expiresIn: lifetime }, opaqueDefaults)
-      : signer.accessToken({ clientId: client.clientId, audience, scope, signOptions: { expiresIn: lifetime } })),
+    mint: async (client, audience, scope, lifetime, cnf) => (client.opaqueTokens
+      ? opaque.mintAccessToken({ clientId: client.clientId, audience, scope, expiresIn: lifetime, claims: cnf === undefined ? {} : { cnf } }, opaqueDefaults)
+      : signer.accessToken({ clientId: client.clientId, audience, scope, claims: cnf === undefined ? {} : { cnf }, signOptions: { expiresIn: lifetime } })),
   };
-
 
   const opaqueDefaults = { issuer: issuerId, tokenLifetime: config.tokenLifetime, nowSeconds };
 
   const introspectionContext = issuerIntrospectionContext(tokenContext, { issuer: issuerId, opaque, ring, signer, now: config.now });
-
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let pathname: string;
@@ -193,7 +193,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     }
     counts[endpoint] += 1;
     if (endpoint === 'token' || endpoint === 'introspection') {
-      await servePost(endpoint, req, res);
+      await servePost(endpoint, req, res, pathname === `${config.path}${MTLS_TOKEN_PATH}`);
       return;
     }
     req.resume();
@@ -211,7 +211,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     sendJson(res, 200, ring.jwks(), { ...cacheControl, ...extra });
   }
 
-  async function servePost(endpoint: 'token' | 'introspection', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function servePost(endpoint: 'token' | 'introspection', req: IncomingMessage, res: ServerResponse, mtls = false): Promise<void> {
     const { body, tooLarge } = await readBody(req, config.maxBodySize);
     const contentType = headerValue(req.headers['content-type']);
     const parsed = tooLarge ? undefined : parseTokenRequestBody(contentType, body);
@@ -236,7 +236,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     }
     const authorization = headerValue(req.headers.authorization);
     const answer = endpoint === 'token'
-      ? await handleTokenRequest(tokenContext, authorization, parsed)
+      ? await handleTokenRequest(tokenContext, authorization, parsed, mtls ? presentedCertificate(req) : undefined)
       : await handleIntrospectionRequest(introspectionContext, authorization, headerValue(req.headers.accept), parsed);
     sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
@@ -250,6 +250,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
 
   const issuer: LocalIssuer = {
     url,
+    tls: issuerTls(config.tls, url),
     issuer: issuerId,
     jwksUri,
     tokenEndpoint,

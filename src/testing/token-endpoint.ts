@@ -5,6 +5,7 @@
 import { authenticateClient } from './client-authentication.js';
 import type { ClientAuthenticationContext, OAuthErrorAnswer } from './client-authentication.js';
 import type { RegisteredClient } from './client-registry.js';
+import type { PresentedCertificate } from './mtls.js';
 import type { BodyParseResult, ParsedParams } from './token-request-body.js';
 
 /** An HTTP answer of the token endpoint. */
@@ -17,7 +18,7 @@ export interface TokenEndpointAnswer {
 /** What the token endpoint needs from the issuer. */
 export interface TokenEndpointContext extends ClientAuthenticationContext {
   /** Mints the access token for an authenticated client. */
-  mint(client: RegisteredClient, audience: string | string[], scope: string, lifetime: number): Promise<string>;
+  mint(client: RegisteredClient, audience: string | string[], scope: string, lifetime: number, cnf?: Record<string, string>): Promise<string>;
   tokenLifetime: number;
 }
 
@@ -81,15 +82,16 @@ function scopeOf(client: RegisteredClient, params: ParsedParams): { ok: true; sc
   return { ok: true, scope: scopes.join(' ') };
 }
 
-/** Handles one token request (already read, size-checked and parsed). Never throws. */
+/** Handles one token request (already read, size-checked and parsed). Never throws. `certificate`: at the mTLS endpoint, the client's (it binds the token, RFC 8705 section 3). */
 export async function handleTokenRequest(
   context: TokenEndpointContext,
   authorization: string | undefined,
   parsed: BodyParseResult,
+  certificate?: PresentedCertificate,
 ): Promise<TokenEndpointAnswer> {
   if (!parsed.ok) return fail(400, 'invalid_request', parsed.description);
   const params = parsed.params;
-  const authenticated = await authenticateClient(context, authorization, params);
+  const authenticated = await authenticateClient(context, authorization, params, certificate);
   if (!authenticated.ok) return errorAnswer(authenticated.answer);
   const grantType = params.get('grant_type')?.[0];
   if (grantType === undefined || grantType === '') return fail(400, 'invalid_request', 'grant_type is required');
@@ -102,7 +104,7 @@ export async function handleTokenRequest(
   const scope = scopeOf(client, params);
   if (!scope.ok) return scope.answer;
   const lifetime = client.tokenLifetime ?? context.tokenLifetime;
-  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime);
+  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime, certificate === undefined ? undefined : { 'x5t#S256': certificate.thumbprint });
   return {
     status: 200,
     headers: NO_STORE,

@@ -1,6 +1,7 @@
 /**
  * Public types of the local authorization server (`express-m2m/testing`).
  */
+import type { LocalIssuerTls, LocalIssuerTlsOptions, LocalSelfSignedTlsClientAuth, LocalTlsClientAuth } from './mtls.js';
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
 
@@ -84,6 +85,14 @@ export interface LocalClient {
    * the introspection endpoint can tell about) instead of JWTs. Default `false`.
    */
   opaqueTokens?: boolean;
+  /**
+   * RFC 8705 section 2.1 `tls_client_auth` (issuer created with `tls`): the client authenticates
+   * at the mTLS token endpoint with a certificate of a trusted CA whose subject DN or SAN is this.
+   * Default: none.
+   */
+  tlsClientAuth?: LocalTlsClientAuth;
+  /** RFC 8705 section 2.2 `self_signed_tls_client_auth`: the self-signed certificates the client may present. Default: none. */
+  selfSignedTlsClientAuth?: LocalSelfSignedTlsClientAuth;
 }
 
 /**
@@ -120,6 +129,13 @@ export interface LocalIssuerOptions {
   maxBodySize?: number;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Serve https, with mutual TLS (RFC 8705) at the token endpoint's mTLS alias
+   * (`mtls_endpoint_aliases.token_endpoint`): `tls_client_auth`, `self_signed_tls_client_auth`
+   * and certificate-bound tokens. `{}` makes a throwaway CA and server certificate
+   * (`issuer.tls.ca` to trust). Default: plain http.
+   */
+  tls?: LocalIssuerTlsOptions;
 }
 
 /**
@@ -291,8 +307,10 @@ export interface LocalOpaqueTokenOptions {
  * ```
  */
 export interface LocalIssuer {
-  /** Issuer base URL (`issuerBaseURL`), no trailing slash, e.g. `http://127.0.0.1:PORT`. */
+  /** Issuer base URL (`issuerBaseURL`), no trailing slash, e.g. `http://127.0.0.1:PORT` (`https:` with `tls`). */
   readonly url: string;
+  /** With the `tls` option: the CA to trust, the mTLS token endpoint, client certificates. Otherwise undefined. */
+  readonly tls: LocalIssuerTls | undefined;
   /** The `iss` value of minted tokens and of the metadata, with a trailing slash (Auth0-shaped). */
   readonly issuer: string;
   /** `${url}/.well-known/jwks.json`. */
