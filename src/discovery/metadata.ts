@@ -24,7 +24,11 @@ export interface AuthorizationServerMetadata {
   /** The RFC 7662 token introspection endpoint (RFC 8414 section 2). */
   introspection_endpoint?: string;
   /** RFC 8705 section 5: the endpoints to use with mutual TLS, when they differ (their `token_endpoint` is checked as the other endpoints). */
-  mtls_endpoint_aliases?: { token_endpoint?: string; [endpoint: string]: unknown };
+  mtls_endpoint_aliases?: {
+    /** The token endpoint to use with mutual TLS. */
+    token_endpoint?: string;
+    [endpoint: string]: unknown;
+  };
   [field: string]: unknown;
 }
 
