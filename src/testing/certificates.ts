@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
  * @example
  * ```ts
  * import https from 'node:https';
- * import { createTestCertificateAuthority } from 'express-m2m/testing';
+ * import { createTestCertificateAuthority, type TestCertificate } from 'express-m2m/testing';
  *
  * const ca = createTestCertificateAuthority();
  * const server: TestCertificate = ca.issue({ usage: ['server'] });
@@ -251,7 +251,8 @@ export function createTestCertificateAuthority(options: Pick<TestCertificateOpti
  * import { createSelfSignedCertificate } from 'express-m2m/testing';
  *
  * const client = createSelfSignedCertificate({ subject: 'CN=orders', usage: ['client'] });
- * const issuer = await createLocalIssuer({ tls: { clients: [{ clientId: 'orders', selfSigned: { certificate: client.cert } }] } });
+ * const issuer = await createLocalIssuer({ tls: {} });
+ * issuer.registerClient({ clientId: 'orders', audiences: ['https://api.example'], selfSignedTlsClientAuth: { certificates: [client.cert] } });
  * ```
  */
 export function createSelfSignedCertificate(options: TestCertificateOptions = {}): TestCertificate {

@@ -333,11 +333,11 @@ export interface LocalIssuer {
   readonly tokenRequests: readonly RecordedTokenRequest[];
   /** Introspection requests since start or the last `resetCounts()` (the latest 1000). */
   readonly introspectionRequests: readonly RecordedTokenRequest[];
-  /** Registers (or replaces) a client; generates the id, and a secret when no public key is given. */
+  /** Registers (or replaces) a client; generates the id, and a secret when no public key or certificate registration is given. */
   registerClient(
-    client: Partial<LocalClient> & { audiences: string[]; publicKey?: undefined; jwks?: undefined },
+    client: Partial<LocalClient> & { audiences: string[]; publicKey?: undefined; jwks?: undefined; tlsClientAuth?: undefined; selfSignedTlsClientAuth?: undefined },
   ): { clientId: string; clientSecret: string };
-  /** Registers (or replaces) a client with a public key (private_key_jwt); a secret only when given. */
+  /** Registers (or replaces) a client with a public key (private_key_jwt) or a certificate registration (RFC 8705); a secret only when given. */
   registerClient(client: Partial<LocalClient> & { audiences: string[] }): { clientId: string; clientSecret: string | undefined };
   /** Mints any JWT with the issuer's keys (or another key), including deliberately broken ones. */
   sign(claims: Record<string, unknown>, options?: LocalSignOptions): Promise<string>;
