@@ -38,7 +38,7 @@ describe('express-m2m/testing certificates: valid X.509 that openssl verifies', 
     writeFileSync(path, text);
     return path;
   };
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   test('a CA, and server and client certificates it issues: openssl verify accepts them for their purpose', () => {
     const ca = createTestCertificateAuthority();
