@@ -29,6 +29,8 @@ module.exports = {
     '/node_modules/',
     // type-level tests: enforced by `npm run typecheck`, nothing to kill at run time
     '/types\\.test\\.ts$',
+    // docs runners (they run the built package in dist/, which a mutant never reaches)
+    '/docs\\.test\\.ts$',
     // remote JWKS fetching and issuer discovery: not mutated, and slow (real cooldowns)
     '/test/keys/jwks-cache\\.test\\.ts$',
     '/test/keys/jwks-outages\\.test\\.ts$',

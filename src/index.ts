@@ -75,6 +75,8 @@ export type { GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvide
 export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
 export type { ClientTlsOptions } from './transport/client-certificate-transport.js';
 export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
+export type { DpopAlgorithm, DpopKeyInfo, DpopPrivateKey } from './outbound/dpop/dpop-key.js';
+export type { DpopOptions } from './outbound/dpop/dpop-options.js';
 export { MemoryTokenCache } from './caches/memory-token-cache.js';
 export type { MemoryTokenCacheOptions } from './caches/memory-token-cache.js';
 export { getOutbound, outboundAuth } from './express/outbound-auth.js';

@@ -38,7 +38,8 @@ export type KeyErrorCode =
   | 'ERR_KEY_ALG_NOT_SUPPORTED'
   | 'ERR_JWKS_NO_MATCHING_KEY'
   | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
-  | 'ERR_KEY_ALG_MISMATCH';
+  | 'ERR_KEY_ALG_MISMATCH'
+  | 'ERR_KEY_ISSUER_MISMATCH';
 
 /** Codes of the rejections of how the credentials were sent (RFC 6750 section 2). */
 export type CredentialsErrorCode =
@@ -132,7 +133,9 @@ export type TokenRequestErrorCode =
    */
   | 'ERR_TOKEN_ENDPOINT_INSECURE'
   /** The provider was closed. */
-  | 'ERR_TOKEN_PROVIDER_CLOSED';
+  | 'ERR_TOKEN_PROVIDER_CLOSED'
+  /** A DPoP proof was sent but the token came back as Bearer (`dpop.allowBearerDowngrade` not set). Not retried. */
+  | 'ERR_TOKEN_NOT_BOUND';
 
 /**
  * Every stable `code` of express-m2m's errors: inbound rejections, outbound token failures, and

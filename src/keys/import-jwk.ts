@@ -15,6 +15,11 @@ export interface KeyEntry {
   readonly algorithms: ReadonlySet<string>;
   /** The JWK's own `alg`, if declared. */
   readonly declaredAlg: string | undefined;
+  /**
+   * The issuer the key belongs to, when the JWK says so with an `issuer` member (not in RFC 7517;
+   * Microsoft Entra ID publishes one on each key, a `{tenantid}` template on its common keys).
+   */
+  readonly issuer: string | undefined;
 }
 
 /** The outcome of importing one JWK: a usable key, or why it is left out. */
@@ -50,6 +55,9 @@ export function importJwk(jwk: unknown): JwkImport {
     if (!SUPPORTED.has(declaredAlg)) return fail(`"alg" ${JSON.stringify(declaredAlg.slice(0, 20))} is not a signature algorithm express-m2m verifies`);
   }
 
+  const issuer = fields.issuer;
+  if (issuer !== undefined && typeof issuer !== 'string') return fail('"issuer" is not a string');
+
   let key: KeyObject;
   try {
     key = createPublicKey({ key: fields as import('node:crypto').JsonWebKey, format: 'jwk' });
@@ -63,5 +71,5 @@ export function importJwk(jwk: unknown): JwkImport {
   } else if (algorithms.length === 0) {
     return fail(`it fits no supported algorithm: ${keyMismatch(key, explanatoryAlgorithm(key))}`);
   }
-  return { ok: true, entry: { kid, key, algorithms: new Set(algorithms), declaredAlg } };
+  return { ok: true, entry: { kid, key, algorithms: new Set(algorithms), declaredAlg, issuer } };
 }

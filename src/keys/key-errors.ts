@@ -27,6 +27,8 @@ export const KEY_ERROR_CODES = {
   multipleMatchingKeys: 'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
   /** A key has the token's `kid` but cannot verify the token's `alg` (type, curve, size, declared `alg`). */
   keyAlgMismatch: 'ERR_KEY_ALG_MISMATCH',
+  /** The key that fits the token belongs to another issuer (its JWK `issuer` member, as Microsoft Entra ID publishes). */
+  keyIssuerMismatch: 'ERR_KEY_ISSUER_MISMATCH',
 } as const;
 
 const MAX_KID_CHARS = 40;
@@ -71,4 +73,13 @@ export function multipleMatchingKeys(alg: string, where: string): InvalidTokenEr
 export function keyAlgMismatch(kid: string | undefined, alg: string, reason: string): InvalidTokenError {
   const which = kid === undefined ? 'the key' : `the key with kid '${displayKid(kid)}'`;
   return withoutStack(() => new InvalidTokenError(`${which} cannot verify alg ${displayKid(alg)}: ${reason}`, KEY_ERROR_CODES.keyAlgMismatch));
+}
+
+/** 401: the key that fits the token belongs to another issuer (the JWK's `issuer` member). */
+export function keyIssuerMismatch(kid: string | undefined, keyIssuer: string): InvalidTokenError {
+  const which = kid === undefined ? 'the key' : `the key with kid '${displayKid(kid)}'`;
+  return withoutStack(() => new InvalidTokenError(
+    `${which} belongs to another issuer (its JWK "issuer" is ${JSON.stringify(keyIssuer.slice(0, 120))}) than the token's`,
+    KEY_ERROR_CODES.keyIssuerMismatch,
+  ));
 }

@@ -13,6 +13,8 @@ export type KeyLookup =
   | { status: 'unknown' }
   /** A key has this kid but cannot verify the alg. */
   | { status: 'mismatch'; reason: string }
+  /** The key with this kid (or the one fitting the alg) belongs to another issuer (its JWK `issuer`). */
+  | { status: 'other-issuer'; keyIssuer: string }
   /** No kid and several keys fit the alg. */
   | { status: 'ambiguous' };
 
@@ -45,24 +47,32 @@ export class KeySet {
     this.wildcard = options.loneKeyMatchesAnyKid && entries.length === 1 && only?.kid === undefined ? only : undefined;
   }
 
-  /** The key for a token's `alg` and `kid`. */
-  lookup(alg: string, kid: string | undefined): KeyLookup {
+  /**
+   * The key for a token's `alg` and `kid`. With `issuer` (the issuer the token must belong to), a
+   * key whose JWK names another `issuer` is not used for it (see {@link issuerFits}).
+   */
+  lookup(alg: string, kid: string | undefined, issuer?: string): KeyLookup {
     if (kid !== undefined && this.wildcard === undefined) {
       const candidates = this.byKid.get(kid);
       if (candidates === undefined) return UNKNOWN;
       for (const entry of candidates) {
-        if (entry.algorithms.has(alg)) return this.found.get(entry)!;
+        if (entry.algorithms.has(alg)) return this.ofIssuer(entry, issuer);
       }
       return { status: 'mismatch', reason: mismatchReason(candidates[0]!, alg) };
     }
     if (this.wildcard !== undefined) {
-      if (this.wildcard.algorithms.has(alg)) return this.found.get(this.wildcard)!;
+      if (this.wildcard.algorithms.has(alg)) return this.ofIssuer(this.wildcard, issuer);
       return { status: 'mismatch', reason: mismatchReason(this.wildcard, alg) };
     }
     const fitting = this.byAlg.get(alg);
     if (fitting === undefined) return UNKNOWN;
     if (fitting.length > 1) return AMBIGUOUS;
-    return this.found.get(fitting[0]!)!;
+    return this.ofIssuer(fitting[0]!, issuer);
+  }
+
+  private ofIssuer(entry: KeyEntry, issuer: string | undefined): KeyLookup {
+    if (issuer === undefined || entry.issuer === undefined || issuerFits(entry.issuer, issuer)) return this.found.get(entry)!;
+    return { status: 'other-issuer', keyIssuer: entry.issuer };
   }
 
   /** True when both sets hold the same keys with the same kids and algorithms, in the same order. */
@@ -72,11 +82,31 @@ export class KeySet {
       const theirs = other.entries[index]!;
       return entry.kid === theirs.kid
         && entry.declaredAlg === theirs.declaredAlg
+        && entry.issuer === theirs.issuer
         && entry.algorithms.size === theirs.algorithms.size
         && [...entry.algorithms].every((alg) => theirs.algorithms.has(alg))
         && entry.key.equals(theirs.key);
     });
   }
+}
+
+/** The placeholder of Microsoft Entra ID's key issuers (and issuer templates) for the tenant id. */
+const TENANT_PLACEHOLDER = '{tenantid}';
+
+/**
+ * Whether a key whose JWK says it belongs to `keyIssuer` may verify a token of `issuer`: the same
+ * string, or, for a `{tenantid}` template (Entra's common keys serve every tenant), the template
+ * with the placeholder standing for one non-empty path segment of `issuer`.
+ */
+export function issuerFits(keyIssuer: string, issuer: string): boolean {
+  if (keyIssuer === issuer) return true;
+  const at = keyIssuer.indexOf(TENANT_PLACEHOLDER);
+  if (at === -1) return false;
+  const prefix = keyIssuer.slice(0, at);
+  const suffix = keyIssuer.slice(at + TENANT_PLACEHOLDER.length);
+  if (issuer.length <= prefix.length + suffix.length || !issuer.startsWith(prefix) || !issuer.endsWith(suffix)) return false;
+  const tenant = issuer.slice(prefix.length, issuer.length - suffix.length);
+  return !tenant.includes('/');
 }
 
 function push(map: Map<string, KeyEntry[]>, name: string, entry: KeyEntry): void {

@@ -33,7 +33,7 @@ import type { FetchLike } from '../transport/fetch-like.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { freshnessLifetime } from '../transport/cache-control.js';
 import { importJwk, type KeyEntry } from './import-jwk.js';
-import { algNotSupported, eventKid, keyAlgMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
+import { algNotSupported, eventKid, keyAlgMismatch, keyIssuerMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
 import { KeySet } from './key-set.js';
 import type { ResolvedJwksOptions } from './options.js';
 import type { KeySelector, KeySource, KeySourceEvent } from './types.js';
@@ -135,7 +135,7 @@ export class RemoteJwksKeySource implements KeySource {
    * request: the answer then comes from what that fetch left.
    */
   private resolve(selector: KeySelector, now: number, mayFetch: boolean): KeyObject | Promise<KeyObject> {
-    const { alg, kid } = selector;
+    const { alg, kid, issuer } = selector;
     const phase = this.keys.phase(now);
     if (phase === 'missing' || phase === 'gone') {
       if (phase === 'gone') this.dropKeySet();
@@ -143,7 +143,7 @@ export class RemoteJwksKeySource implements KeySource {
       return this.fetchThenResolve(selector, now);
     }
     const { set, fetchedAt } = (this.keys.loaded as Loaded<FetchedKeys>).value;
-    const lookup = set.lookup(alg, kid);
+    const lookup = set.lookup(alg, kid, issuer);
     switch (lookup.status) {
       case 'found':
         if (phase === 'fresh') return lookup.key;
@@ -161,6 +161,8 @@ export class RemoteJwksKeySource implements KeySource {
         return lookup.key;
       case 'mismatch':
         throw keyAlgMismatch(kid, alg, lookup.reason);
+      case 'other-issuer':
+        throw keyIssuerMismatch(kid, lookup.keyIssuer);
       case 'ambiguous':
         throw multipleMatchingKeys(alg, WHERE);
       case 'unknown':

@@ -5,7 +5,7 @@
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
 import { algorithmsForKey, explanatoryAlgorithm, keyMismatch } from './algorithms.js';
 import { importJwk, type KeyEntry } from './import-jwk.js';
-import { algNotSupported, keyAlgMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
+import { algNotSupported, keyAlgMismatch, keyIssuerMismatch, multipleMatchingKeys, noMatchingKey } from './key-errors.js';
 import { KeySet } from './key-set.js';
 import type { JwkSetInput } from './options.js';
 import type { KeySelector, KeySource } from './types.js';
@@ -25,12 +25,13 @@ export class StaticKeySource implements KeySource {
     this.accepted = new Set(this.algorithms);
   }
 
-  getKey({ alg, kid }: KeySelector): KeyObject {
+  getKey({ alg, kid, issuer }: KeySelector): KeyObject {
     if (!this.accepted.has(alg)) throw algNotSupported(alg, this.algorithms, WHERE);
-    const lookup = this.keySet.lookup(alg, kid);
+    const lookup = this.keySet.lookup(alg, kid, issuer);
     switch (lookup.status) {
       case 'found': return lookup.key;
       case 'mismatch': throw keyAlgMismatch(kid, alg, lookup.reason);
+      case 'other-issuer': throw keyIssuerMismatch(kid, lookup.keyIssuer);
       case 'ambiguous': throw multipleMatchingKeys(alg, WHERE);
       case 'unknown': throw noMatchingKey(kid, alg, WHERE);
     }
@@ -98,5 +99,5 @@ function keyObjectEntry(key: KeyObject, option: string): KeyEntry {
   if (algorithms.length === 0) {
     throw new TypeError(`"${option}" cannot be used to verify tokens: ${keyMismatch(key, explanatoryAlgorithm(key))}`);
   }
-  return { kid: undefined, key, algorithms: new Set(algorithms), declaredAlg: undefined };
+  return { kid: undefined, key, algorithms: new Set(algorithms), declaredAlg: undefined, issuer: undefined };
 }

@@ -7,6 +7,12 @@ export interface KeySelector {
   alg: string;
   /** The token's `kid` header, if any. */
   kid?: string;
+  /**
+   * The issuer the token must belong to, when the caller wants keys checked against it: a key
+   * whose JWK names its own `issuer` (Microsoft Entra ID's keys do, their common keys as a
+   * `{tenantid}` template) is then used only for that issuer. Absent: the JWK `issuer` is not looked at.
+   */
+  issuer?: string;
 }
 
 /** An event a key source reports for operators (plug a logger or metrics into `onEvent`). */

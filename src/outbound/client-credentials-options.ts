@@ -12,6 +12,7 @@ import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
 import type { ClientPrivateKey } from './client-auth/private-key-jwt.js';
 import { readClientAuthentication } from './client-auth/read-client-authentication.js';
+import { readDpop, type DpopOptions, type ResolvedDpop } from './dpop/dpop-options.js';
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
 import { integrityKey } from './shared/entry-integrity.js';
@@ -153,6 +154,14 @@ export interface ClientCredentialsOptions {
    * For test networks only. Default `false`; loopback http is always allowed.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key, with a new proof on every token request and every
+   * `provider.fetch()` (`Authorization: DPoP`). `true` generates an ES256 key at start-up; see
+   * {@link DpopOptions} for a given key, another algorithm and the Bearer downgrade. The key's
+   * thumbprint is part of the cache key: providers with different keys never share a token.
+   * Default: off (Bearer).
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 /**
@@ -182,6 +191,7 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
   onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true, discovery: true,
   tls: true,
+  dpop: true,
 };
 
 /** Parameters the grant sets itself: `extraParams` must not override them. */
@@ -224,6 +234,8 @@ export interface ResolvedClientCredentials {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   fetch: FetchLike;
+  /** DPoP's key and rules, when `dpop` is on. */
+  dpop: ResolvedDpop | undefined;
 }
 
 function isTokenCache(value: unknown): value is TokenCache {
@@ -275,7 +287,12 @@ export function resolveClientCredentials(
   if (scopes.length > 0) params.scope = scopes.join(' ');
   if (resources.length > 0) params.resource = resources;
   const endpoint = (tokenEndpoint ?? issuerBaseURL) as string;
-  const identity: TokenIdentity = { endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string> };
+  const dpop = readDpop(read);
+  const identity: TokenIdentity = {
+    endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string>,
+    // A provider that takes Bearer tokens in place of DPoP ones must not hand them to one that does not.
+    confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt, ...(dpop.allowBearerDowngrade ? { bearer: 'allowed' } : {}) },
+  };
 
   const cache = read.raw('cache');
   if (cache !== undefined && !isTokenCache(cache)) read.fail('cache', 'must be a TokenCache (get, set, delete)');
@@ -316,5 +333,6 @@ export function resolveClientCredentials(
     sleep: read.func<(ms: number) => Promise<void>>('sleep') ?? defaultSleep,
     random: read.func<() => number>('random') ?? Math.random,
     fetch,
+    dpop,
   };
 }

@@ -2,15 +2,20 @@
  * `clientCredentials()`: a token provider for the OAuth 2.0 client credentials grant (RFC 6749
  * section 4.4), composed from the layers of the outbound chain (see `token-source.ts`): the grant,
  * retries, the shared cache with its lock, and reuse in memory; tokens are presented on
- * downstream requests by the Bearer presenter, through one transport.
+ * downstream requests by the Bearer presenter, or the DPoP presenter (with `dpop`, whose proofs
+ * also go on token requests), through one transport.
  */
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
 import type { OptionReaderContext } from '../options/option-reader.js';
 import { resolveClientCredentials, type ClientCredentialsOptions, type ResolvedClientCredentials } from './client-credentials-options.js';
+import { DpopNonces } from './dpop/dpop-nonces.js';
+import { DpopProofSigner } from './dpop/dpop-proof.js';
+import { dpopTokenRequest } from './dpop/dpop-token-request.js';
 import { createAuthenticatedFetch } from './fetch/authenticated-fetch.js';
 import { ClientCredentialsGrant } from './grant/client-credentials-grant.js';
 import { certificateBoundProvider, withCertificate } from './mtls/certificate-bound-provider.js';
 import { bearerPresenter } from './presenters/bearer-presenter.js';
+import { dpopPresenter } from './presenters/dpop-presenter.js';
 import { ProviderLifecycle } from './provider-lifecycle.js';
 import { RetryingSource } from './retry/retrying-source.js';
 import { failureCooldown, ReusingTokenSource } from './reuse/reusing-source.js';
@@ -69,7 +74,10 @@ function composeProvider(resolved: ResolvedClientCredentials): TokenProvider {
   };
   const lifecycle = new ProviderLifecycle(resolved.sleep);
   const { assertOpen, pause } = lifecycle;
-  const presenter = bearerPresenter;
+  const { dpop } = resolved;
+  // DPoP: one signer per key; the nonces of the authorization server and of resource servers apart.
+  const signer = dpop === undefined ? undefined : new DpopProofSigner(dpop.key, now);
+  const presenter = signer === undefined ? bearerPresenter : dpopPresenter(signer, new DpopNonces());
 
   const grant = new ClientCredentialsGrant({
     location: resolved.location,
@@ -84,6 +92,7 @@ function composeProvider(resolved: ResolvedClientCredentials): TokenProvider {
     now,
     closeSignal: lifecycle.signal,
     mtlsEndpointAliases: resolved.tls !== undefined,
+    binding: signer === undefined ? undefined : dpopTokenRequest(signer, new DpopNonces(), dpop!.allowBearerDowngrade),
   });
   const retrying = new RetryingSource(grant, {
     maxRetries: resolved.maxRetries,
@@ -123,6 +132,7 @@ function composeProvider(resolved: ResolvedClientCredentials): TokenProvider {
   });
 
   return {
+    ...(dpop === undefined ? {} : { dpop: Object.freeze({ alg: dpop.key.alg, jkt: dpop.key.jkt, publicJwk: dpop.key.publicJwk }) }),
     async getToken(getOptions: GetTokenOptions = {}): Promise<string> {
       return (await tokens.get(getOptions.forceRefresh === true, undefined)).accessToken;
     },

@@ -1,5 +1,6 @@
 /** The contract of token providers and the events they report. */
 import type { TokenSet } from '../caches/token-cache.js';
+import type { DpopKeyInfo } from './dpop/dpop-key.js';
 import type { TokenRequestError } from './token-request-error.js';
 
 export type { TokenSet };
@@ -44,14 +45,18 @@ export interface TokenProvider {
   /** Like {@link getToken}, with the expiry, type and granted scope. */
   getTokenSet(options?: GetTokenOptions): Promise<TokenSet>;
   /**
-   * `fetch` (through the provider's transport) with `Authorization: Bearer <token>`. When the answer is 401 with
-   * `WWW-Authenticate: Bearer error="invalid_token"`, it gets a new token and retries once, if the
+   * `fetch` (through the provider's transport) with `Authorization: Bearer <token>`, or with `dpop`,
+   * `Authorization: DPoP <token>` and a new proof (redirects are then returned, not followed; a
+   * `use_dpop_nonce` challenge is answered once with the nonce). When the answer is 401 with
+   * `WWW-Authenticate: Bearer error="invalid_token"` (or `DPoP`), it gets a new token and retries once, if the
    * request body can be sent again (not a stream). When the token refused is itself such a
    * replacement, obtained less than `failureCooldownDuration` (5 s) ago, the 401 is returned as is
    * without a token request: a downstream that refuses every token costs one token request per
    * cooldown, not one per call.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** With the `dpop` option: the DPoP key's algorithm, public JWK and thumbprint (never the private key). */
+  readonly dpop?: DpopKeyInfo;
   /** Stops the provider: later calls reject with `ERR_TOKEN_PROVIDER_CLOSED`. Closes nothing it was given. */
   close(): Promise<void>;
 }

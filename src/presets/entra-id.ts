@@ -50,7 +50,9 @@ export interface EntraIdOptions {
    * organization: check `tid` yourself, in a guard or `isRevoked`). The issuer is the
    * `{tenantid}` template of Entra's discovery document filled in with the token's own `tid`;
    * the keys are Entra's common keys (`/common/discovery/v2.0/keys`), one key source shared by
-   * every tenant, so a token naming a made-up tenant costs no request. Default `false`.
+   * every tenant, so a token naming a made-up tenant costs no request. Each key's own `issuer`
+   * (a member of Entra's JWKs) is checked too: a key that names one tenant never verifies another
+   * tenant's token (`ERR_KEY_ISSUER_MISMATCH`). Default `false`.
    */
   anyTenant?: boolean;
   /**
@@ -159,15 +161,20 @@ export function entraId(options: EntraIdOptions): RequireAuthOptions {
   const fetch = read.func<FetchLike>('fetch', 'a function with the signature of fetch');
   // Every tenant's tokens are signed with Entra's common keys: with any tenant, one source serves
   // them all (its view has no close: a tenant's verifier leaving the cache must not close it).
+  // Each key names the issuer it signs for (its JWK `issuer`, `<login>/{tenantid}/v2.0` for the
+  // common keys): a tenant's view asks for keys of that tenant's issuer only, in its v2.0 form for
+  // v1.0 tokens too (the keys' issuers are v2.0 ones), so a key published for one tenant never
+  // verifies another tenant's tokens.
   let common: KeySource | undefined;
-  const commonKeys = (): KeySource => {
+  const commonKeys = (tenant: string): KeySource => {
     common ??= createKeySource({ jwksUri: `${login}/common/discovery/v2.0/keys`, ...(fetch === undefined ? {} : { fetch }) });
     const source = common;
+    const issuer = templates['2.0'].replace('{tenantid}', tenant);
     return {
       get algorithms() { return source.algorithms; },
       get generation() { return source.generation; },
       get freshUntil() { return source.freshUntil; },
-      getKey: (selector, now) => source.getKey(selector, now),
+      getKey: (selector, now) => source.getKey({ ...selector, issuer }, now),
       warmUp: () => source.warmUp(),
     };
   };
@@ -176,7 +183,7 @@ export function entraId(options: EntraIdOptions): RequireAuthOptions {
     for (const form of forms) {
       const tenant = form.pattern.exec(issuer)?.[1];
       if (tenant === undefined || !GUID.test(tenant)) continue;
-      if (anyTenant) return { issuer, keySource: commonKeys() };
+      if (anyTenant) return { issuer, keySource: commonKeys(tenant) };
       if (!(tenants as string[]).includes(tenant)) return undefined;
       // The tenant's own keys; a token of the wrong version is refused (by `ver`) once its signature verified.
       return { issuer, jwksUri: `${login}/${tenant}/discovery/v2.0/keys` };

@@ -105,6 +105,12 @@ describe('a key is served only for the algorithms it fits (alg/key mismatch reje
     expect(() => createKeySource({ publicKey: { ...jwk, key_ops: ['encrypt'] } })).toThrow('"key_ops" does not include "verify"');
     expect(createKeySource({ publicKey: { ...jwk, key_ops: ['verify'] } }).algorithms).toEqual(['ES256']);
   });
+
+  test('a JWK whose "issuer" member (Entra ID names each key\'s issuer) is not a string is not used', () => {
+    const jwk = issuer.publicJwks().keys.find((key) => key.kid === kids.get('ES256'))!;
+    expect(() => createKeySource({ publicKey: { ...jwk, issuer: 42 } as never })).toThrow('"publicKey" cannot be used to verify tokens: "issuer" is not a string');
+    expect(createKeySource({ publicKey: { ...jwk, issuer: 'https://login.example/{tenantid}/v2.0' } as never }).algorithms).toEqual(['ES256']);
+  });
 });
 
 describe('a static public key: PEM (SPKI, PKCS#1, certificate), JWK, JWK Set or KeyObject', () => {

@@ -1,11 +1,13 @@
 /**
  * The fetch of a token provider: presents the token on the request (through the presenter), sends
  * it through the transport, and when the downstream refuses the token (Bearer: 401
- * `invalid_token`) gets a new token and retries once, if the request can be sent again.
+ * `invalid_token`) gets a new token and retries once, if the request can be sent again. When the
+ * answer asks for the same request with new headers (DPoP: 401 `use_dpop_nonce`), it is sent
+ * once more with the same token.
  */
 import type { TokenSet } from '../../caches/token-cache.js';
 import type { FetchLike } from '../../transport/fetch-like.js';
-import type { TokenPresenter } from '../presenters/token-presenter.js';
+import type { PresentedRequest, TokenPresenter } from '../presenters/token-presenter.js';
 
 export interface AuthenticatedFetchSettings {
   /** The token for a request. */
@@ -46,11 +48,28 @@ function withoutQuery(url: string): string {
 /** Builds the authenticated fetch of a provider. */
 export function createAuthenticatedFetch(settings: AuthenticatedFetchSettings): FetchLike {
   const { presenter, fetch } = settings;
+  const sendOnce = async (
+    input: string | URL | Request, init: RequestInit | undefined, request: PresentedRequest, token: TokenSet, headers: Headers,
+  ): Promise<Response> => {
+    await presenter.present(token, request, headers);
+    if (presenter.redirect === undefined) return fetch(input, { ...init, headers });
+    // A presentation for one URL (a DPoP proof) is never sent on to where a redirect points.
+    const asked = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow');
+    return fetch(input, { ...init, headers, redirect: asked === 'follow' ? presenter.redirect : asked });
+  };
+  const headersOf = (input: string | URL | Request, init: RequestInit | undefined): Headers =>
+    new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+  /** One request; once more, with new headers, when the answer asks for it (a DPoP nonce). */
   const send = async (input: string | URL | Request, init: RequestInit | undefined, url: string, token: TokenSet): Promise<Response> => {
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-    await presenter.present(token, { method, url }, headers);
-    return fetch(input, { ...init, headers });
+    const request: PresentedRequest = { method: init?.method ?? (input instanceof Request ? input.method : 'GET'), url };
+    const headers = headersOf(input, init);
+    const response = await sendOnce(input, init, request, token, headers);
+    if (presenter.observe?.(response, request, headers) !== true || !requestIsReplayable(input, init)) return response;
+    await response.body?.cancel().catch(() => undefined);
+    const againHeaders = headersOf(input, init);
+    const again = await sendOnce(input, init, request, token, againHeaders);
+    presenter.observe(again, request, againHeaders);
+    return again;
   };
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);

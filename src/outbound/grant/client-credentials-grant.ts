@@ -12,7 +12,8 @@ import type { FetchLike } from '../../transport/fetch-like.js';
 import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
 import { TokenRequestError } from '../token-request-error.js';
 import type { ObtainedToken, TokenSource } from '../token-source.js';
-import { requestToken } from './token-endpoint-request.js';
+import { requestToken, type TokenResponse } from './token-endpoint-request.js';
+import type { TokenRequestBinding } from './token-request-binding.js';
 import { isUsable, tokenExpiry } from './token-lifetime.js';
 
 /** Where the token endpoint is: configured, or named by the issuer's metadata. */
@@ -35,6 +36,8 @@ export interface GrantSettings {
   closeSignal: AbortSignal;
   /** The client uses mutual TLS: a discovered `mtls_endpoint_aliases.token_endpoint` is preferred (RFC 8705 section 5). */
   mtlsEndpointAliases?: boolean;
+  /** A sender constraint of the token request (DPoP), if any. */
+  binding?: TokenRequestBinding | undefined;
 }
 
 export class ClientCredentialsGrant implements TokenSource {
@@ -43,18 +46,7 @@ export class ClientCredentialsGrant implements TokenSource {
   async obtain(): Promise<ObtainedToken> {
     const { settings } = this;
     const tokenEndpoint = await this.resolveTokenEndpoint();
-    const authentication = await settings.authenticate(tokenEndpoint);
-    const response = await requestToken({
-      tokenEndpoint,
-      params: { ...settings.params, ...authentication.params },
-      headers: authentication.headers,
-      bodyFormat: settings.bodyFormat,
-      timeoutDuration: settings.timeoutDuration,
-      now: settings.now,
-      closeSignal: settings.closeSignal,
-      fetch: settings.fetch,
-      tokenTypes: settings.tokenTypes,
-    });
+    const { response, attempts } = await this.request(tokenEndpoint);
     const obtainedAt = settings.now();
     const expiresAt = tokenExpiry(response, obtainedAt, settings.defaultLifetime);
     const token: TokenSet = { accessToken: response.accessToken, tokenType: response.tokenType, expiresAt, obtainedAt };
@@ -65,7 +57,35 @@ export class ClientCredentialsGrant implements TokenSource {
         tokenEndpoint,
       });
     }
-    return { token, attempts: 1 };
+    return { token, attempts };
+  }
+
+  /** The token request; with a binding that asks for it (`use_dpop_nonce`), once more. */
+  private async request(tokenEndpoint: string): Promise<{ response: TokenResponse; attempts: number }> {
+    const { settings } = this;
+    const { binding } = settings;
+    for (let attempts = 1; ; attempts += 1) {
+      const authentication = await settings.authenticate(tokenEndpoint);
+      try {
+        const response = await requestToken({
+          tokenEndpoint,
+          params: { ...settings.params, ...authentication.params },
+          headers: binding === undefined ? authentication.headers : { ...authentication.headers, ...binding.headers(tokenEndpoint) },
+          bodyFormat: settings.bodyFormat,
+          timeoutDuration: settings.timeoutDuration,
+          now: settings.now,
+          closeSignal: settings.closeSignal,
+          fetch: settings.fetch,
+          tokenTypes: settings.tokenTypes,
+          onResponse: binding === undefined ? undefined : (answer) => binding.observe(tokenEndpoint, answer),
+        });
+        binding?.accept(response, tokenEndpoint);
+        return { response, attempts };
+      } catch (error) {
+        if (attempts === 1 && binding !== undefined && error instanceof TokenRequestError && binding.retry(error)) continue;
+        throw error;
+      }
+    }
   }
 
   private async resolveTokenEndpoint(): Promise<string> {

@@ -33,6 +33,8 @@ export interface TokenEndpointRequest {
   fetch: FetchLike;
   /** The `token_type`s the presenter of the token can use (case-insensitive, RFC 6749 section 7.1), e.g. `['Bearer']`. */
   tokenTypes: readonly string[];
+  /** Sees every answer before its body is read (a sender constraint reads its `DPoP-Nonce`). */
+  onResponse?: ((response: Response) => void) | undefined;
 }
 
 /** `Retry-After` (delay-seconds or HTTP-date) in milliseconds, or undefined. */
@@ -91,6 +93,7 @@ export async function requestToken(request: TokenEndpointRequest): Promise<Token
       redirect: 'error',
       signal,
     });
+    request.onResponse?.(response);
     text = await readCappedText(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     if (request.closeSignal?.aborted === true) {
@@ -155,9 +158,10 @@ function parseSuccess(
   if (typeof accessToken !== 'string' || accessToken === '' || /[\s]/.test(accessToken)) {
     throw invalid('without a usable "access_token"');
   }
-  // RFC 6749 section 5.1 makes token_type required; a missing one is taken as the first accepted type (Bearer).
+  // RFC 6749 section 5.1 makes token_type required; a missing one is taken as Bearer (what servers
+  // that leave it out mean), never as a sender-constrained type: an unbound token is not a DPoP one.
   const accepted = tokenType === undefined
-    ? tokenTypes[0]
+    ? tokenTypes.find((type) => type === 'Bearer')
     : typeof tokenType === 'string' ? tokenTypes.find((type) => type.toLowerCase() === tokenType.toLowerCase()) : undefined;
   if (accepted === undefined) {
     throw invalid(`with "token_type" ${JSON.stringify(String(tokenType)).slice(0, 40)} (only ${tokenTypes.join(', ')} is supported)`);

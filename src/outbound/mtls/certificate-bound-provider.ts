@@ -17,7 +17,7 @@ export function withCertificate(resolved: ResolvedClientCredentials, generation:
   return {
     ...resolved,
     fetch: generation.fetch,
-    key: tokenCacheKey({ ...resolved.identity, confirmation: { 'x5t#S256': generation.thumbprint } }),
+    key: tokenCacheKey({ ...resolved.identity, confirmation: { ...resolved.identity.confirmation, 'x5t#S256': generation.thumbprint } }),
     integrityKey: resolved.certificateAuthentication ? integrityKey(generation.privateKey) : resolved.integrityKey,
   };
 }

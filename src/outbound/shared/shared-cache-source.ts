@@ -18,6 +18,7 @@ const LOCK_POLL_INTERVAL = 50;
 const KNOWN_CODES: ReadonlySet<string> = new Set<TokenRequestErrorCode>([
   'ERR_TOKEN_REJECTED', 'ERR_TOKEN_RATE_LIMITED', 'ERR_TOKEN_ENDPOINT_FAILED', 'ERR_TOKEN_TIMEOUT',
   'ERR_TOKEN_ENDPOINT_UNREACHABLE', 'ERR_TOKEN_RESPONSE_INVALID', 'ERR_TOKEN_DISCOVERY_FAILED', 'ERR_TOKEN_ENDPOINT_INSECURE',
+  'ERR_TOKEN_NOT_BOUND',
 ]);
 
 /** Raised inside this layer when the shared cache fails; never escapes. */

@@ -1,0 +1,152 @@
+/**
+ * A provider's DPoP key (RFC 9449): given by the user (PEM, private JWK, `KeyObject`, WebCrypto
+ * `CryptoKey`) or generated at start-up, with its JWS algorithm checked against it, its public JWK
+ * and its RFC 7638 thumbprint (`jkt`) computed once. The private key stays inside this object:
+ * `JSON.stringify` and `util.inspect` show only the algorithm and the thumbprint.
+ */
+import {
+  constants, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign,
+  type JsonWebKey as NodeJsonWebKey, type webcrypto,
+} from 'node:crypto';
+import { inspect } from 'node:util';
+import type { JWK } from 'jose';
+import { jwkThumbprint } from '../../dpop/jwk-thumbprint.js';
+import { ALGORITHM_SPECS, algorithmsForKey, keyMismatch } from '../../keys/algorithms.js';
+
+/**
+ * A DPoP private key: a PEM string (PKCS#8, or SEC1 / PKCS#1), a private JWK, a node `KeyObject`
+ * or a WebCrypto `CryptoKey` (extractable or not).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { clientCredentials, type DpopPrivateKey } from 'express-m2m';
+ *
+ * const key: DpopPrivateKey = readFileSync('dpop-key.pem', 'utf8'); // shared by every replica
+ * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: { key } });
+ * ```
+ */
+export type DpopPrivateKey = string | JWK | KeyObject | webcrypto.CryptoKey;
+
+
+/**
+ * A JWS algorithm for DPoP proofs: ES256 (the default, and what most authorization servers
+ * support), ES384, ES512, EdDSA (Ed25519), RS256/384/512, PS256/384/512.
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type DpopAlgorithm } from 'express-m2m';
+ *
+ * const alg: DpopAlgorithm = 'EdDSA'; // a generated Ed25519 key
+ * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: { alg } });
+ * ```
+ */
+export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512';
+
+/** The JWS algorithms a DPoP proof can be signed with (asymmetric only, RFC 9449 section 4.2). */
+export const DPOP_ALGORITHMS: readonly DpopAlgorithm[] = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+
+/**
+ * What can be shown of a provider's DPoP key: its algorithm, public JWK and thumbprint (never
+ * the private key).
+ *
+ * @example
+ * ```ts
+ * import { clientCredentials, type DpopKeyInfo } from 'express-m2m';
+ *
+ * const provider = clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: true });
+ * const info: DpopKeyInfo | undefined = provider.dpop;
+ * console.log(info?.alg, info?.jkt); // 'ES256', the cnf.jkt of the tokens the provider gets
+ * ```
+ */
+export interface DpopKeyInfo {
+  /** The JWS algorithm of the proofs. */
+  readonly alg: DpopAlgorithm;
+  /** The RFC 7638 SHA-256 thumbprint of the public key: the `cnf.jkt` of DPoP-bound tokens. */
+  readonly jkt: string;
+  /** The public key, as it goes into the `jwk` header of every proof. */
+  readonly publicJwk: Readonly<JWK>;
+}
+
+/** Throws a `TypeError` naming the option (the caller's options reader). */
+type OptionFailure = (option: 'key' | 'alg', message: string) => never;
+
+/** A provider's DPoP key. The private key cannot be read back from it. */
+export class DpopKey implements DpopKeyInfo {
+  readonly alg: DpopAlgorithm;
+  readonly jkt: string;
+  readonly publicJwk: Readonly<JWK>;
+  readonly #privateKey: KeyObject;
+  readonly #signOptions: { digest: string | null; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' };
+
+  private constructor(privateKey: KeyObject, alg: DpopAlgorithm) {
+    this.#privateKey = privateKey;
+    this.alg = alg;
+    const exported = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, string>;
+    // Only the public members, in a fixed order: the JWK every proof carries.
+    const members = exported.kty === 'EC' ? ['kty', 'crv', 'x', 'y'] : exported.kty === 'OKP' ? ['kty', 'crv', 'x'] : ['kty', 'n', 'e'];
+    this.publicJwk = Object.freeze(Object.fromEntries(members.map((name) => [name, exported[name]]))) as JWK;
+    this.jkt = jwkThumbprint(this.publicJwk as Record<string, unknown>);
+    const spec = ALGORITHM_SPECS.get(alg)!;
+    this.#signOptions = spec.family === 'ES' ? { digest: spec.digest, dsaEncoding: 'ieee-p1363' }
+      : spec.family === 'PS' ? { digest: spec.digest, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(spec.digest!.slice(3)) / 8 }
+        : { digest: spec.digest };
+  }
+
+  /** Imports a given key and checks `alg` (or picks it: the JWK's `alg`, else by key type). Throws through `fail`. */
+  static fromKey(key: DpopPrivateKey, alg: DpopAlgorithm | undefined, fail: OptionFailure): DpopKey {
+    let keyObject: KeyObject;
+    try {
+      if (typeof key === 'string') keyObject = createPrivateKey(key);
+      else if (key instanceof KeyObject) keyObject = key;
+      else if (isCryptoKey(key)) keyObject = KeyObject.from(key);
+      else keyObject = createPrivateKey({ key: key as unknown as NodeJsonWebKey, format: 'jwk' });
+    } catch {
+      // never the cause: the text of a parse error is no business of a log line next to a key
+      return fail('key', 'must be a private key: a PEM string, a private JWK, a private KeyObject or a CryptoKey');
+    }
+    if (keyObject.type !== 'private') fail('key', 'must be a private key (got a public or secret key)');
+    const publicKey = createPublicKey(keyObject);
+    const jwkAlg = typeof key === 'object' && !(key instanceof KeyObject) && !isCryptoKey(key) && typeof key.alg === 'string' ? key.alg : undefined;
+    const chosen = alg ?? jwkAlg ?? algorithmsForKey(publicKey).find((candidate) => isDpopAlgorithm(candidate));
+    if (chosen === undefined) fail('key', 'fits none of the DPoP algorithms (EC P-256/384/521, Ed25519, RSA of 2048 bits or more)');
+    if (!isDpopAlgorithm(chosen)) {
+      fail(alg === undefined ? 'key' : 'alg', `${alg === undefined ? 'has an "alg" that is not' : 'must be'} one of ${DPOP_ALGORITHMS.join(', ')}`);
+    }
+    const mismatch = keyMismatch(publicKey, chosen);
+    if (mismatch !== undefined) fail('alg', `${chosen} does not fit the key: ${mismatch}`);
+    return new DpopKey(keyObject, chosen);
+  }
+
+  /** A new key for `alg` (default ES256), made at start-up: every process that generates one has its own. */
+  static generate(alg: DpopAlgorithm = 'ES256'): DpopKey {
+    const spec = ALGORITHM_SPECS.get(alg)!;
+    const { privateKey } = spec.family === 'ES' ? generateKeyPairSync('ec', { namedCurve: spec.namedCurve! })
+      : spec.family === 'EdDSA' ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return new DpopKey(privateKey, alg);
+  }
+
+  /** The base64url JWS signature of `signingInput` (RFC 7515 section 5.1). */
+  sign(signingInput: string): string {
+    const { digest, ...options } = this.#signOptions;
+    return sign(digest, Buffer.from(signingInput, 'latin1'), { key: this.#privateKey, ...options }).toString('base64url');
+  }
+
+  /** What `JSON.stringify` shows: never the private key. */
+  toJSON(): DpopKeyInfo {
+    return { alg: this.alg, jkt: this.jkt, publicJwk: this.publicJwk };
+  }
+
+  [inspect.custom](): string {
+    return `DpopKey { alg: '${this.alg}', jkt: '${this.jkt}' }`;
+  }
+}
+
+export function isDpopAlgorithm(value: unknown): value is DpopAlgorithm {
+  return typeof value === 'string' && (DPOP_ALGORITHMS as readonly string[]).includes(value);
+}
+
+function isCryptoKey(value: unknown): value is webcrypto.CryptoKey {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object CryptoKey]';
+}
