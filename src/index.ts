@@ -58,6 +58,10 @@ export type { InboundRequest } from './inbound/inbound-request.js';
 export type { IssuerOptions, IssuerResolverFunction } from './inbound/issuers/issuer-options.js';
 export type { ClaimPredicate, ClaimRule, ClaimRules, ClaimRuleValue } from './inbound/verifiers/claim-rules.js';
 export type { RevocationHook, RevocationOptions } from './inbound/revocation/revocation-check.js';
+export type { MtlsOptions } from './inbound/bindings/certificate-binding.js';
+export type {
+  ClientCertificateFunction, ClientCertificateHeader, ClientCertificateOption,
+} from './inbound/certificates/client-certificate-source.js';
 export type { IntrospectionCacheOptions, IntrospectionOptions } from './inbound/verifiers/introspection/types.js';
 export { createVerifier } from './inbound/verifiers/jwt/create-verifier.js';
 export type { AudienceRuleVerifierOptions, JwtVerifier, ResolvedVerifierOptions, VerifierEvent, VerifierOptions } from './inbound/verifiers/jwt/types.js';
@@ -74,6 +78,7 @@ export { CLIENT_CREDENTIALS_DEFAULTS } from './outbound/client-credentials-optio
 export type { ClientCredentialsOptions } from './outbound/client-credentials-options.js';
 export type { ClientCredentialsProvider, GetTokenOptions, OutboundEvent, OutboundEventSubject, TokenProvider, TokenSet } from './outbound/types.js';
 export type { ClientAuthMethod } from './outbound/client-auth/client-authenticator.js';
+export type { ClientTlsOptions } from './transport/client-certificate-transport.js';
 export type { ClientPrivateKey } from './outbound/client-auth/private-key-jwt.js';
 export type { DpopAlgorithm, DpopKeyInfo, DpopPrivateKey } from './outbound/dpop/dpop-key.js';
 export type { DpopOptions } from './outbound/dpop/dpop-options.js';

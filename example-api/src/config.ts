@@ -51,6 +51,11 @@ export interface ExampleConfig {
    * own client) and when no outbound variable is set at all (`/api/downstream` then answers 503).
    */
   outbound: OutboundSettings | undefined;
+  /**
+   * `DOWNSTREAM_MTLS=true` (embedded issuer only): the issuer serves https with mutual TLS, the
+   * downstream requires certificate-bound tokens, and the API calls it with a client certificate.
+   */
+  downstreamMtls: boolean;
 }
 
 /** Default API identifier (`aud`) in embedded mode. */
@@ -186,6 +191,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  // DOWNSTREAM_MTLS
+  const rawMtls = get('DOWNSTREAM_MTLS');
+  let downstreamMtls = false;
+  if (rawMtls !== undefined) {
+    if (!['true', 'false', '1', '0'].includes(rawMtls)) problems.push(`DOWNSTREAM_MTLS must be true or false, got ${JSON.stringify(rawMtls)}`);
+    else downstreamMtls = rawMtls === 'true' || rawMtls === '1';
+    if (downstreamMtls && !embedded) {
+      problems.push('DOWNSTREAM_MTLS applies only to the embedded issuer (it makes the certificates): unset it, or unset ISSUER_BASE_URL / ISSUER and JWKS_URI');
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -194,5 +210,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audience: audience ?? DEFAULT_AUDIENCE,
     downstreamAudience: downstreamAudience ?? DEFAULT_DOWNSTREAM_AUDIENCE,
     outbound,
+    downstreamMtls,
   };
 }

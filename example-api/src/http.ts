@@ -4,6 +4,7 @@
  * that reports its real port and closes cleanly.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 
@@ -91,8 +92,9 @@ function rawJson(socket: Socket, status: number, reason: string, error: string, 
  * Listens with `app` on `host:port` (port 0 picks a free one). Requests node cannot parse (headers
  * over node's 16 KiB limit, broken HTTP) get a JSON 431 or 400 instead of a bare status line.
  */
-export async function listen(app: Express, port: number, host: string): Promise<Listening> {
-  const server = createServer(app);
+export async function listen(app: Express, port: number, host: string, tls?: { key: string; cert: string }): Promise<Listening> {
+  // With `tls`: https that asks for (not requires) a client certificate, for certificate-bound tokens.
+  const server = tls === undefined ? createServer(app) : createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: false }, app);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || (error.code === 'ECONNRESET')) {
       socket.destroy();
@@ -120,7 +122,7 @@ export async function listen(app: Express, port: number, host: string): Promise<
   let closing: Promise<void> | undefined;
   return {
     server,
-    url: `http://${hostForUrl}:${address.port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${hostForUrl}:${address.port}`,
     port: address.port,
     close(graceMs = 2000) {
       closing ??= new Promise<void>((resolve) => {

@@ -22,6 +22,10 @@ function banner(config: ExampleConfig, example: RunningExample): string {
     const demo = example.demoClient;
     lines.push(`Embedded local issuer:      ${example.issuerUrl} (no ISSUER_BASE_URL set; tokens from it are valid only while this process runs)`);
     lines.push(`Downstream service:         ${example.downstreamUrl ?? '(none)'}`);
+    if (example.caFile !== undefined) {
+      lines.push('mTLS mode (DOWNSTREAM_MTLS): the downstream accepts only certificate-bound tokens; the API gets them with');
+      lines.push(`  its client certificate (tls_client_auth) and calls over it. The embedded issuer is https: trust ${example.caFile}`);
+    }
     lines.push('');
     lines.push('Demo client (its secret is printed on purpose: it exists only in the embedded issuer of this process):');
     lines.push(`  CLIENT_ID=${demo.clientId}`);
@@ -32,7 +36,7 @@ function banner(config: ExampleConfig, example: RunningExample): string {
     lines.push('');
     lines.push('Get a token (client credentials, client_secret_basic):');
     lines.push(
-      `  TOKEN=$(curl -s -u ${shellQuote(`${demo.clientId}:${demo.clientSecret}`)} -d grant_type=client_credentials ` +
+      `  TOKEN=$(curl -s ${example.caFile === undefined ? '' : `--cacert ${shellQuote(example.caFile)} `}-u ${shellQuote(`${demo.clientId}:${demo.clientSecret}`)} -d grant_type=client_credentials ` +
         `--data-urlencode ${shellQuote(`audience=${demo.audience}`)} ${shellQuote(demo.tokenEndpoint)} ` +
         `| node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
     );
@@ -48,7 +52,7 @@ function banner(config: ExampleConfig, example: RunningExample): string {
     lines.push('');
     lines.push('Walk through everything in another terminal:');
     lines.push(
-      `  API_URL=${example.apiUrl} TOKEN_ENDPOINT=${shellQuote(demo.tokenEndpoint)} CLIENT_ID=${shellQuote(demo.clientId)} ` +
+      `  ${example.caFile === undefined ? '' : `NODE_EXTRA_CA_CERTS=${shellQuote(example.caFile)} `}API_URL=${example.apiUrl} TOKEN_ENDPOINT=${shellQuote(demo.tokenEndpoint)} CLIENT_ID=${shellQuote(demo.clientId)} ` +
         `CLIENT_SECRET=${shellQuote(demo.clientSecret)} AUDIENCE=${shellQuote(demo.audience)} npm run demo`,
     );
   } else {

@@ -9,6 +9,7 @@ import { createApp, type DownstreamTarget } from './app.js';
 import type { ExampleConfig, IssuerSettings } from './config.js';
 import { createDownstreamApp, DOWNSTREAM_PATH } from './downstream.js';
 import { listen, type Listening } from './http.js';
+import { API_CERTIFICATE_SUBJECT, exampleMtls, type ExampleMtls } from './mtls.js';
 
 /** The client id of the demo client the embedded issuer registers. */
 export const DEMO_CLIENT_ID = 'demo-client';
@@ -38,6 +39,10 @@ export interface RunningExample {
   issuerUrl: string | undefined;
   /** The demo client; undefined when an issuer is configured. */
   demoClient: DemoClient | undefined;
+  /** The embedded issuer (for tests); undefined when an issuer is configured. */
+  localIssuer: LocalIssuer | undefined;
+  /** In mTLS mode (`DOWNSTREAM_MTLS`): the file of the embedded issuer's CA, to trust its https. */
+  caFile: string | undefined;
   /** Stops everything this example started. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -86,16 +91,26 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
     let demoClient: DemoClient | undefined;
     let outbound: Omit<DownstreamTarget, 'url'> | undefined;
     let downstreamUrl: string | undefined;
+    let mtls: ExampleMtls | undefined;
     const downstreamAudience = config.outbound?.downstreamAudience ?? config.downstreamAudience;
 
     if (config.issuer.kind === 'embedded') {
-      localIssuer = await createLocalIssuer();
+      localIssuer = await createLocalIssuer(config.downstreamMtls ? { tls: {} } : {});
       const issuer = localIssuer;
       cleanups.push(() => issuer.close());
       issuerSettings = { kind: 'discovery', issuerBaseURL: issuer.url };
+      if (config.downstreamMtls) {
+        const made = exampleMtls(issuer);
+        mtls = made;
+        cleanups.push(() => made.close());
+      }
       const demo = issuer.registerClient({ clientId: DEMO_CLIENT_ID, audiences: [config.audience], scopes: [...DEMO_SCOPES] });
-      const service = issuer.registerClient({ clientId: API_CLIENT_ID, audiences: [downstreamAudience], scopes: [DOWNSTREAM_SCOPE] });
-      if (demo.clientSecret === undefined || service.clientSecret === undefined) {
+      // In mTLS mode the API authenticates with its certificate (tls_client_auth), without a secret.
+      const service = issuer.registerClient({
+        clientId: API_CLIENT_ID, audiences: [downstreamAudience], scopes: [DOWNSTREAM_SCOPE],
+        ...(mtls === undefined ? {} : { tlsClientAuth: { subjectDn: API_CERTIFICATE_SUBJECT } }),
+      });
+      if (demo.clientSecret === undefined || (mtls === undefined && service.clientSecret === undefined)) {
         throw new Error('the embedded issuer registered a client without a secret');
       }
       demoClient = {
@@ -106,13 +121,10 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
         scopes: DEMO_SCOPES,
       };
       outbound = {
-        client: {
-          tokenEndpoint: issuer.tokenEndpoint,
-          clientId: service.clientId,
-          clientSecret: service.clientSecret,
-          audience: downstreamAudience,
-          scope: DOWNSTREAM_SCOPE,
-        },
+        client: mtls === undefined
+          ? { tokenEndpoint: issuer.tokenEndpoint, clientId: service.clientId, clientSecret: service.clientSecret, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE }
+          // The mTLS token endpoint is discovered (mtls_endpoint_aliases), the token bound to the certificate.
+          : { issuerBaseURL: issuer.url, clientId: service.clientId, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE, tls: { cert: mtls.client.cert, key: mtls.client.key, ca: issuer.tls!.ca } },
       };
     } else {
       issuerSettings = config.issuer;
@@ -137,16 +149,18 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
 
     // The built-in downstream service trusts the same issuer, for its own audience.
     if (outbound !== undefined && downstreamUrl === undefined) {
-      const downstream = createDownstreamApp({ auth: authOptions(issuerSettings, downstreamAudience), log });
+      const downstreamAuth: RequireAuthOptions = mtls === undefined ? authOptions(issuerSettings, downstreamAudience)
+        : { ...authOptions(issuerSettings, downstreamAudience), fetch: mtls.trustingFetch, mtls: { mode: 'required', certificate: 'tls' } };
+      const downstream = createDownstreamApp({ auth: downstreamAuth, log });
       cleanups.push(() => downstream.auth.close());
-      const listening: Listening = await listen(downstream.app, 0, '127.0.0.1');
+      const listening: Listening = await listen(downstream.app, 0, '127.0.0.1', mtls?.server);
       cleanups.push(() => listening.close());
       downstreamUrl = `${listening.url}${DOWNSTREAM_PATH}`;
       await downstream.auth.warmUp().catch(() => undefined);
     }
 
     const api = createApp({
-      auth: authOptions(issuerSettings, config.audience),
+      auth: mtls === undefined ? authOptions(issuerSettings, config.audience) : { ...authOptions(issuerSettings, config.audience), fetch: mtls.trustingFetch },
       downstream: outbound === undefined || downstreamUrl === undefined ? undefined : { ...outbound, url: downstreamUrl },
       log,
     });
@@ -172,7 +186,7 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
     }
     cleanups.push(() => listening.close());
 
-    return { apiUrl: listening.url, downstreamUrl, issuerUrl: localIssuer?.url, demoClient, close };
+    return { apiUrl: listening.url, downstreamUrl, issuerUrl: localIssuer?.url, demoClient, localIssuer, caFile: mtls?.caFile, close };
   } catch (error) {
     await close();
     throw error;

@@ -23,6 +23,12 @@ export interface AuthorizationServerMetadata {
   token_endpoint_auth_methods_supported?: string[];
   /** The RFC 7662 token introspection endpoint (RFC 8414 section 2). */
   introspection_endpoint?: string;
+  /** RFC 8705 section 5: the endpoints to use with mutual TLS, when they differ (their `token_endpoint` is checked as the other endpoints). */
+  mtls_endpoint_aliases?: {
+    /** The token endpoint to use with mutual TLS. */
+    token_endpoint?: string;
+    [endpoint: string]: unknown;
+  };
   [field: string]: unknown;
 }
 
@@ -89,7 +95,15 @@ export function validateMetadata(issuerBaseURL: string, url: string, body: Recor
     throw new UpstreamError(`${url} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(issuerBaseURL)}`, undefined, undefined, true);
   }
   const httpsIssuer = new URL(issuerBaseURL).protocol === 'https:';
-  for (const [name, value] of [['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint], ['introspection_endpoint', introspectionEndpoint]] as const) {
+  const aliases = body.mtls_endpoint_aliases;
+  if (aliases !== undefined && (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases))) {
+    throw new UpstreamError(`${url} has an invalid "mtls_endpoint_aliases" in its metadata`);
+  }
+  const mtlsTokenEndpoint = (aliases as { token_endpoint?: unknown } | undefined)?.token_endpoint;
+  for (const [name, value] of [
+    ['jwks_uri', jwksUri], ['token_endpoint', tokenEndpoint], ['introspection_endpoint', introspectionEndpoint],
+    ['mtls_endpoint_aliases.token_endpoint', mtlsTokenEndpoint],
+  ] as const) {
     if (value === undefined) continue;
     if (typeof value !== 'string' || !URL.canParse(value)) {
       throw new UpstreamError(`${url} has an invalid "${name}" in its metadata`);

@@ -56,7 +56,15 @@ export type CredentialsErrorCode =
 /** Codes of the 401 `invalid_token` rejections of binding checks (sender-constrained tokens). */
 export type BindingErrorCode =
   /** A token with a confirmation claim (`cnf`) presented without the proof it needs. */
-  | 'ERR_TOKEN_SENDER_CONSTRAINED';
+  | 'ERR_TOKEN_SENDER_CONSTRAINED'
+  /** mTLS (RFC 8705): a certificate-bound token from a request without a client certificate. */
+  | 'ERR_TOKEN_CERTIFICATE_MISSING'
+  /** mTLS: the client certificate's thumbprint is not the token's `cnf["x5t#S256"]`. */
+  | 'ERR_TOKEN_CERTIFICATE_MISMATCH'
+  /** mTLS: the client certificate (a proxy's header, or the user's function) cannot be read. */
+  | 'ERR_CLIENT_CERTIFICATE_MALFORMED'
+  /** mTLS `mode: 'required'`: a token that is not certificate-bound. */
+  | 'ERR_TOKEN_NOT_CERTIFICATE_BOUND';
 
 /**
  * Codes of the DPoP rejections (RFC 9449): 401 `invalid_dpop_proof` unless noted.

@@ -162,6 +162,7 @@ function authDefaults(read: OptionReader<ProtectedResourceMetadataMiddlewareOpti
     authorizationServers: 'list' in issuers ? issuers.list : undefined,
     bearerMethods: advertised.bearerMethods,
     dpop: advertised.dpop,
+    certificateBoundTokensRequired: advertised.certificateBoundTokensRequired,
     ...(advertised.resourceMetadata === undefined ? {} : { resourceMetadata: advertised.resourceMetadata }),
   };
 }

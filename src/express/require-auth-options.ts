@@ -210,6 +210,8 @@ export interface AdvertisedAuth {
   resourceMetadata: string | undefined;
   /** Its DPoP proof algorithms and whether DPoP is required, when DPoP is on. */
   dpop?: { readonly algorithms: readonly string[]; readonly required: boolean } | undefined;
+  /** It accepts only certificate-bound tokens (`mtls.mode: 'required'`). */
+  certificateBoundTokensRequired?: boolean;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, name: keyof typeof REQUIRE_AUTH_ENV): string | undefined {
@@ -265,7 +267,10 @@ export function resolveRequireAuthOptions(options: RequireAuthOptions | undefine
     credentialsRequired,
     onEvent: onEvent === undefined ? undefined : safeHook(onEvent),
     publicBaseUrl,
-    advertised: Object.freeze({ issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata }),
+    advertised: Object.freeze({
+      issuers: advertisedIssuers(merged), bearerMethods: bearerMethods(merged), resourceMetadata,
+      certificateBoundTokensRequired: (merged.mtls as { mode?: unknown } | undefined)?.mode === 'required',
+    }),
   };
 }
 

@@ -9,6 +9,7 @@ import { readDpop, type InboundDpopOptions } from '../dpop/dpop-options.js';
 import { isPromiseLike } from '../lib/is-promise-like.js';
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import type { BindingCheck } from './bindings/binding-check.js';
+import type { MtlsOptions } from './bindings/certificate-binding.js';
 import { readSenderConstraints } from './bindings/sender-constraint.js';
 import { readRevocationCheck, REVOCATION_OPTION_NAMES, type RevocationOptions } from './revocation/revocation-check.js';
 import { extractCredentials, type Credentials, type CredentialsPolicy } from './credentials/extract-credentials.js';
@@ -66,6 +67,12 @@ export interface AuthenticatorOptions extends Omit<VerifierOptions, 'audience'>,
   introspection?: IntrospectionOptions;
   /** DPoP (RFC 9449): proof-of-possession tokens with their proofs. Default: off (see {@link InboundDpopOptions}). */
   dpop?: InboundDpopOptions;
+  /**
+   * Certificate-bound access tokens (RFC 8705 section 3): where the client certificate comes
+   * from, and whether every token must be bound to it. See {@link MtlsOptions}. Default: none (a
+   * certificate-bound token is refused, as every sender-constrained token).
+   */
+  mtls?: MtlsOptions;
 }
 
 /**
@@ -102,6 +109,7 @@ export const AUTHENTICATOR_OPTION_NAMES: KnownOptions<AuthenticatorOptions> = {
   ...VERIFIER_OPTION_NAMES, ...REVOCATION_OPTION_NAMES,
   allowQueryToken: true, allowBodyToken: true, issuers: true, maxIssuers: true, issuerResolverTimeout: true, introspection: true,
   dpop: true,
+  mtls: true,
 };
 
 /** An issuer's verified-token cache by default when issuers come from a function (bounded per issuer, and by maxIssuers). */

@@ -28,7 +28,8 @@ export type BearerMethod = 'header' | 'body' | 'query';
  * DPoP (RFC 9449) is advertised (`dpop_signing_alg_values_supported`,
  * `dpop_bound_access_tokens_required`) when given here, or taken from requireAuth's `dpop` by
  * `protectedResourceMetadata({ auth })`. `tls_client_certificate_bound_access_tokens` (RFC 8705)
- * plugs in the same way, from requireAuth's mTLS binding check. `jwks_uri`, `resource_signing_alg_values_supported`,
+ * is listed when the API requires certificate-bound tokens (from requireAuth's
+ * `mtls.mode: 'required'`, or the option). `jwks_uri`, `resource_signing_alg_values_supported`,
  * `authorization_details_types_supported` and `signed_metadata` are not supported either.
  *
  * @example
@@ -86,6 +87,12 @@ export interface ProtectedResourceMetadataOptions {
   resourcePolicyUri?: string;
   /** `resource_tos_uri`: the URL of the API's terms of service. Default: none. */
   resourceTosUri?: string;
+  /**
+   * `tls_client_certificate_bound_access_tokens` (RFC 9728 section 2, RFC 8705): the API accepts
+   * only certificate-bound tokens. Default: `protectedResourceMetadata()` takes it from its `auth`
+   * option (`true` when `mtls.mode` is `'required'`); otherwise not listed.
+   */
+  tlsClientCertificateBoundAccessTokens?: boolean;
 }
 
 /**
@@ -120,6 +127,8 @@ export interface ProtectedResourceMetadataDocument {
   readonly resource_policy_uri?: string;
   /** The URL of the API's terms of service. */
   readonly resource_tos_uri?: string;
+  /** The API accepts only certificate-bound access tokens (RFC 8705). */
+  readonly tls_client_certificate_bound_access_tokens?: boolean;
 }
 
 /**
@@ -153,7 +162,7 @@ export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resou
 export const METADATA_OPTION_NAMES: KnownOptions<ProtectedResourceMetadataOptions> = {
   resource: true, authorizationServers: true, scopesSupported: true, bearerMethodsSupported: true,
   resourceName: true, resourceDocumentation: true, resourcePolicyUri: true, resourceTosUri: true,
-  dpopSigningAlgValuesSupported: true, dpopBoundAccessTokensRequired: true,
+  dpopSigningAlgValuesSupported: true, dpopBoundAccessTokensRequired: true,   tlsClientCertificateBoundAccessTokens: true,
 };
 
 const BEARER_METHODS: readonly BearerMethod[] = ['header', 'body', 'query'];
@@ -166,6 +175,8 @@ export interface MetadataDefaults {
   authorizationServers?: readonly string[] | undefined;
   /** Used when `bearerMethodsSupported` is not given (default `['header']`). */
   bearerMethods?: readonly BearerMethod[] | undefined;
+  /** Used when `tlsClientCertificateBoundAccessTokens` is not given: requireAuth's `mtls.mode` is `'required'`. */
+  certificateBoundTokensRequired?: boolean | undefined;
   /** Says how to give `authorizationServers` when it is missing. */
   authorizationServersHint?: string;
   /** Used when the DPoP options are not given: requireAuth's DPoP. */
@@ -238,6 +249,9 @@ export function readProtectedResourceMetadata(
     const value = linkOption(read, option);
     if (value !== undefined) document[member] = value;
   }
+
+  const certificateBound = read.boolean('tlsClientCertificateBoundAccessTokens', defaults.certificateBoundTokensRequired === true);
+  if (certificateBound) document.tls_client_certificate_bound_access_tokens = true;
 
   const url = new URL(resource);
   const path = `${PROTECTED_RESOURCE_WELL_KNOWN}${url.pathname === '/' ? '' : url.pathname}`;

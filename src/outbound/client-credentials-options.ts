@@ -7,6 +7,7 @@ import {
   DISCOVERY_TUNING_NAMES, MetadataDiscovery, resolveDiscoveryTuning, type DiscoveryTuning,
 } from '../discovery/metadata-discovery.js';
 import { OptionReader, type KnownOptions, type OptionReaderContext } from '../options/option-reader.js';
+import { readClientTls, type ClientCertificateTransport, type ClientTlsOptions } from '../transport/client-certificate-transport.js';
 import { platformFetch, type FetchLike } from '../transport/fetch-like.js';
 import type { ClientAuthenticator, ClientAuthMethod } from './client-auth/client-authenticator.js';
 import type { ClientPrivateKey } from './client-auth/private-key-jwt.js';
@@ -15,7 +16,7 @@ import { readDpop, type DpopOptions, type ResolvedDpop } from './dpop/dpop-optio
 import type { TokenEndpointLocation } from './grant/client-credentials-grant.js';
 import { defaultSleep } from './provider-lifecycle.js';
 import { integrityKey } from './shared/entry-integrity.js';
-import { tokenCacheKey } from './shared/token-cache-key.js';
+import { tokenCacheKey, type TokenIdentity } from './shared/token-cache-key.js';
 import type { OutboundEvent, OutboundEventSubject } from './types.js';
 
 /**
@@ -138,6 +139,16 @@ export interface ClientCredentialsOptions {
    */
   fetch?: FetchLike;
   /**
+   * Mutual TLS (RFC 8705): the client certificate every request of this provider presents
+   * (discovery, token requests, `provider.fetch()`), from PEM text or files (reloaded when they
+   * change). With `authMethod: 'tls_client_auth'` or `'self_signed_tls_client_auth'` (the default
+   * when neither `clientSecret` nor `privateKey` is given) it authenticates the client; whatever the
+   * method, the tokens the server binds to it (`cnf["x5t#S256"]`) are cached per certificate, and
+   * with `issuerBaseURL` the metadata's `mtls_endpoint_aliases.token_endpoint` is used when present.
+   * Replaces `fetch` (give one or the other). Needs the package `undici`. Default none.
+   */
+  tls?: ClientTlsOptions;
+  /**
    * Allow a plain-http `tokenEndpoint` or `issuerBaseURL` (and, with `outboundAuth`, `baseUrl`) that
    * is not a loopback address: the client secret and the tokens would cross the network in clear.
    * For test networks only. Default `false`; loopback http is always allowed.
@@ -179,6 +190,7 @@ export const CLIENT_CREDENTIALS_OPTION_NAMES: KnownOptions<ClientCredentialsOpti
   defaultLifetime: true, timeoutDuration: true, maxRetries: true, retryBaseDelay: true, retryMaxDelay: true,
   failureCooldownDuration: true, lockDuration: true, deadlineDuration: true, cacheRetryDuration: true,
   onEvent: true, now: true, sleep: true, random: true, fetch: true, allowInsecureHttp: true, discovery: true,
+  tls: true,
   dpop: true,
 };
 
@@ -198,6 +210,12 @@ export interface ResolvedClientCredentials {
   cache: TokenCache | undefined;
   /** The cache key of this provider's tokens. */
   key: string;
+  /** What the key is made from (a certificate-bound provider adds the certificate's thumbprint per certificate). */
+  identity: TokenIdentity;
+  /** The client certificate of mutual TLS (the `tls` option), if any. */
+  tls: ClientCertificateTransport | undefined;
+  /** The client authenticates with that certificate (its key is then the shared cache's integrity key). */
+  certificateAuthentication: boolean;
   /** The MAC key of the shared cache entries, derived from the client's credentials. */
   integrityKey: Buffer;
   expiryMargin: number;
@@ -238,7 +256,9 @@ export function resolveClientCredentials(
   if (clientId === undefined) read.fail('clientId', 'must be a non-empty string');
   if (read.has('tokenEndpoint') === read.has('issuerBaseURL')) read.failWith('give exactly one of "tokenEndpoint" and "issuerBaseURL"');
   const now = read.func<() => number>('now', 'a function returning milliseconds') ?? Date.now;
-  const fetch = read.func<FetchLike>('fetch', 'a function with the signature of fetch') ?? platformFetch;
+  const tls = readClientTls(read, now);
+  if (tls !== undefined && read.has('fetch')) read.fail('fetch', 'cannot be given with "tls" (the client certificate makes the transport)');
+  const fetch = tls?.fetch ?? read.func<FetchLike>('fetch', 'a function with the signature of fetch') ?? platformFetch;
   const timeoutDuration = read.duration('timeoutDuration', d.timeoutDuration);
   const allowInsecure = read.boolean('allowInsecureHttp', false);
   const tokenEndpoint = read.httpUrl('tokenEndpoint', allowInsecure);
@@ -249,7 +269,7 @@ export function resolveClientCredentials(
     ? { tokenEndpoint }
     : { discovery: new MetadataDiscovery(issuerBaseURL as string, { ...discovery, timeoutDuration, now, fetch }) };
 
-  const { authenticate, credential } = readClientAuthentication(read, clientId, now);
+  const { authenticate, credential } = readClientAuthentication(read, clientId, now, tls?.current.privateKey);
   const audience = read.string('audience');
   const scopes = read.stringList('scope', { string: 'split' }) ?? [];
   const resources = read.stringList('resource', { string: 'split' }) ?? [];
@@ -268,6 +288,11 @@ export function resolveClientCredentials(
   if (resources.length > 0) params.resource = resources;
   const endpoint = (tokenEndpoint ?? issuerBaseURL) as string;
   const dpop = readDpop(read);
+  const identity: TokenIdentity = {
+    endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string>,
+    // A provider that takes Bearer tokens in place of DPoP ones must not hand them to one that does not.
+    confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt, ...(dpop.allowBearerDowngrade ? { bearer: 'allowed' } : {}) },
+  };
 
   const cache = read.raw('cache');
   if (cache !== undefined && !isTokenCache(cache)) read.fail('cache', 'must be a TokenCache (get, set, delete)');
@@ -287,11 +312,10 @@ export function resolveClientCredentials(
     params,
     bodyFormat: read.oneOf('bodyFormat', ['form', 'json'], 'form'),
     cache,
-    key: tokenCacheKey({
-      endpoint, clientId, audience, scopes, resources, extraParams: extraParams as Record<string, string>,
-      // A provider that takes Bearer tokens in place of DPoP ones must not hand them to one that does not.
-      confirmation: dpop === undefined ? undefined : { jkt: dpop.key.jkt, ...(dpop.allowBearerDowngrade ? { bearer: 'allowed' } : {}) },
-    }),
+    key: tokenCacheKey(identity),
+    identity,
+    tls,
+    certificateAuthentication: tls !== undefined && credential === tls.current.privateKey,
     integrityKey: integrityKey(credential),
     expiryMargin: read.duration('expiryMargin', d.expiryMargin, { zero: true }),
     refreshWindow: [window[0] as number, window[1] as number],

@@ -7,12 +7,13 @@
  */
 import { MemoryTokenCache } from '../caches/memory-token-cache.js';
 import type { OptionReaderContext } from '../options/option-reader.js';
-import { resolveClientCredentials, type ClientCredentialsOptions } from './client-credentials-options.js';
+import { resolveClientCredentials, type ClientCredentialsOptions, type ResolvedClientCredentials } from './client-credentials-options.js';
 import { DpopNonces } from './dpop/dpop-nonces.js';
 import { DpopProofSigner } from './dpop/dpop-proof.js';
 import { dpopTokenRequest } from './dpop/dpop-token-request.js';
 import { createAuthenticatedFetch } from './fetch/authenticated-fetch.js';
 import { ClientCredentialsGrant } from './grant/client-credentials-grant.js';
+import { certificateBoundProvider, withCertificate } from './mtls/certificate-bound-provider.js';
 import { bearerPresenter } from './presenters/bearer-presenter.js';
 import { dpopPresenter } from './presenters/dpop-presenter.js';
 import { ProviderLifecycle } from './provider-lifecycle.js';
@@ -56,6 +57,13 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
 /** Internal: the provider, with option errors named as `context` says (outboundAuth names the service). */
 export function buildTokenProvider(options: ClientCredentialsOptions, context?: OptionReaderContext): ClientCredentialsProvider {
   const resolved = resolveClientCredentials(options, context);
+  const { tls } = resolved;
+  if (tls === undefined) return composeProvider(resolved);
+  return certificateBoundProvider(tls, (generation) => composeProvider(withCertificate(resolved, generation)));
+}
+
+/** The layers of the outbound chain, from resolved options. */
+function composeProvider(resolved: ResolvedClientCredentials): ClientCredentialsProvider {
   const { subject, now, random, onEvent } = resolved;
   const emit = (event: OutboundEventBody): void => {
     if (onEvent === undefined) return;
@@ -84,6 +92,7 @@ export function buildTokenProvider(options: ClientCredentialsOptions, context?: 
     fetch: resolved.fetch,
     now,
     closeSignal: lifecycle.signal,
+    mtlsEndpointAliases: resolved.tls !== undefined,
     binding: signer === undefined ? undefined : dpopTokenRequest(signer, new DpopNonces(), dpop!.allowBearerDowngrade),
   });
   const retrying = new RetryingSource(grant, {

@@ -7,12 +7,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { RegisteredClient } from './client-registry.js';
+import { certificateMatches, type PresentedCertificate } from './mtls.js';
 import type { ParsedParams } from './token-request-body.js';
 import { LOCAL_ISSUER_ALGORITHMS } from './key-ring.js';
 
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
 
 /** An RFC 6749 section 5.2 error answer. */
 export interface OAuthErrorAnswer {
@@ -147,17 +148,31 @@ async function checkAssertion(
   return { ok: true, client, method: 'private_key_jwt' };
 }
 
-/** Authenticates the client of a token request; exactly one method must be used. */
+/** RFC 8705 section 2: the client certificate of the connection, for the client named by `client_id`. */
+function checkCertificate(context: ClientAuthenticationContext, params: ParsedParams, certificate: PresentedCertificate): ClientAuthenticationResult {
+  const clientId = single(params, 'client_id');
+  if (clientId === undefined || clientId === '') return invalidRequest('client_id is required with mutual-TLS client authentication (RFC 8705 section 2)');
+  const client = context.findClient(clientId);
+  if (!client) return invalidClient('unknown client', false);
+  for (const method of ['tls_client_auth', 'self_signed_tls_client_auth'] as const) {
+    if (client.tls !== undefined && certificateMatches(client.tls, method, certificate)) return { ok: true, client, method };
+  }
+  return invalidClient('the client certificate does not authenticate this client', false);
+}
+
+/** Authenticates the client of a token request; exactly one method must be used. `certificate`: the client certificate, at the mTLS endpoint. */
 export async function authenticateClient(
   context: ClientAuthenticationContext,
   authorization: string | undefined,
   params: ParsedParams,
+  certificate?: PresentedCertificate,
 ): Promise<ClientAuthenticationResult> {
   const usesBasic = authorization !== undefined;
   const usesPost = params.has('client_secret');
   const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type');
   const count = Number(usesBasic) + Number(usesPost) + Number(usesAssertion);
   if (count > 1) return invalidRequest('more than one client authentication method was used');
+  if (count === 0 && certificate !== undefined) return checkCertificate(context, params, certificate);
   if (count === 0) {
     return invalidClient('client authentication is required (client_secret_basic, client_secret_post or private_key_jwt)', true);
   }

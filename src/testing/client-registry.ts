@@ -4,6 +4,7 @@
 import { KeyObject, createPublicKey, randomBytes } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
+import { toTlsRegistration, type TlsRegistration } from './mtls.js';
 import type { JsonWebKeySet, LocalClient } from './types.js';
 
 /** A client as the token endpoint uses it. */
@@ -19,6 +20,8 @@ export interface RegisteredClient {
   opaqueTokens: boolean;
   /** The client must send a DPoP proof (RFC 9449 section 5.2). */
   dpopBoundAccessTokens: boolean;
+  /** Its registration for `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705), if any. */
+  tls?: TlsRegistration | undefined;
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -72,7 +75,8 @@ export function toRegisteredClient(
     throw new TypeError(`${where}: give either "publicKey" or "jwks", not both`);
   }
   const assertionKey = assertionKeyOf(where, publicKey ?? jwks);
-  const secret = clientSecret ?? (generate && assertionKey === undefined ? randomBytes(24).toString('base64url') : undefined);
+  const tls = toTlsRegistration(where, client.tlsClientAuth, client.selfSignedTlsClientAuth);
+  const secret = clientSecret ?? (generate && assertionKey === undefined && tls === undefined ? randomBytes(24).toString('base64url') : undefined);
   return {
     clientId: clientId ?? `client-${randomBytes(8).toString('hex')}`,
     clientSecret: secret,
@@ -82,5 +86,6 @@ export function toRegisteredClient(
     tokenLifetime,
     opaqueTokens: opaqueTokens ?? false,
     dpopBoundAccessTokens: dpopBoundAccessTokens ?? false,
+    tls,
   };
 }

@@ -25,12 +25,13 @@ export interface LocalDpop {
   readonly algorithms: readonly string[];
   readonly counts: LocalDpopCounts;
   /** Checks the `DPoP` header lines of a token request of `client`. */
-  check(client: RegisteredClient, proofs: readonly string[]): DpopTokenRequestResult;
+  /** Checks the proofs of a token request to `url` (the token endpoint, or its mTLS alias). */
+  check(client: RegisteredClient, proofs: readonly string[], url: string): DpopTokenRequestResult;
   resetCounts(): void;
 }
 
-/** The local issuer's DPoP: proofs for `tokenEndpoint`, nonces required when `requireNonce`. */
-export function createLocalDpop(settings: { tokenEndpoint: string; requireNonce: boolean; now: () => number }): LocalDpop {
+/** The local issuer's DPoP: proofs for the endpoint each request went to, nonces required when `requireNonce`. */
+export function createLocalDpop(settings: { requireNonce: boolean; now: () => number }): LocalDpop {
   const algorithms = [...DPOP_DEFAULTS.algorithms];
   const proofs = new DpopProofVerifier({
     algorithms: new Set(algorithms), maxAge: DPOP_DEFAULTS.maxAge, clockTolerance: DPOP_DEFAULTS.clockTolerance,
@@ -57,7 +58,7 @@ export function createLocalDpop(settings: { tokenEndpoint: string; requireNonce:
       counts.refused = 0;
       counts.nonceChallenges = 0;
     },
-    check(client, lines) {
+    check(client, lines, url) {
       if (lines.length === 0) {
         return client.dpopBoundAccessTokens
           ? refuse('this client must send a DPoP proof (dpop_bound_access_tokens, RFC 9449 section 5.2)')
@@ -66,7 +67,7 @@ export function createLocalDpop(settings: { tokenEndpoint: string; requireNonce:
       if (lines.length > 1) return refuse('the request has more than one DPoP header');
       let jkt: string;
       try {
-        const proof = proofs.check((lines[0] as string).trim(), { method: 'POST', url: settings.tokenEndpoint });
+        const proof = proofs.check((lines[0] as string).trim(), { method: 'POST', url });
         if (nonces !== undefined && (proof.nonce === undefined || nonces.check(proof.nonce) === 'invalid')) {
           counts.nonceChallenges += 1;
           return {

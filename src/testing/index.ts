@@ -5,6 +5,9 @@
 /// <reference types="node" preserve="true" />
 export { createLocalIssuer } from './local-issuer.js';
 export { LOCAL_ISSUER_ALGORITHMS } from './key-ring.js';
+export { createSelfSignedCertificate, createTestCertificateAuthority } from './certificates.js';
+export type { TestCertificate, TestCertificateAuthority, TestCertificateOptions } from './certificates.js';
+export type { LocalIssuerTls, LocalIssuerTlsOptions, LocalSelfSignedTlsClientAuth, LocalTlsClientAuth } from './mtls.js';
 export type {
   Fault,
   JsonWebKeySet,

@@ -3,6 +3,7 @@
  */
 import { OptionReader, type KnownOptions } from '../options/option-reader.js';
 import { LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-ring.js';
+import { checkLocalIssuerTls, type CheckedTls } from './mtls.js';
 import type { LocalIssuerAlgorithm, LocalIssuerOptions } from './types.js';
 
 /** `createLocalIssuer`'s options, validated, with defaults. */
@@ -19,6 +20,7 @@ export interface CheckedOptions {
   now: () => number;
   /** `dpop.nonce`: DPoP proofs at the token endpoint need the issuer's nonce. */
   dpopNonce: boolean;
+  tls: CheckedTls | undefined;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -31,7 +33,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 
 const LOCAL_ISSUER_OPTION_NAMES: KnownOptions<LocalIssuerOptions> = {
   host: true, port: true, alg: true, clients: true, tokenLifetime: true, tokenType: true, jwksCacheControl: true,
-  path: true, maxAssertionLifetime: true, maxBodySize: true, now: true,
+  path: true, maxAssertionLifetime: true, maxBodySize: true, now: true, tls: true,
   dpop: true,
 };
 
@@ -68,6 +70,7 @@ export function checkLocalIssuerOptions(options: LocalIssuerOptions): CheckedOpt
     maxBodySize: positiveInteger('maxBodySize', options.maxBodySize, 65_536),
     now,
     dpopNonce: readDpopNonce(options.dpop),
+    tls: checkLocalIssuerTls(options.tls),
   };
 }
 

@@ -3,7 +3,6 @@
  * demos: discovery (OIDC and RFC 8414), a JWKS, a `client_credentials` token endpoint, a signer
  * for any token (broken ones included), key rotation, hit counters and fault injection.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toRegisteredClient } from './client-registry.js';
@@ -16,6 +15,7 @@ import { KeyRing, LOCAL_ISSUER_ALGORITHMS, isLocalIssuerAlgorithm } from './key-
 import type { RingKey } from './key-ring.js';
 import { createLocalDpop } from './dpop-token-request.js';
 import { checkLocalIssuerOptions } from './local-issuer-options.js';
+import { createIssuerServer, issuerTls, MTLS_TOKEN_PATH, mtlsMetadata, presentedCertificate } from './mtls.js';
 import { TokenSigner } from './token-signer.js';
 import { errorAnswer, handleTokenRequest } from './token-endpoint.js';
 import type { TokenEndpointContext } from './token-endpoint.js';
@@ -78,7 +78,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   let closing: Promise<void> | undefined;
   const nowSeconds = (): number => Math.floor(config.now() / 1000);
 
-  const server = createServer((req, res) => {
+  const server = createIssuerServer(config.tls, (req, res) => {
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     route(req, res).catch(() => {
@@ -101,7 +101,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${hostForUrl}:${port}${config.path}`;
+  const url = `${config.tls === undefined ? 'http' : 'https'}://${hostForUrl}:${port}${config.path}`;
   const issuerId = `${url}/`;
   const jwksUri = `${url}/.well-known/jwks.json`;
   const tokenEndpoint = `${url}/oauth/token`;
@@ -120,6 +120,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     [`/.well-known/oauth-authorization-server${config.path}`, 'discovery'],
     [`${config.path}/.well-known/jwks.json`, 'jwks'],
     [`${config.path}/oauth/token`, 'token'],
+    ...(config.tls === undefined ? [] : [[`${config.path}${MTLS_TOKEN_PATH}`, 'token'] as const]),
     [`${config.path}/oauth/introspect`, 'introspection'],
   ]);
 
@@ -141,6 +142,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
       token_endpoint_auth_signing_alg_values_supported: [...LOCAL_ISSUER_ALGORITHMS],
       id_token_signing_alg_values_supported: ring.algorithms(),
       dpop_signing_alg_values_supported: dpop.algorithms,
+      ...mtlsMetadata(config.tls, url),
     };
   }
 
@@ -155,7 +157,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
   }
   const applyFault = (res: ServerResponse, fault: Fault | undefined) => applyFaultTo(res, fault, { sleep, closing: () => closing !== undefined });
 
-  const dpop = createLocalDpop({ tokenEndpoint, requireNonce: config.dpopNonce, now: config.now });
+  const dpop = createLocalDpop({ requireNonce: config.dpopNonce, now: config.now });
   const tokenContext: TokenEndpointContext = {
     findClient: (clientId) => clients.get(clientId),
     assertionAudiences: [tokenEndpoint, introspectionEndpoint, issuerId, url],
@@ -176,11 +178,9 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     dpop,
   };
 
-
   const opaqueDefaults = { issuer: issuerId, tokenLifetime: config.tokenLifetime, nowSeconds };
 
   const introspectionContext = issuerIntrospectionContext(tokenContext, { issuer: issuerId, opaque, ring, signer, now: config.now });
-
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let pathname: string;
@@ -197,7 +197,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     }
     counts[endpoint] += 1;
     if (endpoint === 'token' || endpoint === 'introspection') {
-      await servePost(endpoint, req, res);
+      await servePost(endpoint, req, res, pathname === `${config.path}${MTLS_TOKEN_PATH}`);
       return;
     }
     req.resume();
@@ -215,7 +215,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     sendJson(res, 200, ring.jwks(), { ...cacheControl, ...extra });
   }
 
-  async function servePost(endpoint: 'token' | 'introspection', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function servePost(endpoint: 'token' | 'introspection', req: IncomingMessage, res: ServerResponse, mtls = false): Promise<void> {
     const { body, tooLarge } = await readBody(req, config.maxBodySize);
     const contentType = headerValue(req.headers['content-type']);
     const parsed = tooLarge ? undefined : parseTokenRequestBody(contentType, body);
@@ -240,7 +240,11 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
     }
     const authorization = headerValue(req.headers.authorization);
     const answer = endpoint === 'token'
-      ? await handleTokenRequest(tokenContext, authorization, parsed, headerLines(req.rawHeaders, 'dpop'))
+      ? await handleTokenRequest(tokenContext, authorization, parsed, {
+        url: mtls ? `${url}${MTLS_TOKEN_PATH}` : tokenEndpoint,
+        dpopProofs: headerLines(req.rawHeaders, 'dpop'),
+        certificate: mtls ? presentedCertificate(req) : undefined,
+      })
       : await handleIntrospectionRequest(introspectionContext, authorization, headerValue(req.headers.accept), parsed);
     sendAnswer(res, { ...answer, headers: { ...answer.headers, ...extra } });
   }
@@ -254,6 +258,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions = {}): Promi
 
   const issuer: LocalIssuer = {
     url,
+    tls: issuerTls(config.tls, url),
     issuer: issuerId,
     jwksUri,
     tokenEndpoint,

@@ -6,6 +6,7 @@ import { authenticateClient } from './client-authentication.js';
 import type { ClientAuthenticationContext, OAuthErrorAnswer } from './client-authentication.js';
 import type { RegisteredClient } from './client-registry.js';
 import type { LocalDpop } from './dpop-token-request.js';
+import type { PresentedCertificate } from './mtls.js';
 import type { BodyParseResult, ParsedParams } from './token-request-body.js';
 
 /** An HTTP answer of the token endpoint. */
@@ -84,16 +85,27 @@ function scopeOf(client: RegisteredClient, params: ParsedParams): { ok: true; sc
   return { ok: true, scope: scopes.join(' ') };
 }
 
+/** What a token request brings besides its body: where it was sent, its DPoP proofs, and at the mTLS alias the client's certificate. */
+export interface PresentedProofs {
+  /** The URL the request was sent to (the token endpoint or its mTLS alias): the `htu` of its DPoP proof. */
+  readonly url: string;
+  /** Every `DPoP` header line (RFC 9449 section 5). */
+  readonly dpopProofs: readonly string[];
+  /** At the mTLS endpoint, the client's certificate (it binds the token, RFC 8705 section 3). */
+  readonly certificate?: PresentedCertificate | undefined;
+}
+
 /** Handles one token request (already read, size-checked and parsed). Never throws. */
 export async function handleTokenRequest(
   context: TokenEndpointContext,
   authorization: string | undefined,
   parsed: BodyParseResult,
-  dpopProofs: readonly string[] = [],
+  presented: PresentedProofs,
 ): Promise<TokenEndpointAnswer> {
   if (!parsed.ok) return fail(400, 'invalid_request', parsed.description);
   const params = parsed.params;
-  const authenticated = await authenticateClient(context, authorization, params);
+  const { certificate } = presented;
+  const authenticated = await authenticateClient(context, authorization, params, certificate);
   if (!authenticated.ok) return errorAnswer(authenticated.answer);
   const grantType = params.get('grant_type')?.[0];
   if (grantType === undefined || grantType === '') return fail(400, 'invalid_request', 'grant_type is required');
@@ -105,10 +117,14 @@ export async function handleTokenRequest(
   if (!target.ok) return target.answer;
   const scope = scopeOf(client, params);
   if (!scope.ok) return scope.answer;
-  const dpop = context.dpop.check(client, dpopProofs);
+  const dpop = context.dpop.check(client, presented.dpopProofs, presented.url);
   if (!dpop.ok) return errorAnswer(dpop.answer);
   const lifetime = client.tokenLifetime ?? context.tokenLifetime;
-  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime, dpop.jkt === undefined ? undefined : { cnf: { jkt: dpop.jkt } });
+  // Bound to the DPoP key (RFC 9449 section 6.1) and/or the client certificate (RFC 8705 section 3.1).
+  const cnf: Record<string, string> = {};
+  if (dpop.jkt !== undefined) cnf.jkt = dpop.jkt;
+  if (certificate !== undefined) cnf['x5t#S256'] = certificate.thumbprint;
+  const accessToken = await context.mint(client, target.aud, scope.scope, lifetime, Object.keys(cnf).length === 0 ? undefined : { cnf });
   return {
     status: 200,
     headers: { ...NO_STORE, ...dpop.headers },

@@ -1,6 +1,7 @@
 /**
  * Public types of the local authorization server (`express-m2m/testing`).
  */
+import type { LocalIssuerTls, LocalIssuerTlsOptions, LocalSelfSignedTlsClientAuth, LocalTlsClientAuth } from './mtls.js';
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
 
@@ -90,6 +91,14 @@ export interface LocalClient {
    * request with a proof gets a bound token, one without a Bearer token).
    */
   dpopBoundAccessTokens?: boolean;
+  /**
+   * RFC 8705 section 2.1 `tls_client_auth` (issuer created with `tls`): the client authenticates
+   * at the mTLS token endpoint with a certificate of a trusted CA whose subject DN or SAN is this.
+   * Default: none.
+   */
+  tlsClientAuth?: LocalTlsClientAuth;
+  /** RFC 8705 section 2.2 `self_signed_tls_client_auth`: the self-signed certificates the client may present. Default: none. */
+  selfSignedTlsClientAuth?: LocalSelfSignedTlsClientAuth;
 }
 
 /**
@@ -126,6 +135,13 @@ export interface LocalIssuerOptions {
   maxBodySize?: number;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Serve https, with mutual TLS (RFC 8705) at the token endpoint's mTLS alias
+   * (`mtls_endpoint_aliases.token_endpoint`): `tls_client_auth`, `self_signed_tls_client_auth`
+   * and certificate-bound tokens. `{}` makes a throwaway CA and server certificate
+   * (`issuer.tls.ca` to trust). Default: plain http.
+   */
+  tls?: LocalIssuerTlsOptions;
   /**
    * DPoP at the token endpoint (RFC 9449): `nonce: true` requires the issuer's nonce in every
    * proof (400 `use_dpop_nonce` with a `DPoP-Nonce` header first, section 8). Default: proofs are
@@ -323,8 +339,10 @@ export interface LocalOpaqueTokenOptions {
  * ```
  */
 export interface LocalIssuer {
-  /** Issuer base URL (`issuerBaseURL`), no trailing slash, e.g. `http://127.0.0.1:PORT`. */
+  /** Issuer base URL (`issuerBaseURL`), no trailing slash, e.g. `http://127.0.0.1:PORT` (`https:` with `tls`). */
   readonly url: string;
+  /** With the `tls` option: the CA to trust, the mTLS token endpoint, client certificates. Otherwise undefined. */
+  readonly tls: LocalIssuerTls | undefined;
   /** The `iss` value of minted tokens and of the metadata, with a trailing slash (Auth0-shaped). */
   readonly issuer: string;
   /** `${url}/.well-known/jwks.json`. */
@@ -347,11 +365,11 @@ export interface LocalIssuer {
   readonly tokenRequests: readonly RecordedTokenRequest[];
   /** Introspection requests since start or the last `resetCounts()` (the latest 1000). */
   readonly introspectionRequests: readonly RecordedTokenRequest[];
-  /** Registers (or replaces) a client; generates the id, and a secret when no public key is given. */
+  /** Registers (or replaces) a client; generates the id, and a secret when no public key or certificate registration is given. */
   registerClient(
-    client: Partial<LocalClient> & { audiences: string[]; publicKey?: undefined; jwks?: undefined },
+    client: Partial<LocalClient> & { audiences: string[]; publicKey?: undefined; jwks?: undefined; tlsClientAuth?: undefined; selfSignedTlsClientAuth?: undefined },
   ): { clientId: string; clientSecret: string };
-  /** Registers (or replaces) a client with a public key (private_key_jwt); a secret only when given. */
+  /** Registers (or replaces) a client with a public key (private_key_jwt) or a certificate registration (RFC 8705); a secret only when given. */
   registerClient(client: Partial<LocalClient> & { audiences: string[] }): { clientId: string; clientSecret: string | undefined };
   /** Mints any JWT with the issuer's keys (or another key), including deliberately broken ones. */
   sign(claims: Record<string, unknown>, options?: LocalSignOptions): Promise<string>;

@@ -30,6 +30,7 @@ describe('No issuer configured: embedded mode with defaults', () => {
       audience: DEFAULT_AUDIENCE,
       downstreamAudience: DEFAULT_DOWNSTREAM_AUDIENCE,
       outbound: undefined,
+      downstreamMtls: false,
     });
   });
 

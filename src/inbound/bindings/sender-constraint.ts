@@ -10,6 +10,7 @@ import type { OptionReader } from '../../options/option-reader.js';
 import type { AuthenticatorOptions } from '../authenticate.js';
 import type { BindingCheck } from './binding-check.js';
 import { dpopConstraint } from './dpop-constraint.js';
+import { readCertificateBinding } from './certificate-binding.js';
 import { refuseUnhandledConfirmation } from './refuse-confirmation.js';
 
 /**
@@ -40,7 +41,9 @@ export interface SenderConstraint extends BindingCheck {
  */
 export function readSenderConstraints(read: OptionReader<AuthenticatorOptions>): BindingCheck[] {
   const constraints: SenderConstraint[] = [];
-  void read; // DPoP (RFC 9449) and mTLS (RFC 8705) constraints are read here, one line each.
-  const dpop = readDpop(read); if (dpop !== undefined) constraints.push(dpopConstraint(dpop, read.func('onEvent')));
+  // One line per sender constraint: DPoP (RFC 9449), mTLS (RFC 8705).
+  const dpop = readDpop(read);
+  if (dpop !== undefined) constraints.push(dpopConstraint(dpop, read.func('onEvent')));
+  constraints.push(...readCertificateBinding(read));
   return [refuseUnhandledConfirmation(constraints.map((constraint) => constraint.confirmationMethod)), ...constraints];
 }

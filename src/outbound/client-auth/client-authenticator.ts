@@ -14,7 +14,10 @@
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', authMethod });
  * ```
  */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ClientAuthMethod =
+  | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
+  /** RFC 8705 section 2.1 and 2.2: the client certificate of the `tls` option (mutual TLS). */
+  | 'tls_client_auth' | 'self_signed_tls_client_auth';
 
 /** The headers and body parameters that authenticate one token request. */
 export interface ClientAuthentication {

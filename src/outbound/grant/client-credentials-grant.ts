@@ -6,6 +6,7 @@
 import type { TokenSet } from '../../caches/token-cache.js';
 import { MetadataDiscovery } from '../../discovery/metadata-discovery.js';
 import { InsecureMetadataError } from '../../discovery/metadata.js';
+import { mtlsTokenEndpoint } from '../../discovery/mtls-endpoint-aliases.js';
 import { UpstreamError } from '../../transport/fetch-json.js';
 import type { FetchLike } from '../../transport/fetch-like.js';
 import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
@@ -33,6 +34,8 @@ export interface GrantSettings {
   now: () => number;
   /** Aborted when the provider closes. */
   closeSignal: AbortSignal;
+  /** The client uses mutual TLS: a discovered `mtls_endpoint_aliases.token_endpoint` is preferred (RFC 8705 section 5). */
+  mtlsEndpointAliases?: boolean;
   /** A sender constraint of the token request (DPoP), if any. */
   binding?: TokenRequestBinding | undefined;
 }
@@ -91,6 +94,8 @@ export class ClientCredentialsGrant implements TokenSource {
     const { discovery } = location;
     try {
       const metadata = await discovery.get();
+      const alias = this.settings.mtlsEndpointAliases === true ? mtlsTokenEndpoint(metadata) : undefined;
+      if (alias !== undefined) return alias;
       if (typeof metadata.token_endpoint !== 'string') {
         throw new TokenRequestError(`issuer ${discovery.issuerBaseURL} names no "token_endpoint" in its metadata`, {
           code: 'ERR_TOKEN_DISCOVERY_FAILED',

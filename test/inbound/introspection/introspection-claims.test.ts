@@ -223,7 +223,7 @@ describe('options: every mistake is a TypeError naming the option', () => {
     [{ introspection: { clientId: 'rs', clientSecret: 'x', maxConcurrent: 0 } }, /"introspection.maxConcurrent" must be a positive integer/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', privateKeyKid: 'k1' } }, /"introspection.privateKeyKid" applies only to private_key_jwt/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', privateKey: 'not a key' } }, /give "clientSecret" or "privateKey", not both/],
-    [{ introspection: { clientId: 'rs', privateKey: 'not a key' } }, /"introspection.privateKey" must be a PKCS#8 PEM private key/],
+    [{ introspection: { clientId: 'rs', privateKey: 'not a key' } }, /"introspection.privateKey" must be a private key: a PEM string, a private JWK, a private KeyObject or a CryptoKey/],
     [{ introspection: { clientId: 'rs', clientSecret: 'x', tokens: 'all' }, jwksUri: 'https://issuer.example/jwks' }, /"jwksUri" is not used/],
   ])('%j', (options, message) => {
     expect(() => createAuthenticator({ ...base, ...options } as AuthenticatorOptions)).toThrow(message);
