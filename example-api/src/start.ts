@@ -174,7 +174,7 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
       const downstreamAuth: RequireAuthOptions = mtls === undefined ? authOptions(issuerSettings, downstreamAudience)
         : { ...authOptions(issuerSettings, downstreamAudience), fetch: mtls.trustingFetch, mtls: { mode: 'required', certificate: 'tls' } };
       // With the embedded issuer, the same service also has a DPoP-only route (proofs remembered in memory).
-      const downstream = createDownstreamApp({ auth: downstreamAuth, dpop: outboundDpop === undefined ? undefined : {}, log });
+      const downstream = createDownstreamApp({ auth: downstreamAuth, dpop: outboundDpop === undefined ? undefined : { algorithms: ['ES256', 'EdDSA'] }, log });
       cleanups.push(() => downstream.auth.close());
       cleanups.push(() => downstream.dpopAuth?.close());
       const listening: Listening = await listen(downstream.app, 0, '127.0.0.1', mtls?.server);
