@@ -26,6 +26,14 @@ function peerErrorHandler(err, req, res, _next) {
   res.status(status).json({ error: err?.code ?? 'error' });
 }
 
+/** `onEvent` of express-m2m/otel on a MeterProvider of the OpenTelemetry SDK with an in-memory exporter. */
+async function otelOnEvent(dist) {
+  const { otelEvents } = await import(pathToFileURL(dist ? resolve(dist, 'otel.js') : distPath('otel.js')).href);
+  const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+  return otelEvents({ meterProvider: new MeterProvider({ readers: [reader] }) });
+}
+
 async function middlewareFor(name) {
   switch (name) {
     case 'bare':
@@ -83,10 +91,15 @@ async function middlewareFor(name) {
         after: [],
       };
     }
-    case 'express-m2m': {
+    case 'express-m2m':
+    case 'express-m2m-otel': {
       const m2m = await import(pathToFileURL(otherDist ? resolve(otherDist, 'index.js') : distPath('index.js')).href);
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');
+      // express-m2m-otel: the same, with its events recorded as OpenTelemetry metrics by the real SDK
+      // (a MeterProvider whose reader exports once a minute), the cost of issue 14's instrumentation.
+      const onEvent = name === 'express-m2m-otel' ? await otelOnEvent(otherDist) : undefined;
       const guard = m2m.requireAuth({
+        ...(onEvent === undefined ? {} : { onEvent }),
         issuer,
         audience,
         jwksUri,

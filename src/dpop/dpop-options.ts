@@ -122,6 +122,8 @@ export interface ResolvedDpop {
   readonly replayStore: DpopReplayStore;
   readonly nonces: NonceSource | undefined;
   readonly maxProofSize: number;
+  /** Seconds of clock difference tolerated (also how much longer a proof's replay record is kept). */
+  readonly clockTolerance: number;
   readonly now: () => number;
 }
 
@@ -168,6 +170,7 @@ function readDpopOptions(parent: OptionReader<WithDpop>): ResolvedDpop | undefin
     replayStore: (store as DpopReplayStore | undefined) ?? memoryReplayStore(),
     nonces,
     maxProofSize,
+    clockTolerance,
     now,
   });
 }

@@ -9,13 +9,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a nonce is, now. */
-export type NonceState = 'current' | 'previous' | 'invalid';
+export type NonceState = 'current' | 'previous' | 'next' | 'invalid';
 
 /** Issues and checks nonces. */
 export interface NonceSource {
   /** The nonce of the current window (computed once per window). */
   current(): string;
-  /** Whether `nonce` is the current window's, the previous one's, or not acceptable. */
+  /** Whether `nonce` is the current window's, the previous or the next one's, or not acceptable. */
   check(nonce: string): NonceState;
 }
 
@@ -62,9 +62,11 @@ export function createNonceSource(secret: Uint8Array, rotation: number, now: () 
       if (bytes.length !== WINDOW_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return 'invalid';
       const window = bytes.readUIntBE(0, WINDOW_BYTES);
       const current = windowNow();
-      if (window !== current && window !== current - 1) return 'invalid';
+      // The previous window (a nonce handed out just before a rotation) and the next one (handed out
+      // by a replica whose clock runs a little ahead): both authenticated by the HMAC all the same.
+      if (window !== current && window !== current - 1 && window !== current + 1) return 'invalid';
       if (!timingSafeEqual(bytes.subarray(WINDOW_BYTES), mac(window))) return 'invalid';
-      return window === current ? 'current' : 'previous';
+      return window === current ? 'current' : window < current ? 'previous' : 'next';
     },
   };
 }

@@ -41,6 +41,11 @@ export interface ProofExpectations {
   readonly method: string;
   /** The absolute request URL (`htu` is compared with it without its query and fragment). */
   readonly url: string;
+  /**
+   * The thumbprint the proof's key must have (the token's `cnf.jkt`), when known: checked before
+   * the signature, so a proof of another key costs no signature check.
+   */
+  readonly jkt?: string | undefined;
   /** The access token presented with the proof (`ath`), when there is one (not at a token endpoint). */
   readonly accessToken?: string | undefined;
 }
@@ -57,6 +62,19 @@ export interface CheckedProof {
   readonly acceptedUntil: number;
   /** The proof's public key as a JWK (its public members only, as sent). */
   readonly jwk: Readonly<Record<string, unknown>>;
+}
+
+/** Largest RSA modulus and public exponent of a proof key: a client's key costs the server a signature check per request. */
+const MAX_RSA_BITS = 8192;
+const MAX_RSA_EXPONENT = 2n ** 32n;
+
+/** Why an RSA key would make every signature check needlessly slow (a huge modulus or exponent), if it would. */
+function costlyRsaKey(key: KeyObject): string | undefined {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') return undefined;
+  if ((details?.modulusLength ?? 0) > MAX_RSA_BITS) return `the RSA key has more than ${MAX_RSA_BITS} bits`;
+  if ((details?.publicExponent ?? 0n) > MAX_RSA_EXPONENT) return 'the RSA public exponent is larger than 2^32';
+  return undefined;
 }
 
 /** What is remembered of a proof header. */
@@ -107,6 +125,9 @@ export class DpopProofVerifier {
     }
     const headerSegment = proof.slice(0, firstDot);
     const header = this.header(headerSegment);
+    if (expected.jkt !== undefined && header.jkt !== expected.jkt) {
+      refuse('the DPoP proof is signed by another key than the one the token is bound to (cnf.jkt)', 'ERR_DPOP_KEY_MISMATCH', 'cnf.jkt', expected.jkt, header.jkt);
+    }
     const payload = decodeJsonObject(proof.slice(firstDot + 1, secondDot));
     if (payload === undefined) refuse('the DPoP proof payload is not a base64url-encoded JSON object', 'ERR_DPOP_PROOF_MALFORMED');
     const signature = decodeBase64url(proof.slice(secondDot + 1));
@@ -174,6 +195,12 @@ export class DpopProofVerifier {
     if (!imported.ok) refuse(`the DPoP proof's 'jwk' cannot be used: ${imported.reason}`, 'ERR_DPOP_JWK', 'jwk');
     const mismatch = keyMismatch(imported.entry.key, spec.alg);
     if (mismatch !== undefined) refuse(`the DPoP proof's 'alg' does not fit its 'jwk': ${mismatch}`, 'ERR_DPOP_ALG', 'alg');
+    // RFC 7517 section 4.4: a jwk that names its algorithm is for that one only.
+    if (!imported.entry.algorithms.has(spec.alg)) {
+      refuse(`the DPoP proof's 'alg' is not the 'alg' its 'jwk' declares`, 'ERR_DPOP_ALG', 'alg', imported.entry.declaredAlg, spec.alg);
+    }
+    const costly = costlyRsaKey(imported.entry.key);
+    if (costly !== undefined) refuse(`the DPoP proof's 'jwk' cannot be used: ${costly}`, 'ERR_DPOP_JWK', 'jwk');
     const publicJwk = jwk as Record<string, unknown>;
     let jkt: string;
     try {

@@ -76,7 +76,7 @@ export function dpopConstraint(dpop: ResolvedDpop, onEvent: ((event: VerifierEve
       }
       const url = request.url;
       if (url === undefined) throw new Error('the DPoP check needs the request URL: the InboundRequest has no "url"');
-      const proof = proofs.check(credentials.proof, { method: request.method, url, accessToken: credentials.token });
+      const proof = proofs.check(credentials.proof, { method: request.method, url, accessToken: credentials.token, jkt });
       if (proof.jkt !== jkt) {
         throw withoutStack(() => new DpopProofError('the DPoP proof is signed by another key than the one the token is bound to (cnf.jkt)', 'ERR_DPOP_KEY_MISMATCH', {
           detail: mismatch(token.payload as Record<string, unknown>, 'cnf.jkt', jkt, proof.jkt),
@@ -91,7 +91,9 @@ export function dpopConstraint(dpop: ResolvedDpop, onEvent: ((event: VerifierEve
       const at = now();
       let fresh: boolean | PromiseLike<boolean>;
       try {
-        fresh = replayStore.remember(replayKey(jkt, proof.jti), Math.max(proof.acceptedUntil, at + 1000), at);
+        // Kept for the clock tolerance beyond the proof's window: a replica whose clock runs behind
+        // by up to that much still judges the proof fresh, and must still find it recorded.
+        fresh = replayStore.remember(replayKey(jkt, proof.jti), Math.max(proof.acceptedUntil + dpop.clockTolerance * 1000, at + 1000), at);
       } catch (error) {
         return unavailable(error);
       }

@@ -2,9 +2,9 @@
  * `private_key_jwt` (RFC 7523 section 2.2, OpenID Connect Core section 9): a JWT signed with the
  * client's private key, new for every token request.
  */
-import { createHash, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { importPrivateKey, type PrivateKeyInput } from '../../keys/import-private-key.js';
+import { createHash, createPublicKey, randomUUID, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
+import { SignJWT, type JWK } from 'jose';
+import { importPrivateKey } from '../../keys/import-private-key.js';
 import type { ClientAuthenticator } from './client-authenticator.js';
 
 /**
@@ -20,7 +20,7 @@ import type { ClientAuthenticator } from './client-authenticator.js';
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', privateKey, privateKeyKid: 'key-1' });
  * ```
  */
-export type ClientPrivateKey = PrivateKeyInput;
+export type ClientPrivateKey = string | JWK | KeyObject | webcrypto.CryptoKey;
 
 /** RFC 7523 client assertion type. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

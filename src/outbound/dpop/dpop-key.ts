@@ -4,12 +4,12 @@
  * and its RFC 7638 thumbprint (`jkt`) computed once. The private key stays inside this object:
  * `JSON.stringify` and `util.inspect` show only the algorithm and the thumbprint.
  */
-import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject, type webcrypto } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { JWK } from 'jose';
 import { jwkThumbprint } from '../../dpop/jwk-thumbprint.js';
 import { ALGORITHM_SPECS } from '../../keys/algorithms.js';
-import { importPrivateKey, type PrivateKeyInput } from '../../keys/import-private-key.js';
+import { importPrivateKey } from '../../keys/import-private-key.js';
 
 /**
  * A DPoP private key: a PEM string (PKCS#8, or SEC1 / PKCS#1), a private JWK, a node `KeyObject`
@@ -24,7 +24,7 @@ import { importPrivateKey, type PrivateKeyInput } from '../../keys/import-privat
  * clientCredentials({ tokenEndpoint: 'https://auth.example.com/oauth/token', clientId: 'svc', clientSecret: 'placeholder', dpop: { key } });
  * ```
  */
-export type DpopPrivateKey = PrivateKeyInput;
+export type DpopPrivateKey = string | JWK | KeyObject | webcrypto.CryptoKey;
 
 
 /**
