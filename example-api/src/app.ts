@@ -37,6 +37,11 @@ export interface AppOptions {
   auth: RequireAuthOptions;
   /** The downstream call; when undefined, `GET /api/downstream` answers 503 `downstream_not_configured`. */
   downstream?: DownstreamTarget | undefined;
+  /**
+   * The DPoP-only downstream (`client` with `dpop`); when undefined, `GET /api/downstream-dpop`
+   * answers 503 `downstream_not_configured`.
+   */
+  downstreamDpop?: DownstreamTarget | undefined;
   /** Where unexpected errors and operational warnings go (never tokens or secrets). Default `console.error`. */
   log?: (line: string) => void;
 }
@@ -57,6 +62,7 @@ export const ROUTES = [
   { method: 'GET', path: '/api/orders', needs: 'scope read:orders' },
   { method: 'POST', path: '/api/orders', needs: 'scope write:orders; JSON body {"item": string, "quantity": integer}' },
   { method: 'GET', path: '/api/downstream', needs: 'a valid access token; calls the downstream service with a client-credentials token' },
+  { method: 'GET', path: '/api/downstream-dpop', needs: 'a valid access token; calls the DPoP-only downstream service with a DPoP-bound token and a new proof' },
   { method: 'GET', path: '/health', needs: 'nothing; the health of the issuer\'s keys and of the outbound token (no secrets)' },
 ] as const;
 
@@ -64,6 +70,8 @@ export const ROUTES = [
 // Typed as any service name: this example does not augment `OutboundServiceRegistry` (that is global
 // to a TypeScript program, and this repository type-checks the library's tests in the same program).
 const DOWNSTREAM: OutboundServiceName = 'downstream' as OutboundServiceName;
+/** The name of the DPoP-only downstream service in `outboundAuth`. */
+const DOWNSTREAM_DPOP: OutboundServiceName = 'downstream-dpop' as OutboundServiceName;
 /** Largest JSON body `POST /api/orders` reads. */
 const MAX_BODY = '16kb';
 /** Largest downstream answer passed on, in bytes. */
@@ -82,21 +90,26 @@ export function createApp(options: AppOptions): ExampleApp {
   const auth: RequireAuthMiddleware = requireAuth(options.auth);
   const orders = new OrderStore();
   const downstream = options.downstream;
-  // One outbound client, built once: `getOutbound(req).fetch(DOWNSTREAM, path)` attaches its token.
-  const target = downstream === undefined ? undefined : new URL(downstream.url);
-  // The provider is built here (not by outboundAuth) so that GET /health can show its state.
-  const provider: ClientCredentialsProvider | undefined = downstream === undefined ? undefined : clientCredentials({
-    ...downstream.client,
+  const downstreamDpop = options.downstreamDpop;
+  // One provider per downstream, built here (not by outboundAuth) so that GET /health can show its state.
+  const providerFor = (target: DownstreamTarget | undefined): ClientCredentialsProvider | undefined => target === undefined ? undefined : clientCredentials({
+    ...target.client,
     // Tell the operator when the API's own token cannot be had; events never hold the secret or a token.
     onEvent: (event) => {
       if (event.type === 'token.failed') log(`example-api: no token for the downstream service: ${event.error.message}`);
-      downstream.client.onEvent?.(event);
+      target.client.onEvent?.(event);
     },
   });
-  const outbound: OutboundAuthMiddleware | undefined = provider === undefined || target === undefined ? undefined : outboundAuth({
-    // The service's base URL is DOWNSTREAM_URL's origin; its path and query are what the route fetches.
-    services: { [DOWNSTREAM]: { provider, baseUrl: target.origin } },
-  });
+  // `getOutbound(req).fetch(DOWNSTREAM, path)` attaches the token (and, for DPoP, a new proof).
+  const target = downstream === undefined ? undefined : new URL(downstream.url);
+  const dpopTarget = downstreamDpop === undefined ? undefined : new URL(downstreamDpop.url);
+  const provider = providerFor(downstream);
+  const dpopProvider = providerFor(downstreamDpop);
+  const services: Record<string, { provider: ClientCredentialsProvider; baseUrl: string }> = {};
+  // The service's base URL is the downstream URL's origin; its path and query are what the route fetches.
+  if (provider !== undefined && target !== undefined) services[DOWNSTREAM] = { provider, baseUrl: target.origin };
+  if (dpopProvider !== undefined && dpopTarget !== undefined) services[DOWNSTREAM_DPOP] = { provider: dpopProvider, baseUrl: dpopTarget.origin };
+  const outbound: OutboundAuthMiddleware | undefined = Object.keys(services).length === 0 ? undefined : outboundAuth({ services });
 
   const app = express();
   app.disable('x-powered-by');
@@ -144,7 +157,7 @@ export function createApp(options: AppOptions): ExampleApp {
     res.status(201).location(`/api/orders/${order.id}`).json({ order });
   });
 
-  if (outbound !== undefined && target !== undefined && downstream !== undefined) {
+  if (outbound !== undefined && provider !== undefined && target !== undefined && downstream !== undefined) {
     const path = `${target.pathname}${target.search}`;
     app.get('/api/downstream', auth, outbound, async (req, res) => {
       await callDownstream(res, () => getOutbound(req).fetch(DOWNSTREAM, path, {
@@ -162,7 +175,26 @@ export function createApp(options: AppOptions): ExampleApp {
     });
   }
 
-  for (const route of ['/api/public', '/api/private', '/api/downstream', '/health']) app.all(route, methodNotAllowed(['GET']));
+  if (outbound !== undefined && dpopProvider !== undefined && dpopTarget !== undefined && downstreamDpop !== undefined) {
+    const path = `${dpopTarget.pathname}${dpopTarget.search}`;
+    // The same call; the DPoP provider sends `Authorization: DPoP <token>` and a new proof for this URL.
+    app.get('/api/downstream-dpop', auth, outbound, async (req, res) => {
+      await callDownstream(res, () => getOutbound(req).fetch(DOWNSTREAM_DPOP, path, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(downstreamDpop.timeoutDuration ?? 10_000),
+      }), log);
+    });
+  } else {
+    app.get('/api/downstream-dpop', auth, (_req, res) => {
+      res.status(503).json(errorBody(
+        'downstream_not_configured',
+        'the DPoP-only downstream service runs with the embedded issuer only (npm start without ISSUER_BASE_URL, ISSUER or JWKS_URI)',
+      ));
+    });
+  }
+
+  for (const route of ['/api/public', '/api/private', '/api/downstream', '/api/downstream-dpop', '/health']) app.all(route, methodNotAllowed(['GET']));
   app.all('/api/orders', methodNotAllowed(['GET', 'POST']));
   app.all('/', methodNotAllowed(['GET']));
   app.use(notFound());
@@ -176,6 +208,7 @@ export function createApp(options: AppOptions): ExampleApp {
       auth.close();
       await outbound?.close();
       await provider?.close();
+      await dpopProvider?.close();
     },
   };
 }

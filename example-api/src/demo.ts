@@ -6,10 +6,15 @@
  * - Without `API_URL`, it starts an example (embedded issuer, downstream, API) in this process on
  *   free ports, and stops it at the end.
  *
+ *   `DPOP_DOWNSTREAM_URL` and `DOWNSTREAM_AUDIENCE` (printed too, except in mTLS mode) add the
+ *   steps that call the DPoP-only downstream directly: a replayed proof, a bound token as Bearer.
+ *
  * Exit code 0 when every step got the expected answer, 1 otherwise, 2 for a bad environment. Tokens
  * are never printed (only their length and decoded claims).
  */
 import { clientCredentials, type TokenProvider } from 'express-m2m';
+// The demo signs its own proofs (to replay one on purpose): the test helpers make them.
+import { createDpopProof, generateDpopKey, type DpopKeyPair } from 'express-m2m/testing';
 import { loadConfig } from './config.js';
 import { startExample, type DemoClient, type RunningExample } from './start.js';
 
@@ -18,6 +23,18 @@ interface Answer {
   statusText: string;
   challenge: string | null;
   body: unknown;
+}
+
+/** The DPoP-only downstream the demo calls directly (its URL and its tokens' audience). */
+interface DpopTarget {
+  url: string;
+  audience: string;
+}
+
+interface Settings {
+  apiUrl: string;
+  client: DemoClient;
+  dpop: DpopTarget | undefined;
 }
 
 interface StepResult {
@@ -30,7 +47,7 @@ const out = (line = ''): void => {
 };
 
 /** The demo's settings: where the API is and which client to use. */
-function settingsFromEnv(env: NodeJS.ProcessEnv): { apiUrl: string; client: DemoClient } | 'self-start' {
+function settingsFromEnv(env: NodeJS.ProcessEnv): Settings | 'self-start' {
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -44,7 +61,12 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): { apiUrl: string; client: Demo
         '(or unset API_URL to let the demo start its own example)',
     );
   }
-  for (const name of ['API_URL', 'TOKEN_ENDPOINT']) {
+  const dpopUrl = get('DPOP_DOWNSTREAM_URL');
+  const dpopAudience = get('DOWNSTREAM_AUDIENCE');
+  if ((dpopUrl === undefined) !== (dpopAudience === undefined)) {
+    throw new Error('DPOP_DOWNSTREAM_URL and DOWNSTREAM_AUDIENCE go together (the DPoP steps need both): set both, or neither to skip those steps');
+  }
+  for (const name of ['API_URL', 'TOKEN_ENDPOINT', ...(dpopUrl === undefined ? [] : ['DPOP_DOWNSTREAM_URL'])]) {
     const value = get(name) as string;
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
       throw new Error(`${name} must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
@@ -59,6 +81,7 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): { apiUrl: string; client: Demo
       audience: get('AUDIENCE') as string,
       scopes: ['read:orders', 'write:orders'],
     },
+    dpop: dpopUrl === undefined || dpopAudience === undefined ? undefined : { url: dpopUrl, audience: dpopAudience },
   };
 }
 
@@ -86,7 +109,7 @@ function short(value: unknown, max = 200): string {
 }
 
 async function main(): Promise<number> {
-  let settings: { apiUrl: string; client: DemoClient };
+  let settings: Settings;
   let example: RunningExample | undefined;
   let chosen: ReturnType<typeof settingsFromEnv>;
   try {
@@ -101,7 +124,8 @@ async function main(): Promise<number> {
     example = await startExample(loadConfig({ PORT: '0' }), { log: (line) => process.stderr.write(`${line}\n`) });
     const client = example.demoClient;
     if (client === undefined) throw new Error('the embedded example has no demo client');
-    settings = { apiUrl: example.apiUrl, client };
+    const dpop = example.dpopDownstreamUrl === undefined ? undefined : { url: example.dpopDownstreamUrl, audience: example.downstreamAudience };
+    settings = { apiUrl: example.apiUrl, client, dpop };
     out(`Example API at ${example.apiUrl}, issuer at ${example.issuerUrl ?? '?'}`);
   } else {
     settings = chosen;
@@ -109,26 +133,30 @@ async function main(): Promise<number> {
   }
   out();
 
-  const { apiUrl, client } = settings;
+  const { apiUrl, client, dpop } = settings;
   const providers: TokenProvider[] = [];
-  const tokenProvider = (scope?: string): TokenProvider => {
+  const tokenProvider = (scope?: string, bound?: { audience: string; key: DpopKeyPair }): TokenProvider => {
     const provider = clientCredentials({
       tokenEndpoint: client.tokenEndpoint,
       clientId: client.clientId,
       clientSecret: client.clientSecret,
-      audience: client.audience,
+      audience: bound?.audience ?? client.audience,
       ...(scope === undefined ? {} : { scope }),
+      // With a key: the token request carries a proof signed with it, and the token is bound to it.
+      ...(bound === undefined ? {} : { dpop: { key: bound.key.privateKey } }),
       maxRetries: 0,
     });
     providers.push(provider);
     return provider;
   };
 
-  async function call(method: string, path: string, init: { authorization?: string; json?: unknown } = {}): Promise<Answer> {
+  async function call(method: string, path: string, init: { authorization?: string; json?: unknown; dpopProof?: string } = {}): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (init.authorization !== undefined) headers.authorization = init.authorization;
+    if (init.dpopProof !== undefined) headers.dpop = init.dpopProof;
     if (init.json !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${apiUrl}${path}`, {
+    // An absolute URL is called as it is (the DPoP-only downstream); a path is the API's.
+    const response = await fetch(/^https?:/.test(path) ? path : `${apiUrl}${path}`, {
       method,
       headers,
       body: init.json === undefined ? undefined : JSON.stringify(init.json),
@@ -150,8 +178,69 @@ async function main(): Promise<number> {
     return { ok: answer.status === expected, lines: answer.status === expected ? lines : [...lines, `expected HTTP ${expected}`] };
   }
 
+  /** `expectStatus`, and the `WWW-Authenticate` challenge must match `challenge`. */
+  function expectChallenge(answer: Answer, expected: number, challenge: RegExp, detail?: string): StepResult {
+    const result = expectStatus(answer, expected, detail);
+    if (answer.challenge !== null && challenge.test(answer.challenge)) return result;
+    return { ok: false, lines: [...result.lines, `expected a WWW-Authenticate challenge matching ${String(challenge)}`] };
+  }
+
   let token = '';
   let readOnlyToken = '';
+  // The DPoP steps: the demo's own key, the token bound to it, and the one proof it replays.
+  const dpopKey = generateDpopKey('ES256');
+  let boundToken = '';
+  let capturedProof = '';
+  const dpopSteps: Array<{ title: string; run: () => Promise<StepResult>; needsToken?: boolean }> = dpop === undefined ? [] : [
+    {
+      title: `Get a DPoP-bound token for the downstream (audience ${dpop.audience}) with a key of the demo's own`,
+      run: async () => {
+        const set = await tokenProvider(undefined, { audience: dpop.audience, key: dpopKey }).getTokenSet();
+        boundToken = set.accessToken;
+        const cnf = claimsOf(boundToken).cnf as { jkt?: unknown } | undefined;
+        const bound = set.tokenType === 'DPoP' && cnf?.jkt === dpopKey.jkt;
+        return {
+          ok: bound,
+          lines: [
+            `POST ${client.tokenEndpoint}  grant_type=client_credentials, with a DPoP proof signed by the demo's ES256 key`,
+            `-> a ${set.tokenType ?? 'Bearer'} token (not shown) with cnf.jkt ${String(cnf?.jkt)}: ${bound ? 'the thumbprint of the demo\'s key' : 'NOT the demo\'s key'}`,
+          ],
+        };
+      },
+    },
+    {
+      title: 'GET the DPoP-only downstream directly: Authorization: DPoP <token>, and a proof the demo signs for this request',
+      run: async () => {
+        if (boundToken === '') return { ok: false, lines: ['skipped: no DPoP-bound token (the step before failed)'] };
+        capturedProof = createDpopProof({ key: dpopKey, htm: 'GET', htu: dpop.url, accessToken: boundToken });
+        const answer = await call('GET', dpop.url, { authorization: `DPoP ${boundToken}`, dpopProof: capturedProof });
+        const body = answer.body as { scheme?: unknown; jkt?: unknown };
+        return expectStatus(answer, 200, answer.status === 200 ? `accepted with scheme ${String(body.scheme)}, key ${String(body.jkt)} (proof: htm GET, htu ${dpop.url}, ath = SHA-256 of the token)` : undefined);
+      },
+    },
+    {
+      title: 'Replay: the same request again, with the same captured proof (401 invalid_dpop_proof)',
+      run: async () => {
+        if (capturedProof === '') return { ok: false, lines: ['skipped: no proof was sent (the step before failed)'] };
+        const answer = await call('GET', dpop.url, { authorization: `DPoP ${boundToken}`, dpopProof: capturedProof });
+        const description = (answer.body as { error_description?: unknown }).error_description;
+        return expectChallenge(
+          answer, 401, /^DPoP error="invalid_dpop_proof"/,
+          `${String(description)}: the downstream remembers each accepted proof's jti until the proof expires, so a captured proof works once`,
+        );
+      },
+    },
+    {
+      title: 'The DPoP-bound token presented as a Bearer token, without a proof (401: the downstream accepts only DPoP)',
+      run: async () => {
+        if (boundToken === '') return { ok: false, lines: ['skipped: no DPoP-bound token'] };
+        return expectChallenge(
+          await call('GET', dpop.url, { authorization: `Bearer ${boundToken}` }), 401, /^DPoP algs="/,
+          'refused: the token is bound to the demo\'s key, so whoever steals it cannot use it without that key',
+        );
+      },
+    },
+  ];
   const steps: Array<{ title: string; run: () => Promise<StepResult>; needsToken?: boolean }> = [
     {
       title: `Get an access token with client credentials (client ${client.clientId}, audience ${client.audience})`,
@@ -232,6 +321,20 @@ async function main(): Promise<number> {
         );
       },
     },
+    {
+      title: 'GET /api/downstream-dpop: the API calls the DPoP-only downstream with a DPoP-bound token and a new proof',
+      needsToken: true,
+      run: async () => {
+        const answer = await call('GET', '/api/downstream-dpop', { authorization: `Bearer ${token}` });
+        const body = answer.body as { service?: unknown; caller?: unknown; scheme?: unknown };
+        return expectStatus(
+          answer,
+          200,
+          answer.status === 200 ? `service ${String(body.service)} saw caller ${String(body.caller)} with scheme ${String(body.scheme)}` : undefined,
+        );
+      },
+    },
+    ...dpopSteps,
     {
       title: 'GET /api/private with a tampered token (signature changed: 401 invalid_token)',
       needsToken: true,

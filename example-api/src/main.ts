@@ -22,6 +22,9 @@ function banner(config: ExampleConfig, example: RunningExample): string {
     const demo = example.demoClient;
     lines.push(`Embedded local issuer:      ${example.issuerUrl} (no ISSUER_BASE_URL set; tokens from it are valid only while this process runs)`);
     lines.push(`Downstream service:         ${example.downstreamUrl ?? '(none)'}`);
+    if (example.dpopDownstreamUrl !== undefined) {
+      lines.push(`DPoP-only downstream:       ${example.dpopDownstreamUrl} (RFC 9449: DPoP-bound tokens with a proof per request, no Bearer)`);
+    }
     if (example.caFile !== undefined) {
       lines.push('mTLS mode (DOWNSTREAM_MTLS): the downstream accepts only certificate-bound tokens; the API gets them with');
       lines.push(`  its client certificate (tls_client_auth) and calls over it. The embedded issuer is https: trust ${example.caFile}`);
@@ -49,11 +52,16 @@ function banner(config: ExampleConfig, example: RunningExample): string {
         `-d '{"item":"widget","quantity":2}' ${example.apiUrl}/api/orders`,
     );
     lines.push(`  curl -s -H "Authorization: Bearer $TOKEN" ${example.apiUrl}/api/downstream`);
+    lines.push(`  curl -s -H "Authorization: Bearer $TOKEN" ${example.apiUrl}/api/downstream-dpop`);
     lines.push('');
     lines.push('Walk through everything in another terminal:');
     lines.push(
       `  ${example.caFile === undefined ? '' : `NODE_EXTRA_CA_CERTS=${shellQuote(example.caFile)} `}API_URL=${example.apiUrl} TOKEN_ENDPOINT=${shellQuote(demo.tokenEndpoint)} CLIENT_ID=${shellQuote(demo.clientId)} ` +
-        `CLIENT_SECRET=${shellQuote(demo.clientSecret)} AUDIENCE=${shellQuote(demo.audience)} npm run demo`,
+        `CLIENT_SECRET=${shellQuote(demo.clientSecret)} AUDIENCE=${shellQuote(demo.audience)} ` +
+        // The demo calls the DPoP-only downstream itself (not in mTLS mode: it has no client certificate).
+        (example.dpopDownstreamUrl === undefined || example.caFile !== undefined ? ''
+          : `DPOP_DOWNSTREAM_URL=${shellQuote(example.dpopDownstreamUrl)} DOWNSTREAM_AUDIENCE=${shellQuote(example.downstreamAudience)} `) +
+        'npm run demo',
     );
   } else {
     const issuer = config.issuer;

@@ -7,7 +7,7 @@ import type { RequireAuthOptions } from 'express-m2m';
 import { createLocalIssuer, type LocalIssuer } from 'express-m2m/testing';
 import { createApp, type DownstreamTarget } from './app.js';
 import type { ExampleConfig, IssuerSettings } from './config.js';
-import { createDownstreamApp, DOWNSTREAM_PATH } from './downstream.js';
+import { createDownstreamApp, DOWNSTREAM_DPOP_PATH, DOWNSTREAM_PATH } from './downstream.js';
 import { listen, type Listening } from './http.js';
 import { API_CERTIFICATE_SUBJECT, exampleMtls, type ExampleMtls } from './mtls.js';
 
@@ -17,6 +17,8 @@ export const DEMO_CLIENT_ID = 'demo-client';
 export const DEMO_SCOPES = ['read:orders', 'write:orders'] as const;
 /** The client id the API itself uses to call the downstream service (embedded mode). */
 export const API_CLIENT_ID = 'example-api';
+/** The client id the API uses for the DPoP-only downstream (embedded mode): it gets only DPoP-bound tokens. */
+export const API_DPOP_CLIENT_ID = 'example-api-dpop';
 /** The scope the API asks for when it calls the downstream service (embedded mode). */
 export const DOWNSTREAM_SCOPE = 'read:inventory';
 
@@ -35,6 +37,10 @@ export interface RunningExample {
   apiUrl: string;
   /** The URL `GET /api/downstream` calls. */
   downstreamUrl: string | undefined;
+  /** The URL `GET /api/downstream-dpop` calls (DPoP required); embedded mode only. */
+  dpopDownstreamUrl: string | undefined;
+  /** The audience of the downstream's tokens (both routes). */
+  downstreamAudience: string;
   /** Base URL of the embedded issuer; undefined when an issuer is configured. */
   issuerUrl: string | undefined;
   /** The demo client; undefined when an issuer is configured. */
@@ -90,6 +96,8 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
     let localIssuer: LocalIssuer | undefined;
     let demoClient: DemoClient | undefined;
     let outbound: Omit<DownstreamTarget, 'url'> | undefined;
+    let outboundDpop: Omit<DownstreamTarget, 'url'> | undefined;
+    let dpopDownstreamUrl: string | undefined;
     let downstreamUrl: string | undefined;
     let mtls: ExampleMtls | undefined;
     const downstreamAudience = config.outbound?.downstreamAudience ?? config.downstreamAudience;
@@ -104,13 +112,21 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
         mtls = made;
         cleanups.push(() => made.close());
       }
-      const demo = issuer.registerClient({ clientId: DEMO_CLIENT_ID, audiences: [config.audience], scopes: [...DEMO_SCOPES] });
+      // The demo client may also ask for the downstream's audience: `npm run demo` gets a DPoP-bound
+      // token for it with a key of its own, to show a replayed proof and a Bearer-presented token refused.
+      const demo = issuer.registerClient({ clientId: DEMO_CLIENT_ID, audiences: [config.audience, downstreamAudience], scopes: [...DEMO_SCOPES] });
       // In mTLS mode the API authenticates with its certificate (tls_client_auth), without a secret.
       const service = issuer.registerClient({
         clientId: API_CLIENT_ID, audiences: [downstreamAudience], scopes: [DOWNSTREAM_SCOPE],
         ...(mtls === undefined ? {} : { tlsClientAuth: { subjectDn: API_CERTIFICATE_SUBJECT } }),
       });
-      if (demo.clientSecret === undefined || (mtls === undefined && service.clientSecret === undefined)) {
+      // The DPoP client: the issuer refuses its token requests without a proof, and binds its tokens to
+      // the proof's key (cnf.jkt). In mTLS mode it authenticates with the certificate too (bound both ways).
+      const dpopService = issuer.registerClient({
+        clientId: API_DPOP_CLIENT_ID, audiences: [downstreamAudience], scopes: [DOWNSTREAM_SCOPE], dpopBoundAccessTokens: true,
+        ...(mtls === undefined ? {} : { tlsClientAuth: { subjectDn: API_CERTIFICATE_SUBJECT } }),
+      });
+      if (demo.clientSecret === undefined || (mtls === undefined && (service.clientSecret === undefined || dpopService.clientSecret === undefined))) {
         throw new Error('the embedded issuer registered a client without a secret');
       }
       demoClient = {
@@ -125,6 +141,12 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
           ? { tokenEndpoint: issuer.tokenEndpoint, clientId: service.clientId, clientSecret: service.clientSecret, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE }
           // The mTLS token endpoint is discovered (mtls_endpoint_aliases), the token bound to the certificate.
           : { issuerBaseURL: issuer.url, clientId: service.clientId, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE, tls: { cert: mtls.client.cert, key: mtls.client.key, ca: issuer.tls!.ca } },
+      };
+      // `dpop: true`: a key generated at start-up (ES256); every token request and call carries a proof.
+      outboundDpop = {
+        client: mtls === undefined
+          ? { tokenEndpoint: issuer.tokenEndpoint, clientId: dpopService.clientId, clientSecret: dpopService.clientSecret, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE, dpop: true }
+          : { issuerBaseURL: issuer.url, clientId: dpopService.clientId, audience: downstreamAudience, scope: DOWNSTREAM_SCOPE, tls: { cert: mtls.client.cert, key: mtls.client.key, ca: issuer.tls!.ca }, dpop: true },
       };
     } else {
       issuerSettings = config.issuer;
@@ -151,17 +173,22 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
     if (outbound !== undefined && downstreamUrl === undefined) {
       const downstreamAuth: RequireAuthOptions = mtls === undefined ? authOptions(issuerSettings, downstreamAudience)
         : { ...authOptions(issuerSettings, downstreamAudience), fetch: mtls.trustingFetch, mtls: { mode: 'required', certificate: 'tls' } };
-      const downstream = createDownstreamApp({ auth: downstreamAuth, log });
+      // With the embedded issuer, the same service also has a DPoP-only route (proofs remembered in memory).
+      const downstream = createDownstreamApp({ auth: downstreamAuth, dpop: outboundDpop === undefined ? undefined : { algorithms: ['ES256', 'EdDSA'] }, log });
       cleanups.push(() => downstream.auth.close());
+      cleanups.push(() => downstream.dpopAuth?.close());
       const listening: Listening = await listen(downstream.app, 0, '127.0.0.1', mtls?.server);
       cleanups.push(() => listening.close());
       downstreamUrl = `${listening.url}${DOWNSTREAM_PATH}`;
+      if (downstream.dpopAuth !== undefined) dpopDownstreamUrl = `${listening.url}${DOWNSTREAM_DPOP_PATH}`;
       await downstream.auth.warmUp().catch(() => undefined);
+      await downstream.dpopAuth?.warmUp().catch(() => undefined);
     }
 
     const api = createApp({
       auth: mtls === undefined ? authOptions(issuerSettings, config.audience) : { ...authOptions(issuerSettings, config.audience), fetch: mtls.trustingFetch },
       downstream: outbound === undefined || downstreamUrl === undefined ? undefined : { ...outbound, url: downstreamUrl },
+      downstreamDpop: outboundDpop === undefined || dpopDownstreamUrl === undefined ? undefined : { ...outboundDpop, url: dpopDownstreamUrl },
       log,
     });
     cleanups.push(() => api.close());
@@ -186,7 +213,7 @@ export async function startExample(config: ExampleConfig, options: StartOptions 
     }
     cleanups.push(() => listening.close());
 
-    return { apiUrl: listening.url, downstreamUrl, issuerUrl: localIssuer?.url, demoClient, localIssuer, caFile: mtls?.caFile, close };
+    return { apiUrl: listening.url, downstreamUrl, dpopDownstreamUrl, downstreamAudience, issuerUrl: localIssuer?.url, demoClient, localIssuer, caFile: mtls?.caFile, close };
   } catch (error) {
     await close();
     throw error;

@@ -41,7 +41,7 @@ describe('docs/dpop.md "DPoP in five minutes"', () => {
     writeFileSync(join(dir, 'dpop.ts'), code);
     const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'dpop.ts'], { cwd: dir });
     expect(stderr).toBe('');
-    expect(printed).toEqual(['token_type: DPoP', '200 DPoP true', '401 DPoP error="invalid_dpop_proof"', '401 DPoP algs="ES256 EdDSA"']);
+    expect(printed).toEqual(['token_type: DPoP', '200 DPoP true', '401 DPoP error="invalid_dpop_proof"', '401 DPoP algs="ES256 EdDSA"', 'provider: 200 DPoP true']);
     expect(stdout.trim().split('\n')).toEqual(printed);
   }, 30_000);
 });

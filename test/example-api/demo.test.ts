@@ -1,11 +1,14 @@
 /**
  * `npm run demo`, end to end: it walks the story (token, public/private/orders 200 and 403,
- * downstream, bad tokens) against a self-started example or a running one, prints each step, and
+ * downstream, the DPoP-only downstream through the API, a DPoP-bound token of the demo's own with a
+ * replayed proof and a Bearer presentation refused, bad tokens) against a self-started example or a running one, prints each step, and
  * its exit code says whether every step got the expected answer.
  */
 import { childEnv, printed, spawnCollecting, startExampleProcess, waitForExit, type ExampleProcess, type Finished } from './support.js';
 
-const STEPS = 11;
+const STEPS = 16;
+/** The steps that call the DPoP-only downstream directly: only with DPOP_DOWNSTREAM_URL (or self-started). */
+const DIRECT_DPOP_STEPS = 4;
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 /** `npm run demo` with `env`, to the end. */
@@ -51,6 +54,16 @@ describe('npm run demo with no API_URL: starts its own example and every step su
     expect(body(/^POST \/api\/orders with the token/)).toContain('HTTP 201');
     expect(body(/^POST \/api\/orders with the read-only token/)).toMatch(/HTTP 403 .*error="insufficient_scope".*scope="write:orders"/);
     expect(body(/^GET \/api\/downstream/)).toContain('service inventory saw caller example-api@clients');
+    expect(body(/^GET \/api\/downstream-dpop/)).toContain('service inventory-dpop saw caller example-api-dpop@clients with scheme DPoP');
+    const bound = body(/^Get a DPoP-bound token/);
+    const jkt = /-> a DPoP token \(not shown\) with cnf\.jkt ([\w-]{43}): the thumbprint of the demo's key/.exec(bound)?.[1];
+    expect(jkt).toBeDefined();
+    expect(body(/^GET the DPoP-only downstream directly/)).toMatch(new RegExp(`HTTP 200 OK\\n\\s+-> accepted with scheme DPoP, key ${jkt}`));
+    const replay = body(/^Replay: the same request again/);
+    expect(replay).toMatch(/HTTP 401 Unauthorized\s+WWW-Authenticate: DPoP error="invalid_dpop_proof", error_description="the DPoP proof was used before[^"]*", algs="ES256 EdDSA"$/m);
+    expect(replay).toContain('remembers each accepted proof\'s jti');
+    // Required mode: Bearer credentials are not this service's scheme, so the answer is its bare DPoP challenge.
+    expect(body(/presented as a Bearer token/)).toMatch(/HTTP 401 Unauthorized\s+WWW-Authenticate: DPoP algs="ES256 EdDSA"$/m);
     expect(body(/tampered token/)).toMatch(/HTTP 401 .*error="invalid_token"/);
     expect(body(/malformed Authorization header/)).toMatch(/HTTP 400 .*error="invalid_request"/);
   });
@@ -67,13 +80,18 @@ describe('npm run demo with API_URL: walks the story against a running example, 
   beforeAll(async () => {
     example = await startExampleProcess({ PORT: '0' });
     const stdout = example.output.stdout;
-    demoEnv = {
+    // The variables of the printed `npm run demo` line, as a user pastes it.
+    const line = /^\s+(API_URL=.*) npm run demo$/m.exec(stdout)?.[1] ?? '';
+    demoEnv = Object.fromEntries(line.split(' ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    expect(demoEnv).toEqual({
       API_URL: example.url,
       TOKEN_ENDPOINT: printed(stdout, 'TOKEN_ENDPOINT'),
       CLIENT_ID: printed(stdout, 'CLIENT_ID'),
       CLIENT_SECRET: printed(stdout, 'CLIENT_SECRET'),
       AUDIENCE: printed(stdout, 'AUDIENCE'),
-    };
+      DPOP_DOWNSTREAM_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/inventory-dpop$/),
+      DOWNSTREAM_AUDIENCE: 'https://downstream.example.com',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -95,8 +113,25 @@ describe('npm run demo with API_URL: walks the story against a running example, 
     expect(steps[0]).toMatchObject({ ok: false });
     expect(steps[0]?.body).toContain('invalid_client');
     expect(steps.find((step) => /with the token$/.test(step.title))?.body).toContain('skipped: no token');
-    expect(finished.stdout).toMatch(/\d+ of 11 steps FAILED\./);
+    expect(finished.stdout).toMatch(new RegExp(`\\d+ of ${STEPS} steps FAILED\\.`));
     expect(finished.stdout + finished.stderr).not.toContain('wrong-secret-value');
+  }, 150_000);
+
+  it('without DPOP_DOWNSTREAM_URL and DOWNSTREAM_AUDIENCE: the direct DPoP steps are left out, the API\'s DPoP call stays', async () => {
+    const { DPOP_DOWNSTREAM_URL: _url, DOWNSTREAM_AUDIENCE: _audience, ...rest } = demoEnv;
+    const finished = await runDemo(rest);
+    expect(finished.code).toBe(0);
+    const steps = stepsOf(finished.stdout);
+    expect(steps).toHaveLength(STEPS - DIRECT_DPOP_STEPS);
+    expect(steps.filter((step) => !step.ok)).toEqual([]);
+    expect(steps.some((step) => /^GET \/api\/downstream-dpop/.test(step.title))).toBe(true);
+    expect(steps.some((step) => /^Replay/.test(step.title))).toBe(false);
+  }, 150_000);
+
+  it('DPOP_DOWNSTREAM_URL without DOWNSTREAM_AUDIENCE: exit code 2 naming both', async () => {
+    const finished = await runDemo({ ...demoEnv, DOWNSTREAM_AUDIENCE: '' });
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain('DPOP_DOWNSTREAM_URL and DOWNSTREAM_AUDIENCE go together');
   }, 150_000);
 
   it('API_URL without the client\'s values: exit code 2 naming the missing variables', async () => {

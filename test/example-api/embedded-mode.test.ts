@@ -73,21 +73,25 @@ describe('npm start with no issuer configured: what it prints', () => {
     const callOrders = lines.find((line) => line.startsWith('curl') && line.includes('Bearer $TOKEN') && line.endsWith('/api/orders') && !line.includes(' -d '));
     const postOrder = lines.find((line) => line.startsWith('curl') && line.includes(' -d ') && line.endsWith('/api/orders'));
     const downstream = lines.find((line) => line.startsWith('curl') && line.endsWith('/api/downstream'));
-    expect([getToken, callOrders, postOrder, downstream]).not.toContain(undefined);
-    const script = [getToken, `echo "$TOKEN" | cut -c1-3`, callOrders, 'echo', postOrder, 'echo', downstream].join('\n');
+    const downstreamDpop = lines.find((line) => line.startsWith('curl') && line.endsWith('/api/downstream-dpop'));
+    expect([getToken, callOrders, postOrder, downstream, downstreamDpop]).not.toContain(undefined);
+    const script = [getToken, `echo "$TOKEN" | cut -c1-3`, callOrders, 'echo', postOrder, 'echo', downstream, 'echo', downstreamDpop].join('\n');
     const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(0);
-    const [tokenStart, orders, created, inventory] = run.stdout.trim().split('\n');
+    const [tokenStart, orders, created, inventory, inventoryDpop] = run.stdout.trim().split('\n');
     expect(tokenStart).toBe('eyJ');
     expect(JSON.parse(orders ?? '')).toEqual({ orders: expect.any(Array) });
     expect(JSON.parse(created ?? '')).toMatchObject({ order: { item: 'widget', quantity: 2, createdBy: 'demo-client@clients' } });
     expect(JSON.parse(inventory ?? '')).toMatchObject({ service: 'inventory' });
+    expect(JSON.parse(inventoryDpop ?? '')).toMatchObject({ service: 'inventory-dpop', scheme: 'DPoP' });
   });
 
   it('prints a ready-to-paste npm run demo line with this run\'s values', () => {
     expect(example.output.stdout).toContain(
-      `API_URL=${example.url} TOKEN_ENDPOINT=${tokenEndpoint} CLIENT_ID=${clientId} CLIENT_SECRET=${clientSecret} AUDIENCE=${audience} npm run demo`,
+      `API_URL=${example.url} TOKEN_ENDPOINT=${tokenEndpoint} CLIENT_ID=${clientId} CLIENT_SECRET=${clientSecret} AUDIENCE=${audience} ` +
+        `DPOP_DOWNSTREAM_URL=${/^DPoP-only downstream: +(\S+) /m.exec(example.output.stdout)?.[1]} DOWNSTREAM_AUDIENCE=https://downstream.example.com npm run demo`,
     );
+    expect(example.output.stdout).toMatch(/^DPoP-only downstream: +http:\/\/127\.0\.0\.1:\d+\/inventory-dpop \(RFC 9449/m);
   });
 });
 

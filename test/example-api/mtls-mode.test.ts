@@ -21,6 +21,7 @@ describe('DOWNSTREAM_MTLS=true: the downstream requires certificate-bound tokens
       expect(readFileSync(caFile, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
       expect(stdout).toContain(`curl -s --cacert ${caFile} -u `);
       expect(stdout).toContain(`NODE_EXTRA_CA_CERTS=${caFile} API_URL=`);
+      expect(stdout).not.toContain('DPOP_DOWNSTREAM_URL='); // the demo has no client certificate for the direct DPoP steps
       const tokenEndpoint = printed(stdout, 'TOKEN_ENDPOINT');
       expect(tokenEndpoint).toMatch(/^https:/);
       const agent = new Agent({ connect: { ca: readFileSync(caFile, 'utf8') } });
@@ -76,6 +77,11 @@ describe('DOWNSTREAM_MTLS=true: the downstream requires certificate-bound tokens
       })).json() as { access_token: string };
       await trusting.close();
       expect((await call(`${example.apiUrl}/api/downstream`, { token: token.access_token })).status).toBe(200);
+      // The DPoP downstream in mTLS mode: the API's token is bound both ways (cnf.jkt and x5t#S256).
+      const dpop = await call(`${example.apiUrl}/api/downstream-dpop`, { token: token.access_token });
+      expect(dpop.status).toBe(200);
+      expect(dpop.body).toMatchObject({ service: 'inventory-dpop', caller: 'example-api-dpop@clients', scheme: 'DPoP' });
+      // The printed demo line leaves the direct DPoP steps out: the demo has no client certificate.
     });
   });
 

@@ -12,7 +12,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** Every variable the example or the demo reads: cleared so the developer's shell cannot leak in. */
 const EXAMPLE_VARIABLES = [
   'PORT', 'HOST', 'ISSUER_BASE_URL', 'ISSUER', 'JWKS_URI', 'AUDIENCE', 'TOKEN_ENDPOINT', 'CLIENT_ID',
-  'CLIENT_SECRET', 'CLIENT_AUTH_METHOD', 'DOWNSTREAM_URL', 'DOWNSTREAM_AUDIENCE', 'API_URL',
+  'CLIENT_SECRET', 'CLIENT_AUTH_METHOD', 'DOWNSTREAM_URL', 'DOWNSTREAM_AUDIENCE', 'API_URL', 'DPOP_DOWNSTREAM_URL', 'DOWNSTREAM_MTLS',
 ];
 
 /** The environment of a child: the test's, minus the example's variables, plus `env`. */
