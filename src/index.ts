@@ -106,7 +106,7 @@ export type {
 
 // Errors, and every code they carry.
 export {
-  BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError,
+  BearerError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, KeySourceUnavailableError, MissingTokenError, TemporarilyUnavailableError,
 } from './errors/bearer-errors.js';
 export type { BearerErrorCode, BearerErrorOptions, RejectionDetail } from './errors/bearer-errors.js';
 export { DpopProofError, DpopReplayStoreUnavailableError, UseDpopNonceError } from './errors/dpop-errors.js';

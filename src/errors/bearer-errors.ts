@@ -259,25 +259,27 @@ export class InsufficientScopeError extends BearerError {
 }
 
 /**
- * 503 with `Retry-After`: no key could be had to verify the token because the issuer's JWKS or
- * discovery endpoint is unreachable, slow or answers garbage. The client did nothing wrong.
+ * 503 with `Retry-After` and no challenge (RFC 9110 section 15.6.4): something the check of the
+ * request depends on is unreachable, so the request is refused rather than admitted unchecked.
+ * The client did nothing wrong. The one shape of {@link KeySourceUnavailableError} and
+ * `DpopReplayStoreUnavailableError`.
  *
  * @example
  * ```ts
- * import { KeySourceUnavailableError } from 'express-m2m';
+ * import { TemporarilyUnavailableError } from 'express-m2m';
  *
  * app.use((err, req, res, next) => {
- *   if (err instanceof KeySourceUnavailableError) logger.warn({ cause: err.cause, retryAfter: err.retryAfter }, 'issuer keys unavailable');
+ *   if (err instanceof TemporarilyUnavailableError) metrics.increment('auth.unavailable', { code: err.code });
  *   next(err);
  * });
  * ```
  */
-export class KeySourceUnavailableError extends BearerError {
+export class TemporarilyUnavailableError extends BearerError {
   /** Seconds after which the client may retry (also in the `Retry-After` header). */
   readonly retryAfter: number;
 
-  constructor(description = 'the token issuer\'s keys are temporarily unavailable', retryAfter = 30, options: BearerErrorOptions = {}) {
-    super(503, 'ERR_KEY_SOURCE_UNAVAILABLE', undefined, description, options);
+  constructor(code: string, description: string, retryAfter: number, options: BearerErrorOptions = {}) {
+    super(503, code, undefined, description, options);
     this.retryAfter = retryAfter;
   }
 
@@ -291,5 +293,25 @@ export class KeySourceUnavailableError extends BearerError {
 
   override toJSON(): { error: string; error_description: string } {
     return { error: 'temporarily_unavailable', error_description: this.message };
+  }
+}
+
+/**
+ * 503 with `Retry-After`: no key could be had to verify the token because the issuer's JWKS or
+ * discovery endpoint is unreachable, slow or answers garbage. The client did nothing wrong.
+ *
+ * @example
+ * ```ts
+ * import { KeySourceUnavailableError } from 'express-m2m';
+ *
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof KeySourceUnavailableError) logger.warn({ cause: err.cause, retryAfter: err.retryAfter }, 'issuer keys unavailable');
+ *   next(err);
+ * });
+ * ```
+ */
+export class KeySourceUnavailableError extends TemporarilyUnavailableError {
+  constructor(description = 'the token issuer\'s keys are temporarily unavailable', retryAfter = 30, options: BearerErrorOptions = {}) {
+    super('ERR_KEY_SOURCE_UNAVAILABLE', description, retryAfter, options);
   }
 }

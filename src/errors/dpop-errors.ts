@@ -5,7 +5,7 @@
  * protection is never skipped). Each is a `BearerError`, answered in a `DPoP` challenge.
  */
 import type { ChallengeContext } from './challenge.js';
-import { BearerError, type BearerErrorOptions } from './bearer-errors.js';
+import { BearerError, TemporarilyUnavailableError, type BearerErrorOptions } from './bearer-errors.js';
 
 /**
  * 401 `invalid_dpop_proof` (RFC 9449 section 7.1): the `DPoP` header is missing, repeated, too
@@ -70,24 +70,8 @@ export class UseDpopNonceError extends BearerError {
  * });
  * ```
  */
-export class DpopReplayStoreUnavailableError extends BearerError {
-  /** Seconds after which the client may retry (also in the `Retry-After` header). */
-  readonly retryAfter: number;
-
+export class DpopReplayStoreUnavailableError extends TemporarilyUnavailableError {
   constructor(description = 'the DPoP replay check is temporarily unavailable', retryAfter = 5, options: BearerErrorOptions = {}) {
-    super(503, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', undefined, description, options);
-    this.retryAfter = retryAfter;
-  }
-
-  override get challenges(): boolean {
-    return false;
-  }
-
-  protected override responseHeaders(): Record<string, string> {
-    return { 'Retry-After': String(this.retryAfter) };
-  }
-
-  override toJSON(): { error: string; error_description: string } {
-    return { error: 'temporarily_unavailable', error_description: this.message };
+    super('ERR_DPOP_REPLAY_STORE_UNAVAILABLE', description, retryAfter, options);
   }
 }

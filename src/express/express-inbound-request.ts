@@ -63,8 +63,9 @@ export class ExpressInboundRequest implements InboundRequest {
     const req = this.req as AuthRequest & ExpressRequestParts;
     const socket = req.socket as Partial<TLSSocket> | undefined;
     const protocol = typeof req.protocol === 'string' ? req.protocol : socket?.encrypted === true ? 'https' : 'http';
-    let host = this.forwardedHost() ?? this.headerLines('host')[0];
-    if (host === undefined || this.headerLines('host').length > 1) throw badHost('the request has no Host header, or more than one');
+    const hostLines = this.headerLines('host');
+    let host = this.forwardedHost() ?? hostLines[0];
+    if (host === undefined || hostLines.length > 1) throw badHost('the request has no Host header, or more than one');
     host = host.trim();
     if (!HOST.test(host)) throw badHost('the Host header is not a valid host');
     const url = `${protocol}://${host}${target}`;

@@ -7,22 +7,15 @@
  */
 import express from 'express';
 import { decodeJwt } from 'jose';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { authErrorHandler, clientCredentials, jwkThumbprint, requireAuth, type FetchLike, type TokenProvider } from 'express-m2m';
+import { authErrorHandler, clientCredentials, jwkThumbprint, requireAuth, type TokenProvider } from 'express-m2m';
 import { createDpopProof, createLocalIssuer, generateDpopKey, type LocalIssuer } from 'express-m2m/testing';
-import { listenTls, tlsClient, type Pki } from './support.js';
+import { listenTls, tlsClient, trusting, type Pki } from './support.js';
 
 const API = 'https://api.orders.test';
 let issuer: LocalIssuer;
 let pki: Pki;
 let provider: TokenProvider;
 const closers: Array<() => Promise<void> | void> = [];
-
-/** A fetch that trusts `ca` (the API's own JWKS and discovery calls to the https issuer). */
-function trusting(ca: string): FetchLike {
-  const agent = new Agent({ connect: { ca } });
-  return (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher: agent } as never) as unknown as Promise<Response>;
-}
 
 async function api(options: Parameters<typeof requireAuth>[0]): Promise<string> {
   const auth = requireAuth({ issuerBaseURL: issuer.url, audience: API, fetch: trusting(issuer.tls!.ca), ...options });

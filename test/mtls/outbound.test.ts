@@ -8,10 +8,10 @@
 import express from 'express';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { decodeJwt } from 'jose';
-import { authErrorHandler, clientCredentials, getOutbound, MemoryTokenCache, outboundAuth, requireAuth, type FetchLike, type TokenProvider } from 'express-m2m';
+import { authErrorHandler, clientCredentials, getOutbound, MemoryTokenCache, outboundAuth, requireAuth, type TokenProvider } from 'express-m2m';
 import { createLocalIssuer, createSelfSignedCertificate, type LocalIssuer, type TestCertificate } from 'express-m2m/testing';
 import { EXPRESS_VERSIONS } from '../express/support.js';
-import { listenTls, tlsClient, type Pki } from './support.js';
+import { listenTls, tlsClient, trusting, type Pki } from './support.js';
 
 const API = 'https://api.orders.test';
 let issuer: LocalIssuer;
@@ -43,12 +43,6 @@ afterAll(async () => {
   await api.close();
   await issuer.close();
 });
-
-/** A fetch that trusts `ca` (the API's own JWKS and discovery calls to the https issuer). */
-function trusting(ca: string): FetchLike {
-  const agent = new Agent({ connect: { ca } });
-  return (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher: agent } as never) as unknown as Promise<Response>;
-}
 
 function provider(certificate: TestCertificate, extra: Record<string, unknown> = {}): TokenProvider {
   const made = clientCredentials({

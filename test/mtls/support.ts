@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { FetchLike } from 'express-m2m';
 import { createTestCertificateAuthority, type TestCertificate, type TestCertificateAuthority } from 'express-m2m/testing';
 
 export interface Pki {
@@ -61,4 +62,10 @@ export function clientCertHeader(certificate: TestCertificate): string {
 /** nginx $ssl_client_escaped_cert of a certificate. */
 export function escapedPem(certificate: TestCertificate): string {
   return encodeURIComponent(certificate.cert);
+}
+
+/** A fetch that trusts `ca` (an API's own JWKS and discovery calls to an https issuer). */
+export function trusting(ca: string): FetchLike {
+  const agent = new Agent({ connect: { ca } });
+  return (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher: agent } as never) as unknown as Promise<Response>;
 }

@@ -50,8 +50,9 @@ export function dpopConstraint(dpop: ResolvedDpop, onEvent: ((event: VerifierEve
     throw new DpopReplayStoreUnavailableError(undefined, undefined, { cause });
   };
   const replayed = (token: VerifiedToken): never => {
+    const client = clientOf(token.payload as Record<string, unknown>);
     throw withoutStack(() => new DpopProofError('the DPoP proof was used before (RFC 9449 section 11.1)', 'ERR_DPOP_REPLAYED', {
-      detail: { ...(clientOf(token.payload as Record<string, unknown>) === undefined ? {} : { client: clientOf(token.payload as Record<string, unknown>) as string }), claim: 'jti' },
+      detail: { ...(client === undefined ? {} : { client }), claim: 'jti' },
     }));
   };
 

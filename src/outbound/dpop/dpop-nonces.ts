@@ -15,7 +15,7 @@ export class DpopNonces {
   readonly #byOrigin = new Map<string, string>();
 
   /** The nonce to put into a proof for `url`, if its server gave one. */
-  get(url: string): string | undefined {
+  get(url: string | URL): string | undefined {
     return this.#byOrigin.get(originOf(url));
   }
 
@@ -24,7 +24,7 @@ export class DpopNonces {
    * has none, or an unusable one). Whether a retry can help is for the caller to say, against the
    * nonce its own request carried: requests in flight together each get the answer meant for them.
    */
-  observe(url: string, response: Response): string | undefined {
+  observe(url: string | URL, response: Response): string | undefined {
     const nonce = response.headers.get('dpop-nonce');
     if (nonce === null || nonce.length > MAX_NONCE_LENGTH || !NONCE.test(nonce)) return undefined;
     const origin = originOf(url);
@@ -42,6 +42,6 @@ export class DpopNonces {
   }
 }
 
-function originOf(url: string): string {
-  return new URL(url).origin;
+function originOf(url: string | URL): string {
+  return (typeof url === 'string' ? new URL(url) : url).origin;
 }

@@ -12,23 +12,22 @@ import type { DpopKey } from './dpop-key.js';
 export interface ProofTarget {
   /** The HTTP method, exactly as sent. */
   readonly htm: string;
-  /** The target URL; its query and fragment are dropped (section 4.2). */
-  readonly url: string;
+  /** The target URL (parsed once by the caller, when it has it parsed); its query and fragment are dropped (section 4.2). */
+  readonly url: string | URL;
   /** The access token the request carries: its hash becomes `ath` (section 4.2). */
   readonly accessToken?: string | undefined;
   /** The server's `DPoP-Nonce`, when it gave one (sections 8 and 9). */
   readonly nonce?: string | undefined;
 }
 
-/** `htu`: the URL without query and fragment (RFC 9449 section 4.2), normalised as WHATWG URL does. */
-export function proofUrl(url: string): string {
-  const parsed = new URL(url);
-  parsed.search = '';
-  parsed.hash = '';
-  // Credentials in the URL never go into a signed proof (undici refuses such URLs; a custom fetch may not).
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.href;
+/**
+ * `htu`: the URL without query and fragment (RFC 9449 section 4.2), normalised as WHATWG URL does:
+ * its origin and path. Credentials in the URL are not part of the origin, so they never go into a
+ * signed proof (undici refuses such URLs; a custom fetch may not).
+ */
+export function proofUrl(url: string | URL): string {
+  const parsed = typeof url === 'string' ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
 }
 
 /** `ath`: base64url(SHA-256(ASCII of the access token)) (RFC 9449 section 4.2). */
@@ -42,8 +41,10 @@ export function accessTokenHash(accessToken: string): string {
  */
 export function sentMethod(method: string): string {
   const upper = method.toUpperCase();
-  return ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'].includes(upper) ? upper : method;
+  return NORMALISED_METHODS.has(upper) ? upper : method;
 }
+
+const NORMALISED_METHODS: ReadonlySet<string> = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
 /** Signs DPoP proofs with one key. */
 export class DpopProofSigner {

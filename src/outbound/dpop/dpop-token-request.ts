@@ -17,8 +17,9 @@ export function dpopTokenRequest(signer: DpopProofSigner, nonces: DpopNonces, al
   let newNonce = false;
   return {
     headers: (tokenEndpoint) => {
-      sentNonce = nonces.get(tokenEndpoint);
-      return { dpop: signer.proof({ htm: 'POST', url: tokenEndpoint, nonce: sentNonce }) };
+      const url = new URL(tokenEndpoint);
+      sentNonce = nonces.get(url);
+      return { dpop: signer.proof({ htm: 'POST', url, nonce: sentNonce }) };
     },
     observe: (tokenEndpoint, response) => {
       const nonce = nonces.observe(tokenEndpoint, response);

@@ -9,38 +9,23 @@
  */
 import type { DpopNonces } from '../dpop/dpop-nonces.js';
 import { sentMethod, type DpopProofSigner } from '../dpop/dpop-proof.js';
-import { isInvalidTokenChallenge } from './bearer-presenter.js';
+import { challengeErrors } from './challenge-errors.js';
 import type { TokenPresenter } from './token-presenter.js';
 
-/** The `error` parameter of each challenge of a `WWW-Authenticate` value, by scheme (lower case). */
-export function challengeErrors(header: string): Map<string, string | undefined> {
-  const errors = new Map<string, string | undefined>();
-  // auth-param values may be quoted strings containing commas: split only outside quotes
-  const parts = header.match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? [];
-  let scheme: string | undefined;
-  for (const part of parts) {
-    const withScheme = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:\s+(.*))?$/s.exec(part);
-    let param = part;
-    if (withScheme !== null && !/^\s*[^=\s]+\s*=/.test(part)) {
-      scheme = withScheme[1]!.toLowerCase();
-      if (!errors.has(scheme)) errors.set(scheme, undefined);
-      param = withScheme[2] ?? '';
-    }
-    const error = /^\s*error\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/i.exec(param);
-    if (scheme !== undefined && error !== null && errors.get(scheme) === undefined) errors.set(scheme, error[1] ?? error[2]);
-  }
-  return errors;
+/** The errors of a 401's challenges, by scheme (none for another status). */
+function challengesOf(response: Response): Map<string, string | undefined> | undefined {
+  if (response.status !== 401) return undefined;
+  const header = response.headers.get('www-authenticate');
+  return header === null ? undefined : challengeErrors(header);
 }
 
 function dpopChallengeError(response: Response): string | undefined {
-  if (response.status !== 401) return undefined;
-  const header = response.headers.get('www-authenticate');
-  return header === null ? undefined : challengeErrors(header).get('dpop');
+  return challengesOf(response)?.get('dpop');
 }
 
 export function dpopPresenter(signer: DpopProofSigner, nonces: DpopNonces): TokenPresenter {
-  /** The nonce each request's proof carried (by its headers), to tell a nonce it has not tried. */
-  const sentNonce = new WeakMap<Headers, string | undefined>();
+  /** What each request's proof was for (by its headers): its parsed URL, and the nonce it carried (to tell a nonce it has not tried). */
+  const sent = new WeakMap<Headers, { readonly url: URL; readonly nonce: string | undefined }>();
   return {
     tokenTypes: ['DPoP', 'Bearer'],
     redirect: 'manual',
@@ -50,15 +35,21 @@ export function dpopPresenter(signer: DpopProofSigner, nonces: DpopNonces): Toke
         headers.delete('dpop');
         return;
       }
-      const nonce = nonces.get(request.url);
-      sentNonce.set(headers, nonce);
+      const url = new URL(request.url);
+      const nonce = nonces.get(url);
+      sent.set(headers, { url, nonce });
       headers.set('authorization', `DPoP ${token.accessToken}`);
-      headers.set('dpop', signer.proof({ htm: sentMethod(request.method), url: request.url, accessToken: token.accessToken, nonce }));
+      headers.set('dpop', signer.proof({ htm: sentMethod(request.method), url, accessToken: token.accessToken, nonce }));
     },
     observe(response, request, headers) {
-      const nonce = nonces.observe(request.url, response);
-      return nonce !== undefined && nonce !== sentNonce.get(headers) && dpopChallengeError(response) === 'use_dpop_nonce';
+      const proof = sent.get(headers);
+      const nonce = nonces.observe(proof?.url ?? request.url, response);
+      return nonce !== undefined && nonce !== proof?.nonce && dpopChallengeError(response) === 'use_dpop_nonce';
     },
-    refused: (response) => dpopChallengeError(response) === 'invalid_token' || isInvalidTokenChallenge(response),
+    // The token itself refused, in the DPoP challenge or (a downgraded Bearer token) the Bearer one.
+    refused: (response) => {
+      const errors = challengesOf(response);
+      return errors !== undefined && (errors.get('dpop') === 'invalid_token' || errors.get('bearer') === 'invalid_token');
+    },
   };
 }

@@ -4,7 +4,7 @@
  * (RFC 9110 section 11.6.1: several challenges in one value, quoted strings with commas).
  */
 import { DpopNonces, MAX_NONCE_ORIGINS } from '../../../src/outbound/dpop/dpop-nonces.js';
-import { challengeErrors } from '../../../src/outbound/presenters/dpop-presenter.js';
+import { challengeErrors } from '../../../src/outbound/presenters/challenge-errors.js';
 
 const answer = (nonce: string | undefined) => new Response(null, { headers: nonce === undefined ? {} : { 'dpop-nonce': nonce } });
 
