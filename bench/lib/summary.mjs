@@ -22,18 +22,22 @@ export function signatureFloor(byContender, scenario) {
  * req/s in the same run (medians over the rounds), or null when either is missing.
  */
 export function calibratedRatio(summary, scenario) {
-  const spec = SCENARIOS[scenario];
   const m2m = summary[scenario]?.['express-m2m'];
-  const ref = summary[spec.referenceScenario ?? scenario]?.[spec.reference];
+  const ref = referenceCell(summary, scenario);
   if (!m2m?.rps || !ref?.rps) return null;
   return m2m.rps / ref.rps;
 }
 
 /** The target on the chart's scale (ratio to bare Express): the target times the reference's ratio, or undefined. */
 export function targetOnBareScale(summary, scenario) {
+  const ref = referenceCell(summary, scenario);
+  return typeof ref?.ratio === 'number' ? SCENARIOS[scenario].target * ref.ratio : undefined;
+}
+
+/** The summary cell of the calibration a scenario's target is stated against. */
+function referenceCell(summary, scenario) {
   const spec = SCENARIOS[scenario];
-  const ref = summary[spec.referenceScenario ?? scenario]?.[spec.reference];
-  return typeof ref?.ratio === 'number' ? spec.target * ref.ratio : undefined;
+  return summary[spec.referenceScenario ?? scenario]?.[spec.reference];
 }
 
 /** Counts every answer that is not the scenario's expected status, plus errors and timeouts. */
