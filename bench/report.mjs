@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsDir } from './lib/paths.mjs';
-import { CONTENDER_LABELS, SCENARIOS } from './lib/scenarios.mjs';
-import { calibratedRatio, signatureFloor } from './lib/summary.mjs';
+import { CONTENDER_LABELS, IMPORT_COST, SCENARIOS } from './lib/scenarios.mjs';
+import { calibratedRatio, importCostRatio, signatureFloor } from './lib/summary.mjs';
+
+const REFERENCE_NAMES = { noop: 'no-op', crypto: 'floor', 'express-m2m': 'express-m2m' };
 
 const results = JSON.parse(readFileSync(process.argv[2] ?? join(resultsDir, 'latest.json'), 'utf8'));
 const out = [];
@@ -22,17 +24,22 @@ if (inbound) {
     const spec = SCENARIOS[s];
     const calibrated = calibratedRatio(inbound.summary, s);
     const mark = calibrated === null ? '' : calibrated >= spec.target ? '' : ' (below)';
-    const reference = `${spec.reference === 'noop' ? 'no-op' : 'floor'}${spec.referenceScenario ? ` of ${spec.referenceScenario}` : ''}`;
+    const reference = `${REFERENCE_NAMES[spec.reference]}${spec.referenceScenario ? ` of ${spec.referenceScenario}` : ''}`;
     const flag = (c) => (c && c.unexpected > 0 ? ' ⚠' : '');
     const floor = signatureFloor(by, s);
     out.push(`| ${s} ${SCENARIOS[s].title} | ${peers.map((p) => `${fx(by[p]?.ratio)}${flag(by[p])}`).join(' | ')} | **${fx(m?.ratio)}**${flag(m)} | ${floor === undefined ? '–' : fx(floor)} | ${fx(by.noop?.ratio)} | ${by.bare?.rps ?? 'n/a'} | **${calibrated === null ? 'n/a' : calibrated.toFixed(3)}**${mark} | ≥ ${spec.target} of ${reference} |`);
   }
+  const importCost = importCostRatio(inbound.summary);
+  if (importCost !== null) {
+    const mark = importCost >= IMPORT_COST.target ? '' : ' (below)';
+    out.push(`| import cost: ${IMPORT_COST.scenario} with express-m2m imported, nothing of it used | – | – | – | – | – | – | **${importCost.toFixed(3)}**${mark} | ≥ ${IMPORT_COST.target} of no-op |`);
+  }
   out.push('');
-  out.push('<details><summary>Requests/s, latency and server CPU time per request of every contender</summary>', '');
-  out.push(`| scenario | contender | req/s | p50 ms | p99 ms | server CPU µs/request | CPU ratio |`);
-  out.push(`|---|---|---:|---:|---:|---:|---:|`);
+  out.push('<details><summary>Requests/s, latency, server CPU time and bytes allocated per request of every contender</summary>', '');
+  out.push(`| scenario | contender | req/s | p50 ms | p99 ms | server CPU µs/request | CPU ratio | bytes allocated/request |`);
+  out.push(`|---|---|---:|---:|---:|---:|---:|---:|`);
   for (const [s, by] of Object.entries(inbound.summary)) {
-    for (const [c, v] of Object.entries(by)) out.push(`| ${s} | ${CONTENDER_LABELS[c] ?? c} | ${v.rps} | ${v.p50} | ${v.p99} | ${v.cpuUsPerRequest ?? 'n/a'} | ${fx(v.cpuRatio)} |`);
+    for (const [c, v] of Object.entries(by)) out.push(`| ${s} | ${CONTENDER_LABELS[c] ?? c} | ${v.rps} | ${v.p50} | ${v.p99} | ${v.cpuUsPerRequest ?? 'n/a'} | ${fx(v.cpuRatio)} | ${v.allocatedBytesPerRequest === null || v.allocatedBytesPerRequest === undefined ? 'n/a' : Math.round(v.allocatedBytesPerRequest)} |`);
   }
   out.push('', '</details>', '');
   out.push(`Measured ${inbound.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${machine.pinning}; ${inbound.settings.connections} connections, ${inbound.settings.warmupS} s warm-up + ${inbound.settings.durationS} s per cell, ${inbound.settings.rounds} round${inbound.settings.rounds === 1 ? '' : 's'}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd?.join(' / ')} at end.`);
@@ -54,6 +61,15 @@ if (outbound?.rows) {
     out.push(r.skipped ? `| ${r.name} | | skipped: ${r.skipped} | |` : `| ${r.name} | ${r.processes} | ${r.tokenEndpointHits} | ${r.totalMs} ms |`);
   }
   out.push('', `Measured ${outbound.date.slice(0, 16).replace('T', ' ')} UTC. Each client runs in fresh processes with a client of its own registered at the local issuer; all ${outbound.calls} calls start at once and each gets a token, then calls a local downstream server.`, '');
+}
+if (results.steady?.summary) {
+  const { summary: st, date, trials, warmupS, durationS, connections, target } = results.steady;
+  out.push('### Outbound, steady (S8): `provider.fetch()` on a warm token against `fetch` with a fixed header', '');
+  out.push('| client | calls/s | client CPU µs/call | bytes allocated/call | client CPU busy |');
+  out.push('|---|---:|---:|---:|---:|');
+  out.push(`| \`fetch\` with a fixed \`Authorization\` header | ${st.plain.callsPerSecond} | ${st.plain.cpuUsPerCall} | ${st.plain.bytesPerCall} | ${st.plain.utilization} |`);
+  out.push(`| express-m2m \`provider.fetch()\` | ${st.provider.callsPerSecond} | ${st.provider.cpuUsPerCall} | ${st.provider.bytesPerCall} | ${st.provider.utilization} |`);
+  out.push('', `**${st.ratio.toFixed(3)}** of plain \`fetch\`'s calls/s (median of ${trials} alternating trials, ${st.ratioMin.toFixed(3)}-${st.ratioMax.toFixed(3)}; target ≥ ${target}${st.ratio >= target ? ', met' : ', below'}); CPU per call ratio ${st.cpuRatio.toFixed(3)}. Measured ${date.slice(0, 16).replace('T', ' ')} UTC: ${connections} concurrent loops in one client process pinned to CPU 0, a \`node:http\` downstream on CPU 1, ${warmupS} s warm-up + ${durationS} s per trial.`, '');
 }
 if (memory?.runs) {
   out.push(`### Memory: ${memory.tokens.toLocaleString('en')} distinct tokens through requireAuth`, '');

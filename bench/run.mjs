@@ -2,7 +2,8 @@
 //
 // Inbound: every contender in its own process pinned to CPU 0, autocannon in its own process
 // pinned to CPU 1, scenarios S1-S6, contenders interleaved round by round. Then the outbound
-// benchmark (bench/outbound.mjs) and the memory benchmark (bench/memory.mjs), each in a child.
+// benchmarks (bench/outbound.mjs: cold start; bench/outbound-steady.mjs: S8, provider.fetch() on a
+// warm token) and the memory benchmark (bench/memory.mjs), each in a child.
 // Results: bench/results/latest.json and bench/results/chart.svg.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { renderChart } from './lib/chart.mjs';
 import { startIssuer } from './lib/issuer.mjs';
 import { HELP, readOptions } from './lib/options.mjs';
 import { benchDir, resultsDir, rootDir } from './lib/paths.mjs';
-import { CONTENDER_LABELS, ISSUE_REFERENCE, SCENARIOS } from './lib/scenarios.mjs';
+import { CONTENDER_LABELS, IMPORT_COST, ISSUE_REFERENCE, SCENARIOS, runsIn } from './lib/scenarios.mjs';
 import { formatInboundTable, summarize } from './lib/summary.mjs';
 import { mintScenarioTokens } from './lib/tokens.mjs';
 
@@ -68,24 +69,28 @@ function load(url, scenario, tokens, tmp, onWarmed) {
   return startLoad({ url, scenario, tokens, connections, warmup, duration, tmp, name: scenario, onWarmed }).result;
 }
 
-async function runCell(contender, scenario, round, issuer, tokens, tmp) {
-  const { child, url } = await startContender(contender, issuer, { dpop: SCENARIOS[scenario].dpop === true });
+async function runCell(contender, scenario, round, issuers, tokens, tmp) {
+  const { child, url } = await startContender(contender, issuers.main, { scenario, second: issuers.second, allocation: true });
   try {
     // The server's own CPU time over the measured part: a cost per request that other load on
-    // the machine disturbs much less than req/s does.
+    // the machine disturbs much less than req/s does. And the bytes it allocated per request.
     let cpuStart;
     let tStart;
     const r = await load(url, scenario, tokens, tmp, () => {
       cpuStart = cpuMicros(child.pid);
       tStart = performance.now();
+      child.stdin.write('MARK\n');
     });
     const cpuEnd = cpuMicros(child.pid);
     const elapsedUs = (performance.now() - tStart) * 1000;
+    const allocated = waitForLine(child, 'ALLOC', 10_000);
+    child.stdin.write('REPORT\n');
+    const { bytes, requests } = JSON.parse(await allocated);
     const served = Object.values(r.statusCodes).reduce((a, b) => a + b, 0);
     const serverCpu = cpuStart === undefined || cpuEnd === undefined || !served
       ? undefined
       : { usPerRequest: Math.round(((cpuEnd - cpuStart) / served) * 10) / 10, utilization: Math.round(((cpuEnd - cpuStart) / elapsedUs) * 100) / 100 };
-    return { scenario, round, contender, ...r, serverCpu };
+    return { scenario, round, contender, ...r, serverCpu, allocatedBytesPerRequest: requests ? Math.round(bytes / requests) : undefined };
   } finally {
     await stop(child);
   }
@@ -95,10 +100,12 @@ async function runInbound(tmp) {
   const runSeconds = opts.scenarios.length * opts.rounds * opts.contenders.length * (opts.warmup + opts.duration + 4);
   const expiresIn = Math.ceil(runSeconds * 2 + 3600);
   const issuer = await startIssuer({ alg: 'RS256', tokenLifetime: expiresIn });
+  // S7: a second issuer of its own (its own URL and keys).
+  const second = opts.scenarios.some((s) => SCENARIOS[s].twoIssuers) ? await startIssuer({ alg: 'RS256', tokenLifetime: expiresIn }) : undefined;
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  log(`issuer: ${issuer.kind} at ${issuer.url}`);
+  log(`issuer: ${issuer.kind} at ${issuer.url}${second ? `, second issuer at ${second.url}` : ''}`);
   try {
-    const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn, dir: tmp, log });
+    const tokens = await mintScenarioTokens(issuer, { audience: AUDIENCE, count: opts.tokens, expiresIn, dir: tmp, log, second });
     log(`minted in ${tokens.mintSeconds.toFixed(1)} s; about ${Math.round(runSeconds / 60)} min of load follows`);
     const cells = [];
     const unavailable = {};
@@ -108,11 +115,11 @@ async function runInbound(tmp) {
         const k = (round - 1) % opts.contenders.length;
         const order = [...opts.contenders.slice(k), ...opts.contenders.slice(0, k)];
         for (const contender of order) {
-          if (unavailable[contender] || SCENARIOS[scenario].without?.includes(contender)) continue;
+          if (unavailable[contender] || !runsIn(contender, scenario)) continue;
           try {
-            const cell = await runCell(contender, scenario, round, issuer, tokens, tmp);
+            const cell = await runCell(contender, scenario, round, { main: issuer, second }, tokens, tmp);
             cells.push(cell);
-            log(`${scenario} r${round} ${contender.padEnd(26)} ${String(Math.round(cell.rps)).padStart(6)} req/s  p50 ${cell.latency.p50} ms  p99 ${cell.latency.p99} ms  ${JSON.stringify(cell.statusCodes)}`);
+            log(`${scenario} r${round} ${contender.padEnd(26)} ${String(Math.round(cell.rps)).padStart(6)} req/s  p50 ${cell.latency.p50} ms  p99 ${cell.latency.p99} ms  ${cell.allocatedBytesPerRequest} B/req  ${JSON.stringify(cell.statusCodes)}`);
           } catch (err) {
             if (contender === 'bare') throw err;
             unavailable[contender] = String(err.message ?? err).split('\n')[0].slice(0, 300);
@@ -132,6 +139,7 @@ async function runInbound(tmp) {
     };
   } finally {
     await issuer.close();
+    await second?.close();
   }
 }
 
@@ -192,11 +200,12 @@ async function main() {
     machine,
     build: built === null ? 'skipped (--no-build)' : built ? 'ok' : 'tsc reported errors',
     options: { ...opts, skip: [...opts.skip] },
-    targets: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.target])),
+    targets: { ...Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.target])), importCost: IMPORT_COST.target },
     issueReference: ISSUE_REFERENCE,
     contenderLabels: CONTENDER_LABELS,
     inbound: previous.inbound ?? null,
     outbound: previous.outbound ?? null,
+    steady: previous.steady ?? null,
     verifier: previous.verifier ?? null,
     memory: previous.memory ?? null,
     profile: previous.profile ?? null,
@@ -210,6 +219,10 @@ async function main() {
   if (!opts.skip.has('outbound')) {
     log('outbound benchmark...');
     results.outbound = await runPart('outbound.mjs', 600_000);
+  }
+  if (!opts.skip.has('steady')) {
+    log('steady outbound benchmark (S8)...');
+    results.steady = await runPart('outbound-steady.mjs', 400_000);
   }
   if (!opts.skip.has('memory')) {
     log('memory benchmark...');

@@ -3,11 +3,13 @@
 // prints "READY <port>" once listening on 127.0.0.1.
 //   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt, or the calibrations noop (a
 //   middleware that only reads the header) and crypto (signature check through node:crypto only)
-//   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256)
+//   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256); ISSUER2, JWKS_URI2:
+//   a second trusted issuer (S7); ALLOCATION_STATS=1: the allocation meter on stdin (see below)
 import express from 'express';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { distPath } from './lib/paths.mjs';
+import { allocationMeter } from './lib/allocation.mjs';
 
 // express-m2m@<dir>: express-m2m built into another directory (a copy of an earlier dist/, to
 // compare a change against it with bench/pair.mjs).
@@ -18,6 +20,7 @@ const jwksUri = process.env.JWKS_URI;
 const algorithms = (process.env.ALGS ?? 'RS256,ES256').split(',');
 // DPOP=1 (scenario S6): DPoP on, in each contender's own way.
 const dpop = process.env.DPOP === '1';
+const second = process.env.ISSUER2 ? { issuer: process.env.ISSUER2, jwksUri: process.env.JWKS_URI2 } : undefined;
 
 /** Renders an error the way a production app would: status, its headers, a small JSON body. */
 function peerErrorHandler(err, req, res, _next) {
@@ -39,7 +42,11 @@ async function middlewareFor(name) {
     case 'bare':
       return { before: [], after: [] };
     case 'noop':
-      // Calibration, not a contender: the cost of any middleware that reads the header and sets req.auth.
+    case 'noop-imported':
+      // Calibration, not a contender: the cost of any middleware that reads the header and sets
+      // req.auth. noop-imported: the same with express-m2m loaded and nothing of it used, the cost
+      // of importing the package.
+      if (name === 'noop-imported') await import(pathToFileURL(otherDist ? resolve(otherDist, 'index.js') : distPath('index.js')).href);
       return {
         before: [(req, res, next) => {
           req.auth = { token: req.headers.authorization };
@@ -52,7 +59,9 @@ async function middlewareFor(name) {
       // signature with node:crypto against keys imported once at start-up, parses the payload and
       // checks nothing else. What any verifying middleware must at least spend per new token.
       const { createPublicKey, verify } = await import('node:crypto');
-      const { keys } = await (await fetch(jwksUri)).json();
+      // S7: the keys of both issuers in one map (the floor does not check which issuer signed).
+      const keys = [];
+      for (const uri of [jwksUri, second?.jwksUri].filter(Boolean)) keys.push(...(await (await fetch(uri)).json()).keys);
       const byKid = new Map(keys.map((jwk) => [jwk.kid, { key: createPublicKey({ key: jwk, format: 'jwk' }), alg: jwk.alg }]));
       const reject = (res) => res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
       // S6: the floor of DPoP with a reused token is one ES256 check of the proof (its key imported
@@ -100,9 +109,9 @@ async function middlewareFor(name) {
       const onEvent = name === 'express-m2m-otel' ? await otelOnEvent(otherDist) : undefined;
       const guard = m2m.requireAuth({
         ...(onEvent === undefined ? {} : { onEvent }),
-        issuer,
+        // S7: both issuers, each with its own JWKS; audience and algorithms shared.
+        ...(second ? { issuers: [{ issuer, jwksUri }, second] } : { issuer, jwksUri }),
         audience,
-        jwksUri,
         algorithms,
         // VERIFIED_TOKEN_CACHE=off: the memory benchmark's comparison run.
         ...(process.env.VERIFIED_TOKEN_CACHE === 'off' ? { verifiedTokenCache: false } : {}),
@@ -151,6 +160,7 @@ for (const h of after) app.use(h);
 const server = app.listen(0, '127.0.0.1', () => {
   console.log(`READY ${server.address().port}`);
 });
+if (process.env.ALLOCATION_STATS === '1') allocationMeter(server);
 server.keepAliveTimeout = 60_000;
 // CPU_PROFILE_FILE: SIGUSR2 starts the V8 sampling profiler (after the warm-up), SIGTERM writes
 // the profile there and exits. Only run.mjs --profile sets it.

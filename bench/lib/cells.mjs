@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnNode, stop, waitForLine } from './children.mjs';
 import { benchDir } from './paths.mjs';
+import { SCENARIOS } from './scenarios.mjs';
 
 export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
@@ -13,13 +14,29 @@ export const AUDIENCE = 'https://bench.example/api';
 export const DPOP_HOST = 'bench.example';
 
 /**
- * Starts a contender of bench/server.mjs on the server CPU; resolves with { child, url } once it listens.
- * @param {{ nodeFlags?: string[], env?: Record<string, string> }} [options]
+ * Starts a contender of bench/server.mjs on the server CPU, set up for `options.scenario` (DPoP on
+ * for S6, `options.second` trusted as well for S7); resolves with { child, url } once it listens.
+ * With `options.allocation`, the server counts the bytes it allocates (see `allocationMeter`).
+ * @param {{ scenario?: string, second?: { issuer: string, jwksUri: string }, allocation?: boolean, nodeFlags?: string[], env?: Record<string, string> }} [options]
  */
 export async function startContender(contender, issuer, options = {}) {
+  const spec = SCENARIOS[options.scenario] ?? {};
+  const second = spec.twoIssuers ? options.second : undefined;
+  if (spec.twoIssuers && !second) throw new Error(`${options.scenario} needs a second issuer`);
   const child = spawnNode(SERVER_CPU, [join(benchDir, 'server.mjs')], {
     nodeFlags: options.nodeFlags,
-    env: { CONTENDER: contender, ISSUER: issuer.issuer, AUDIENCE, JWKS_URI: issuer.jwksUri, ALGS: 'RS256,ES256', ...(options.dpop ? { DPOP: '1' } : {}), ...options.env },
+    stdin: options.allocation === true,
+    env: {
+      CONTENDER: contender,
+      ISSUER: issuer.issuer,
+      AUDIENCE,
+      JWKS_URI: issuer.jwksUri,
+      ALGS: 'RS256,ES256',
+      ...(spec.dpop ? { DPOP: '1' } : {}),
+      ...(second ? { ISSUER2: second.issuer, JWKS_URI2: second.jwksUri } : {}),
+      ...(options.allocation ? { ALLOCATION_STATS: '1' } : {}),
+      ...options.env,
+    },
   });
   const port = await waitForLine(child, 'READY', 30_000);
   return { child, url: `http://127.0.0.1:${port}/api/data` };

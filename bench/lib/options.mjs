@@ -1,10 +1,10 @@
 // Command-line flags and environment variables of `npm run bench`.
 import { parseArgs } from 'node:util';
 
-export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+export const ALL_SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'];
 export const ALL_CONTENDERS = ['bare', 'express-m2m', 'express-oauth2-jwt-bearer', 'express-jwt'];
 /** Not contenders: apps that show the cost of being a middleware at all (noop) and of the signature check alone (crypto). */
-export const CALIBRATIONS = ['noop', 'crypto'];
+export const CALIBRATIONS = ['noop', 'crypto', 'noop-imported'];
 const DEFAULT_CONTENDERS = ['bare', ...CALIBRATIONS, ...ALL_CONTENDERS.filter((c) => c !== 'bare')];
 
 export const HELP = `npm run bench -- [options]      (every option also reads BENCH_<NAME> from the environment)
@@ -15,11 +15,13 @@ export const HELP = `npm run bench -- [options]      (every option also reads BE
   --rounds <n>          rounds; each round runs every contender once per scenario, order rotated (default 3)
   --connections <n>     autocannon connections (default 50)
   --tokens <n>          distinct tokens per pool for S2/S3/S4 (default 40000)
-  --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5,S6; S6: DPoP, a new proof per request)
+  --scenarios <list>    e.g. S1,S2 (default S1,S2,S3,S4,S5,S6,S7; S6: DPoP, a new proof per request;
+                        S7: two trusted issuers)
   --contenders <list>   e.g. bare,express-m2m (default: bare, the two calibrations, express-m2m and both peers).
                         Calibrations: "noop" (a middleware that only reads the header and calls next()) and
-                        "crypto" (only the signature check through node:crypto: the floor of any verifier)
-  --skip <list>         parts to skip: inbound,verifier,outbound,memory
+                        "crypto" (only the signature check through node:crypto: the floor of any verifier),
+                        "noop-imported" (noop with express-m2m imported: the cost of loading it, S1 only)
+  --skip <list>         parts to skip: inbound,verifier,outbound,steady,memory
   --profile             also profile express-m2m (V8 sampling profiler, after warm-up) under S1, S2 and S5
   --no-build            do not run "tsc -p tsconfig.build.json" first
   --out <file>          results JSON (default bench/results/latest.json; the chart goes next to it as chart.svg)

@@ -1,10 +1,11 @@
-// The inbound scenarios (S1-S5 of issue 5, S6 of issue 11), their expected status and express-m2m's targets.
+// The inbound scenarios (S1-S5 of issue 5, S6 of issue 11, S7 of issue 15), their expected status and express-m2m's targets.
 // checksEverySignature: every request needs a signature check, so the node:crypto calibration
 // (a middleware doing only that) is the floor of any verifier there.
 // Targets (issue 15) are ratios of express-m2m's req/s to a calibration app's req/s in the same
 // run (medians over the rounds): `reference` names the calibration (noop: the no-op middleware;
-// crypto: the signature check only) and `referenceScenario` the scenario it is taken from (S6's
-// floor is S3's: one new ES256 signature check per request).
+// crypto: the signature check only; express-m2m: its own result) and `referenceScenario` the
+// scenario it is taken from (S6's floor is S3's: one new ES256 signature check per request; S7's
+// reference is express-m2m's own S2, the same tokens from one issuer).
 export const SCENARIOS = {
   S1: { title: 'the same RS256 token on every request', expect: 200, reference: 'noop', target: 0.97 },
   S2: { title: 'a different RS256 token on every request', expect: 200, reference: 'crypto', target: 0.95, checksEverySignature: true },
@@ -17,7 +18,26 @@ export const SCENARIOS = {
     title: 'a DPoP-bound token reused, a new ES256 proof per request', expect: 200, reference: 'crypto', referenceScenario: 'S3', target: 0.90, checksEverySignature: true,
     dpop: true, without: ['express-jwt'],
   },
+  // Several issuers: two local issuers, each with its own JWKS, new RS256 tokens alternating
+  // between them. Neither peer trusts two issuers in one middleware, so only express-m2m runs it
+  // (and the floor, whose key map holds both JWKS).
+  S7: {
+    title: 'new RS256 tokens of two trusted issuers, alternating', expect: 200, reference: 'express-m2m', referenceScenario: 'S2', target: 0.98, checksEverySignature: true,
+    twoIssuers: true, without: ['noop', 'noop-imported', 'express-oauth2-jwt-bearer', 'express-jwt'],
+  },
 };
+
+/**
+ * The cost of loading the package (issue 15): the no-op calibration with express-m2m imported
+ * (nothing of it used) against the plain no-op calibration, in S1. Not a scenario: a row of its own.
+ */
+export const IMPORT_COST = { contender: 'noop-imported', reference: 'noop', scenario: 'S1', target: 0.995 };
+
+/** Whether `contender` runs in `scenario` (the import-cost app runs in its scenario only). */
+export function runsIn(contender, scenario) {
+  if (contender === IMPORT_COST.contender && scenario !== IMPORT_COST.scenario) return false;
+  return !SCENARIOS[scenario].without?.includes(contender);
+}
 
 /** Ratios measured by the issue's author on the same machine kind (for reference only). */
 export const ISSUE_REFERENCE = {
@@ -29,6 +49,7 @@ export const CONTENDER_LABELS = {
   bare: 'bare Express 5',
   noop: 'no-op middleware (calibration)',
   crypto: 'node:crypto signature check only (calibration)',
+  'noop-imported': 'no-op middleware, express-m2m imported (calibration)',
   'express-m2m': 'express-m2m',
   'express-oauth2-jwt-bearer': 'express-oauth2-jwt-bearer',
   'express-jwt': 'express-jwt + jwks-rsa',

@@ -1,5 +1,5 @@
 // Aggregates benchmark cells (one contender x scenario x round) and prints the table.
-import { CONTENDER_LABELS, SCENARIOS } from './scenarios.mjs';
+import { CONTENDER_LABELS, IMPORT_COST, SCENARIOS } from './scenarios.mjs';
 
 export const median = (xs) => {
   if (!xs.length) return null;
@@ -26,6 +26,15 @@ export function calibratedRatio(summary, scenario) {
   const ref = referenceCell(summary, scenario);
   if (!m2m?.rps || !ref?.rps) return null;
   return m2m.rps / ref.rps;
+}
+
+/** The cost of importing the package (issue 15): the import-cost app's req/s over the no-op calibration's, or null. */
+export function importCostRatio(summary) {
+  const cells = summary[IMPORT_COST.scenario];
+  const imported = cells?.[IMPORT_COST.contender];
+  const ref = cells?.[IMPORT_COST.reference];
+  if (!imported?.rps || !ref?.rps) return null;
+  return imported.rps / ref.rps;
 }
 
 /** The target on the chart's scale (ratio to bare Express): the target times the reference's ratio, or undefined. */
@@ -82,6 +91,7 @@ export function summarize(cells, scenarios, contenders) {
         cpuUsPerRequest: r2(median(mine.filter((c) => c.serverCpu).map((c) => c.serverCpu.usPerRequest))),
         cpuRatio: r2(median(cpuRatios)),
         serverUtilization: r2(median(mine.filter((c) => c.serverCpu).map((c) => c.serverCpu.utilization))),
+        allocatedBytesPerRequest: median(mine.map((c) => c.allocatedBytesPerRequest).filter((x) => x !== undefined)),
         statusCodes,
         unexpected,
         tokensWrapped: mine.some((c) => c.tokensWrapped),
@@ -95,7 +105,7 @@ export function formatInboundTable(results) {
   const { summary, settings } = results.inbound;
   const lines = [];
   lines.push(`Inbound: ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s per cell, ${settings.rounds} round(s); ratio = req/s / bare Express 5 in the same round (median, min-max); cpu = server CPU time per request (/proc), cpu ratio = bare's / contender's`);
-  const head = ['scenario', 'contender', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'min-max', 'cpu us/req', 'cpu ratio', 'target', 'statuses', 'flags'];
+  const head = ['scenario', 'contender', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'min-max', 'cpu us/req', 'cpu ratio', 'B/req', 'target', 'statuses', 'flags'];
   const rows = [];
   for (const [scenario, byContender] of Object.entries(summary)) {
     const spec = SCENARIOS[scenario];
@@ -106,6 +116,8 @@ export function formatInboundTable(results) {
       if (s.tokensWrapped && contender !== 'bare') flags.push('token pool came round again');
       const calibrated = contender === 'express-m2m' ? calibratedRatio(summary, scenario) : null;
       if (calibrated !== null) flags.push(`${calibrated.toFixed(3)} of ${spec.reference}${spec.referenceScenario ? ` (${spec.referenceScenario})` : ''}: ${calibrated >= spec.target ? 'meets target' : 'BELOW TARGET'}`);
+      const importCost = contender === IMPORT_COST.contender ? importCostRatio(summary) : null;
+      if (importCost !== null) flags.push(`${importCost.toFixed(3)} of ${IMPORT_COST.reference} (import cost): ${importCost >= IMPORT_COST.target ? 'meets target' : 'BELOW TARGET'}`);
       rows.push([
         scenario,
         CONTENDER_LABELS[contender] ?? contender,
@@ -116,14 +128,15 @@ export function formatInboundTable(results) {
         s.ratioMin === null ? '-' : `${s.ratioMin.toFixed(2)}-${s.ratioMax.toFixed(2)}`,
         s.cpuUsPerRequest === null ? '-' : String(s.cpuUsPerRequest),
         s.cpuRatio === null ? '-' : s.cpuRatio.toFixed(2),
-        contender === 'express-m2m' ? `>= ${spec.target} of ${spec.reference}` : '',
+        s.allocatedBytesPerRequest === null ? '-' : String(Math.round(s.allocatedBytesPerRequest)),
+        contender === 'express-m2m' ? `>= ${spec.target} of ${spec.reference}` : contender === IMPORT_COST.contender ? `>= ${IMPORT_COST.target} of ${IMPORT_COST.reference}` : '',
         Object.entries(s.statusCodes).map(([k, v]) => `${k}:${v}`).join(' '),
         flags.join('; '),
       ]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r) => r.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (r) => r.map((c, i) => (i >= 2 && i <= 9 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '));
   let last = '';
   for (const r of rows) {

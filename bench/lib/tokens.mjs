@@ -26,10 +26,12 @@ function tamper(token, i) {
 }
 
 /**
- * Mints the tokens of every scenario and writes the pools to files in `dir`.
+ * Mints the tokens of every scenario and writes the pools to files in `dir`. With `second` (a
+ * second issuer, S7): a pool alternating between the first issuer's S2 tokens and as many of the
+ * second issuer's.
  * @returns {Promise<{ s1: string, files: Record<string,string>, counts: Record<string,number>, mintSeconds: number }>}
  */
-export async function mintScenarioTokens(issuer, { audience, count, expiresIn, dir, log }) {
+export async function mintScenarioTokens(issuer, { audience, count, expiresIn, dir, log, second }) {
   const started = Date.now();
   const claims = (i) => ({ sub: 'bench-client@clients', aud: audience, scope: 'read:data', azp: 'bench-client', n: i });
   const s1 = await issuer.sign(claims(-1), { alg: 'RS256', expiresIn });
@@ -49,6 +51,16 @@ export async function mintScenarioTokens(issuer, { audience, count, expiresIn, d
   const dpopToken = await issuer.sign({ ...claims(-6), cnf: { jkt } }, { alg: 'ES256', expiresIn });
   files.S6 = join(dir, 'dpop-S6.json');
   writeFileSync(files.S6, JSON.stringify({ token: dpopToken, privateKeyPem: pair.privateKey, jwk: { kty, crv, x, y } }));
+  const counts = { S1: 1, S2: rs.length, S3: es.length, S4: bad.length, S5: 0, S6: 1 };
+  if (second) {
+    const half = Math.ceil(count / 2);
+    log?.(`minting ${half} RS256 tokens of the second issuer...`);
+    const other = await pool(half, 64, (i) => second.sign(claims(i), { alg: 'RS256', expiresIn }));
+    const alternating = other.flatMap((t, i) => [rs[i], t]).slice(0, count);
+    files.S7 = join(dir, 'tokens-S7.txt');
+    writeFileSync(files.S7, alternating.join('\n'));
+    counts.S7 = alternating.length;
+  }
   const mintSeconds = (Date.now() - started) / 1000;
-  return { s1, files, counts: { S1: 1, S2: rs.length, S3: es.length, S4: bad.length, S5: 0, S6: 1 }, mintSeconds, sampleS2: rs[0], sampleS3: es[0] };
+  return { s1, files, counts, mintSeconds, sampleS2: rs[0], sampleS3: es[0] };
 }

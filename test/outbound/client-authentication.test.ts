@@ -3,7 +3,7 @@
  * section 2.2, RFC 8707): the local issuer records exactly what the provider sent.
  */
 import { createPrivateKey, generateKeyPairSync, KeyObject, type webcrypto } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { clientCredentials } from 'express-m2m';
 import { createLocalIssuer } from 'express-m2m/testing';
 import type { LocalIssuer } from 'express-m2m/testing';
@@ -114,6 +114,31 @@ describe('private_key_jwt (RFC 7523 section 2.2)', () => {
     await provider.getToken({ forceRefresh: true });
     expect(decodeJwt(last().params.client_assertion as string).jti).not.toBe(claims.jti);
     expect(issuer.counts.token).toBe(2);
+    await provider.close();
+  });
+
+  // The assertion is signed by node:crypto (src/keys/jws-signer.ts); jose, an independent JWS
+  // implementation, must accept it for every algorithm a client key can use.
+  it.each([
+    ['RS384', () => generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ['PS256', () => generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ['PS512', () => generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ['ES256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' })],
+    ['ES512', () => generateKeyPairSync('ec', { namedCurve: 'P-521' })],
+    ['EdDSA', () => generateKeyPairSync('ed25519')],
+  ] as const)('an assertion signed with %s verifies with jose against the public key', async (alg, make) => {
+    const pair = make();
+    const publicPem = pair.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const { clientId } = issuer.registerClient({ publicKey: publicPem, audiences: [AUDIENCE] });
+    const provider = clientCredentials({
+      tokenEndpoint: issuer.tokenEndpoint, clientId, privateKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), privateKeyAlg: alg, audience: AUDIENCE,
+    });
+    await provider.getToken();
+    const { payload, protectedHeader } = await jwtVerify(last().params.client_assertion as string, pair.publicKey, {
+      algorithms: [alg], issuer: clientId, subject: clientId, audience: issuer.tokenEndpoint, typ: 'JWT', requiredClaims: ['jti', 'iat', 'exp'],
+    });
+    expect(protectedHeader.alg).toBe(alg);
+    expect(payload.exp! - payload.iat!).toBe(60);
     await provider.close();
   });
 

@@ -3,8 +3,9 @@
  * client's private key, new for every token request.
  */
 import { createHash, createPublicKey, randomUUID, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
-import { SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { importPrivateKey } from '../../keys/import-private-key.js';
+import { jwsSigner, signCompact } from '../../keys/jws-signer.js';
 import type { ClientAuthenticator } from './client-authenticator.js';
 
 /**
@@ -71,22 +72,17 @@ export interface PrivateKeyJwtSettings {
 
 export function privateKeyJwt(settings: PrivateKeyJwtSettings): ClientAuthenticator {
   const { clientId, privateKey } = settings;
+  const signer = jwsSigner(privateKey.key, privateKey.alg);
+  const header = Object.freeze({
+    alg: privateKey.alg,
+    typ: 'JWT',
+    ...(settings.privateKeyKid === undefined ? {} : { kid: settings.privateKeyKid }),
+    ...settings.thumbprints,
+  });
   return async (tokenEndpoint) => {
     const iat = Math.floor(settings.now() / 1000);
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({
-        alg: privateKey.alg,
-        typ: 'JWT',
-        ...(settings.privateKeyKid === undefined ? {} : { kid: settings.privateKeyKid }),
-        ...settings.thumbprints,
-      })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(tokenEndpoint)
-      .setJti(randomUUID())
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + settings.assertionLifetime)
-      .sign(privateKey.key);
+    const claims = { iss: clientId, sub: clientId, aud: tokenEndpoint, jti: randomUUID(), iat, exp: iat + settings.assertionLifetime };
+    const assertion = signCompact(header, claims, signer);
     return {
       headers: {},
       params: { client_id: clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion },

@@ -4,12 +4,13 @@
  * and its RFC 7638 thumbprint (`jkt`) computed once. The private key stays inside this object:
  * `JSON.stringify` and `util.inspect` show only the algorithm and the thumbprint.
  */
-import { constants, createPublicKey, generateKeyPairSync, sign, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, type webcrypto } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { JWK } from 'jose';
 import { jwkThumbprint } from '../../dpop/jwk-thumbprint.js';
 import { ALGORITHM_SPECS } from '../../keys/algorithms.js';
 import { importPrivateKey } from '../../keys/import-private-key.js';
+import { jwsSigner, type JwsSigner } from '../../keys/jws-signer.js';
 
 /**
  * A DPoP private key: a PEM string (PKCS#8, or SEC1 / PKCS#1), a private JWK, a node `KeyObject`
@@ -74,21 +75,16 @@ export class DpopKey implements DpopKeyInfo {
   readonly alg: DpopAlgorithm;
   readonly jkt: string;
   readonly publicJwk: Readonly<JWK>;
-  readonly #privateKey: KeyObject;
-  readonly #signOptions: { digest: string | null; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' };
+  readonly #signer: JwsSigner;
 
   private constructor(privateKey: KeyObject, alg: DpopAlgorithm) {
-    this.#privateKey = privateKey;
+    this.#signer = jwsSigner(privateKey, alg);
     this.alg = alg;
     const exported = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, string>;
     // Only the public members, in a fixed order: the JWK every proof carries.
     const members = exported.kty === 'EC' ? ['kty', 'crv', 'x', 'y'] : exported.kty === 'OKP' ? ['kty', 'crv', 'x'] : ['kty', 'n', 'e'];
     this.publicJwk = Object.freeze(Object.fromEntries(members.map((name) => [name, exported[name]]))) as JWK;
     this.jkt = jwkThumbprint(this.publicJwk as Record<string, unknown>);
-    const spec = ALGORITHM_SPECS.get(alg)!;
-    this.#signOptions = spec.family === 'ES' ? { digest: spec.digest, dsaEncoding: 'ieee-p1363' }
-      : spec.family === 'PS' ? { digest: spec.digest, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(spec.digest!.slice(3)) / 8 }
-        : { digest: spec.digest };
   }
 
   /** Imports a given key and checks `alg` (or picks it: the JWK's `alg`, else by key type). Throws through `fail`. */
@@ -108,8 +104,7 @@ export class DpopKey implements DpopKeyInfo {
 
   /** The base64url JWS signature of `signingInput` (RFC 7515 section 5.1). */
   sign(signingInput: string): string {
-    const { digest, ...options } = this.#signOptions;
-    return sign(digest, Buffer.from(signingInput, 'latin1'), { key: this.#privateKey, ...options }).toString('base64url');
+    return this.#signer(signingInput);
   }
 
   /** What `JSON.stringify` shows: never the private key. */

@@ -1,6 +1,6 @@
 /** When a freshly issued token expires, when it stops being handed out, and when to refresh it. */
-import { decodeJwt } from 'jose';
 import type { TokenSet } from '../../caches/token-cache.js';
+import { decodeJsonObject } from '../../inbound/verifiers/jwt/decode-segments.js';
 import type { TokenResponse } from './token-endpoint-request.js';
 
 /**
@@ -17,13 +17,20 @@ export function tokenExpiry(response: TokenResponse, obtainedAt: number, default
 
 /** The JWT's `exp` in milliseconds, or undefined when the token is not a JWT or has no numeric `exp`. */
 export function jwtExpiry(token: string): number | undefined {
-  if (token.split('.').length !== 3) return undefined;
-  try {
-    const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+  const exp = unverifiedJwtClaims(token)?.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+}
+
+/**
+ * The claims of a JWS-shaped token (three dot-separated segments, the middle one a base64url JSON
+ * object), decoded and not verified: a client reads them only as hints about its own token. Any
+ * other token (opaque, JWE, malformed) gives undefined.
+ */
+export function unverifiedJwtClaims(token: string): Record<string, unknown> | undefined {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (second === -1 || token.includes('.', second + 1)) return undefined;
+  return decodeJsonObject(token.slice(first + 1, second));
 }
 
 /**

@@ -8,8 +8,8 @@
  * provider asks for one) before it is handed out.
  */
 import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import type { SharedTokenFailure, TokenSet } from '../../caches/token-cache.js';
+import { unverifiedJwtClaims } from '../grant/token-lifetime.js';
 
 const INFO = 'express-m2m shared token cache integrity v1';
 
@@ -57,7 +57,7 @@ export function tokenProblem(
   checks: { now: number; audience: string | undefined },
 ): 'integrity' | 'expired' | 'audience' | undefined {
   if (typeof token.integrity !== 'string' || !same(token.integrity, mac(key, tokenParts(cacheKey, token)))) return 'integrity';
-  const claims = jwtClaims(token.accessToken);
+  const claims = unverifiedJwtClaims(token.accessToken);
   if (claims !== undefined) {
     if (typeof claims.exp === 'number' && claims.exp * 1000 <= checks.now) return 'expired';
     const { aud } = claims;
@@ -77,13 +77,4 @@ export function failureBelieved(key: Buffer, cacheKey: string, failure: SharedTo
 export function unsealed(token: TokenSet): TokenSet {
   const { integrity: _integrity, ...rest } = token;
   return rest;
-}
-
-function jwtClaims(token: string): { exp?: unknown; aud?: unknown } | undefined {
-  if (token.split('.').length !== 3) return undefined;
-  try {
-    return decodeJwt(token);
-  } catch {
-    return undefined;
-  }
 }

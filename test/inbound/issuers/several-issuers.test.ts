@@ -74,6 +74,27 @@ describe('a list of trusted issuers, each with its own keys; shared options at t
     expect((await call(application, await a.accessToken({ audience: AUDIENCE }))).status).toBe(200);
   });
 
+  test('matching stays the same for every spelling, past the spellings the resolver remembers (64)', async () => {
+    const configured = 'https://issuer.example';
+    const application = app(requireAuth({ audience: AUDIENCE, issuers: [{ issuer: configured, jwksUri: a.jwksUri }] }));
+    // 80 spellings of the same issuer (host case, a trailing slash): each chosen by the normalised
+    // key, then refused by the exact check; asked twice, the second time from what was remembered.
+    const host = 'issuer.example';
+    const spellings = Array.from({ length: 80 }, (_, i) => {
+      const cased = [...host].map((c, k) => ((i >> (k % 7)) & 1 ? c.toUpperCase() : c)).join('');
+      return `https://${cased}${i >= 40 ? '/' : ''}`;
+    }).filter((spelling) => spelling !== configured);
+    expect(new Set(spellings).size).toBeGreaterThan(64);
+    for (const round of [1, 2]) {
+      for (const iss of spellings) {
+        const response = await call(application, await a.sign({ iss, aud: AUDIENCE }));
+        expect([round, iss, response.body.error_description]).toEqual([round, iss, "unexpected 'iss' claim value"]);
+      }
+    }
+    expect((await call(application, await a.sign({ iss: configured, aud: AUDIENCE }))).status).toBe(200);
+    expect((await call(application, await a.sign({ iss: 'https://issuer.example.evil', aud: AUDIENCE }))).body.error_description).toBe("the token's issuer is not trusted here");
+  });
+
   test('one issuer\'s outage does not affect the other', async () => {
     const application = app(requireAuth({ audience: AUDIENCE, issuers: [{ issuerBaseURL: a.url }, { issuerBaseURL: b.url }] }));
     b.setFault('discovery', { status: 503 });
