@@ -51,7 +51,7 @@ describe('verifySignature: each algorithm of the table', () => {
     expect(verifySignature(spec(alg), OTHER_INPUT, signature, verifying)).toBe(false);
     expect(verifySignature(spec(alg), INPUT, rawSign(alg, INPUT, otherSigning), verifying)).toBe(false);
     const flipped = Buffer.from(signature);
-    flipped[flipped.length - 1] ^= 1;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 1) ^ 1, flipped.length - 1);
     expect(verifySignature(spec(alg), INPUT, flipped, verifying)).toBe(false);
   });
 
