@@ -149,6 +149,27 @@ describe('a load in flight during a cooldown is joined, not refused', () => {
   });
 });
 
+describe('refreshInBackground(now): the cooldown is judged at the time it is given', () => {
+  test('cooling down at `now`: no load, even when the clock has passed retryAt; not cooling down: one load', async () => {
+    const t = setup();
+    const failed = t.value.refresh('x');
+    t.loads[0]!.reject(new Error('down'));
+    await expect(failed).rejects.toThrow('down');
+    const retryAt = t.now() + 1000;
+    t.advance(1000);
+    t.value.refreshInBackground(retryAt - 1, 'x');
+    expect(t.loads).toHaveLength(1);
+    expect(t.value.inFlight).toBeUndefined();
+    t.value.refreshInBackground(retryAt, 'x');
+    expect(t.loads).toHaveLength(2);
+    t.value.refreshInBackground(retryAt, 'x');
+    expect(t.loads).toHaveLength(2);
+    t.loads[1]!.resolve(t.times('v1'));
+    await t.value.inFlight;
+    expect(t.value.loaded).toMatchObject({ value: 'v1' });
+  });
+});
+
 describe('what a failure records, and the callbacks', () => {
   test('the failure: the error, the time it failed, the count in a row, retryAt from the cooldown of that count and error', async () => {
     const t = setup();
