@@ -22,7 +22,7 @@ async function setup() {
       let cache;
       let redis;
       if (contender === 'express-m2m-redis') {
-        const mod = await import(pathToFileURL(distPath('caches/redis/index.js')).href);
+        const mod = await import(pathToFileURL(distPath('redis.js')).href);
         const { Redis } = await import('ioredis');
         redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false, maxRetriesPerRequest: 1 });
         const Store = mod.RedisTokenCache ?? Object.values(mod).find((v) => typeof v === 'function' && /Cache/.test(v.name));

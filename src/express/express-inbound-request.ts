@@ -12,18 +12,32 @@ import type { AuthRequest } from './express-types.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** Whether a raw header name is `name` (lowercase), in any case, without making a lowercased copy. */
+function sameHeaderName(raw: string, name: string): boolean {
+  if (raw.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const code = raw.charCodeAt(i);
+    if ((code >= 65 && code <= 90 ? code + 32 : code) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /**
  * Every raw line of the header `name` (lower-case). Node keeps only the first line of some headers
  * (`Authorization` among them) in `req.headers` and joins others; `rawHeaders` has them all.
  */
-function rawLines(rawHeaders: readonly string[] | undefined, name: string): string[] {
-  const lines: string[] = [];
-  if (rawHeaders === undefined) return lines;
+function rawLines(rawHeaders: readonly string[] | undefined, name: string): readonly string[] {
+  if (rawHeaders === undefined) return NONE;
+  // Hot path: one line, answered in an array of one (no growing array, no lowercased copies).
+  let first: string | undefined;
+  let lines: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const raw = rawHeaders[i] as string;
-    if (raw.length === name.length && raw.toLowerCase() === name) lines.push(rawHeaders[i + 1] as string);
+    if (!sameHeaderName(rawHeaders[i] as string, name)) continue;
+    const value = rawHeaders[i + 1] as string;
+    if (first === undefined) first = value;
+    else (lines ??= [first]).push(value);
   }
-  return lines;
+  return lines ?? (first === undefined ? NONE : [first]);
 }
 
 /** RFC 9110 section 7.2 / RFC 3986 section 3.2.2: `uri-host [ ":" port ]`, an IP literal or a reg-name. */
