@@ -17,8 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AUDIENCE, startContender, startLoad } from './lib/cells.mjs';
-import { cpuMicros, stop, runMain, waitForLine } from './lib/children.mjs';
+import { AUDIENCE, allocationMeterOf, startContender, startLoad } from './lib/cells.mjs';
+import { cpuMicros, stop, runMain } from './lib/children.mjs';
 import { startIssuer } from './lib/issuer.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { median } from './lib/summary.mjs';
@@ -48,6 +48,7 @@ const duration = Math.max(1, Number(values.duration));
  */
 async function start({ contender, scenario }, issuers, tokens, tmp, name) {
   const { child, url } = await startContender(contender, issuers.main, { scenario, second: issuers.second, allocation: true });
+  const meter = allocationMeterOf(child);
   let cpuStart;
   // 25 connections each: 50 in all, as in `npm run bench`.
   const load = startLoad({
@@ -61,15 +62,12 @@ async function start({ contender, scenario }, issuers, tokens, tmp, name) {
     name,
     onWarmed: () => {
       cpuStart = cpuMicros(child.pid);
-      child.stdin.write('MARK\n');
+      meter.mark();
     },
   });
   const result = load.result.then(async (r) => {
     const usPerRequest = (cpuMicros(child.pid) - cpuStart) / r.total;
-    const allocated = waitForLine(child, 'ALLOC', 10_000);
-    child.stdin.write('REPORT\n');
-    const { bytes, requests } = JSON.parse(await allocated);
-    return { ...r, usPerRequest, bytesPerRequest: bytes / requests };
+    return { ...r, usPerRequest, bytesPerRequest: await meter.read() };
   });
   return { child, load: load.child, result };
 }

@@ -10,13 +10,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cpuMicros, pinning, spawnNode, stop, waitForLine, runMain } from './lib/children.mjs';
-import { AUDIENCE, LOAD_CPU, SERVER_CPU, startContender, startLoad } from './lib/cells.mjs';
+import { AUDIENCE, LOAD_CPU, SERVER_CPU, allocationMeterOf, startContender, startLoad } from './lib/cells.mjs';
 import { analyzeCpuProfile } from './lib/cpuprofile.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { startIssuer } from './lib/issuer.mjs';
 import { HELP, readOptions } from './lib/options.mjs';
 import { benchDir, resultsDir, rootDir } from './lib/paths.mjs';
-import { CONTENDER_LABELS, IMPORT_COST, ISSUE_REFERENCE, SCENARIOS, runsIn } from './lib/scenarios.mjs';
+import { CONTENDER_LABELS, IMPORT_COST, ISSUE_REFERENCE, SCENARIOS, STEADY_OUTBOUND_TARGET, runsIn } from './lib/scenarios.mjs';
 import { formatInboundTable, summarize } from './lib/summary.mjs';
 import { mintScenarioTokens } from './lib/tokens.mjs';
 
@@ -71,6 +71,7 @@ function load(url, scenario, tokens, tmp, onWarmed) {
 
 async function runCell(contender, scenario, round, issuers, tokens, tmp) {
   const { child, url } = await startContender(contender, issuers.main, { scenario, second: issuers.second, allocation: true });
+  const meter = allocationMeterOf(child);
   try {
     // The server's own CPU time over the measured part: a cost per request that other load on
     // the machine disturbs much less than req/s does. And the bytes it allocated per request.
@@ -79,18 +80,16 @@ async function runCell(contender, scenario, round, issuers, tokens, tmp) {
     const r = await load(url, scenario, tokens, tmp, () => {
       cpuStart = cpuMicros(child.pid);
       tStart = performance.now();
-      child.stdin.write('MARK\n');
+      meter.mark();
     });
     const cpuEnd = cpuMicros(child.pid);
     const elapsedUs = (performance.now() - tStart) * 1000;
-    const allocated = waitForLine(child, 'ALLOC', 10_000);
-    child.stdin.write('REPORT\n');
-    const { bytes, requests } = JSON.parse(await allocated);
+    const bytesPerRequest = await meter.read();
     const served = Object.values(r.statusCodes).reduce((a, b) => a + b, 0);
     const serverCpu = cpuStart === undefined || cpuEnd === undefined || !served
       ? undefined
       : { usPerRequest: Math.round(((cpuEnd - cpuStart) / served) * 10) / 10, utilization: Math.round(((cpuEnd - cpuStart) / elapsedUs) * 100) / 100 };
-    return { scenario, round, contender, ...r, serverCpu, allocatedBytesPerRequest: requests ? Math.round(bytes / requests) : undefined };
+    return { scenario, round, contender, ...r, serverCpu, allocatedBytesPerRequest: bytesPerRequest === undefined ? undefined : Math.round(bytesPerRequest) };
   } finally {
     await stop(child);
   }
@@ -200,7 +199,7 @@ async function main() {
     machine,
     build: built === null ? 'skipped (--no-build)' : built ? 'ok' : 'tsc reported errors',
     options: { ...opts, skip: [...opts.skip] },
-    targets: { ...Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.target])), importCost: IMPORT_COST.target },
+    targets: { ...Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.target])), importCost: IMPORT_COST.target, S8: STEADY_OUTBOUND_TARGET },
     issueReference: ISSUE_REFERENCE,
     contenderLabels: CONTENDER_LABELS,
     inbound: previous.inbound ?? null,

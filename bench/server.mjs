@@ -20,6 +20,8 @@ const jwksUri = process.env.JWKS_URI;
 const algorithms = (process.env.ALGS ?? 'RS256,ES256').split(',');
 // DPOP=1 (scenario S6): DPoP on, in each contender's own way.
 const dpop = process.env.DPOP === '1';
+/** The file URL of a built entry of express-m2m (of `otherDist` when one is named). */
+const builtEntry = (file) => pathToFileURL(otherDist ? resolve(otherDist, file) : distPath(file)).href;
 const second = process.env.ISSUER2 ? { issuer: process.env.ISSUER2, jwksUri: process.env.JWKS_URI2 } : undefined;
 
 /** Renders an error the way a production app would: status, its headers, a small JSON body. */
@@ -30,8 +32,8 @@ function peerErrorHandler(err, req, res, _next) {
 }
 
 /** `onEvent` of express-m2m/otel on a MeterProvider of the OpenTelemetry SDK with an in-memory exporter. */
-async function otelOnEvent(dist) {
-  const { otelEvents } = await import(pathToFileURL(dist ? resolve(dist, 'otel.js') : distPath('otel.js')).href);
+async function otelOnEvent() {
+  const { otelEvents } = await import(builtEntry('otel.js'));
   const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
   const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
   return otelEvents({ meterProvider: new MeterProvider({ readers: [reader] }) });
@@ -46,7 +48,7 @@ async function middlewareFor(name) {
       // Calibration, not a contender: the cost of any middleware that reads the header and sets
       // req.auth. noop-imported: the same with express-m2m loaded and nothing of it used, the cost
       // of importing the package.
-      if (name === 'noop-imported') await import(pathToFileURL(otherDist ? resolve(otherDist, 'index.js') : distPath('index.js')).href);
+      if (name === 'noop-imported') await import(builtEntry('index.js'));
       return {
         before: [(req, res, next) => {
           req.auth = { token: req.headers.authorization };
@@ -102,11 +104,11 @@ async function middlewareFor(name) {
     }
     case 'express-m2m':
     case 'express-m2m-otel': {
-      const m2m = await import(pathToFileURL(otherDist ? resolve(otherDist, 'index.js') : distPath('index.js')).href);
+      const m2m = await import(builtEntry('index.js'));
       if (typeof m2m.requireAuth !== 'function') throw new Error('express-m2m: requireAuth is not built yet');
       // express-m2m-otel: the same, with its events recorded as OpenTelemetry metrics by the real SDK
       // (a MeterProvider whose reader exports once a minute), the cost of issue 14's instrumentation.
-      const onEvent = name === 'express-m2m-otel' ? await otelOnEvent(otherDist) : undefined;
+      const onEvent = name === 'express-m2m-otel' ? await otelOnEvent() : undefined;
       const guard = m2m.requireAuth({
         ...(onEvent === undefined ? {} : { onEvent }),
         // S7: both issuers, each with its own JWKS; audience and algorithms shared.

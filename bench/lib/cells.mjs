@@ -66,3 +66,19 @@ export function startLoad({ url, scenario, tokens, connections, warmup, duration
     .finally(() => stop(child));
   return { child, result };
 }
+
+/**
+ * The client side of a server's allocation meter (started with `allocation: true`): `mark()` when
+ * the measured part begins, `read()` after it: resolves with the bytes allocated per request.
+ */
+export function allocationMeterOf(child) {
+  return {
+    mark: () => child.stdin.write('MARK\n'),
+    read: async () => {
+      const line = waitForLine(child, 'ALLOC', 10_000);
+      child.stdin.write('REPORT\n');
+      const { bytes, requests } = JSON.parse(await line);
+      return requests ? bytes / requests : undefined;
+    },
+  };
+}

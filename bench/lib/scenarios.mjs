@@ -33,6 +33,9 @@ export const SCENARIOS = {
  */
 export const IMPORT_COST = { contender: 'noop-imported', reference: 'noop', scenario: 'S1', target: 0.995 };
 
+/** S8 (bench/outbound-steady.mjs): provider.fetch() on a warm token against plain fetch, calls/s. */
+export const STEADY_OUTBOUND_TARGET = 0.97;
+
 /** Whether `contender` runs in `scenario` (the import-cost app runs in its scenario only). */
 export function runsIn(contender, scenario) {
   if (contender === IMPORT_COST.contender && scenario !== IMPORT_COST.scenario) return false;
