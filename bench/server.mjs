@@ -2,7 +2,9 @@
 // (or not, for "bare") by the contender's middleware. Started by run.mjs in its own process;
 // prints "READY <port>" once listening on 127.0.0.1.
 //   CONTENDER=bare|express-m2m|express-oauth2-jwt-bearer|express-jwt, or the calibrations noop (a
-//   middleware that only reads the header) and crypto (signature check through node:crypto only)
+//   middleware that only reads the header) and crypto (signature check through node:crypto only;
+//   crypto-next: refusing through next(err)), or the rungs of express-m2m's cost ladder
+//   (part-extract, part-verify, part-verify-nocache: pair.mjs only, see below)
 //   ISSUER, AUDIENCE, JWKS_URI; ALGS (comma-separated, default RS256,ES256); ISSUER2, JWKS_URI2:
 //   a second trusted issuer (S7); ALLOCATION_STATS=1: the allocation meter on stdin (see below)
 import express from 'express';
@@ -56,16 +58,23 @@ async function middlewareFor(name) {
         }],
         after: [],
       };
-    case 'crypto': {
+    case 'crypto':
+    case 'crypto-next': {
       // Calibration, not a contender: the floor under HTTP. Splits the token and checks its
       // signature with node:crypto against keys imported once at start-up, parses the payload and
       // checks nothing else. What any verifying middleware must at least spend per new token.
+      // crypto-next: the same, but a bad signature is refused through next(err) and answered by an
+      // error handler, as by every middleware that lets the app's error handlers answer
+      // (express-m2m's way): the difference to "crypto" in S4 is Express's error routing.
       const { createPublicKey, verify } = await import('node:crypto');
       // S7: the keys of both issuers in one map (the floor does not check which issuer signed).
       const keys = [];
       for (const uri of [jwksUri, second?.jwksUri].filter(Boolean)) keys.push(...(await (await fetch(uri)).json()).keys);
       const byKid = new Map(keys.map((jwk) => [jwk.kid, { key: createPublicKey({ key: jwk, format: 'jwk' }), alg: jwk.alg }]));
-      const reject = (res) => res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
+      const refusal = Object.freeze({ status: 401, headers: Object.freeze({ 'WWW-Authenticate': 'Bearer error="invalid_token"' }), code: 'invalid_token' });
+      const reject = name === 'crypto-next'
+        ? (res, next) => next(refusal)
+        : (res) => res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
       // S6: the floor of DPoP with a reused token is one ES256 check of the proof (its key imported
       // once per proof header, as a verifier would remember it); the token itself is not checked again.
       const proofKeys = new Map();
@@ -79,7 +88,7 @@ async function middlewareFor(name) {
           key = createPublicKey({ key: JSON.parse(Buffer.from(head, 'base64url').toString()).jwk, format: 'jwk' });
           proofKeys.set(head, key);
         }
-        if (!verify('sha256', Buffer.from(proof.slice(0, b), 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(proof.slice(b + 1), 'base64url'))) return reject(res);
+        if (!verify('sha256', Buffer.from(proof.slice(0, b), 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(proof.slice(b + 1), 'base64url'))) return reject(res, next);
         req.auth = { token: req.headers.authorization.slice(5) };
         next();
       };
@@ -93,13 +102,54 @@ async function middlewareFor(name) {
           const b = token.indexOf('.', a + 1);
           const header = JSON.parse(Buffer.from(token.slice(0, a), 'base64url').toString());
           const entry = byKid.get(header.kid);
-          if (!entry) return reject(res);
+          if (!entry) return reject(res, next);
           const options = entry.alg === 'ES256' ? { key: entry.key, dsaEncoding: 'ieee-p1363' } : entry.key;
-          if (!verify('sha256', Buffer.from(token.slice(0, b), 'latin1'), options, Buffer.from(token.slice(b + 1), 'base64url'))) return reject(res);
+          if (!verify('sha256', Buffer.from(token.slice(0, b), 'latin1'), options, Buffer.from(token.slice(b + 1), 'base64url'))) return reject(res, next);
           req.auth = { token, payload: JSON.parse(Buffer.from(token.slice(a + 1, b), 'base64url').toString()) };
           next();
         }],
-        after: [],
+        after: name === 'crypto-next' ? [peerErrorHandler] : [],
+      };
+    }
+    case 'part-extract':
+    case 'part-verify':
+    case 'part-verify-nocache': {
+      // The cost ladder of express-m2m (bench/README.md, "What the remaining cost is made of"): its
+      // parts, taken from its build, one more per rung, each answering like the no-op app.
+      //   part-extract: the request adapter and the RFC 6750 extraction, then req.auth = { token };
+      //   part-verify: + the JWT verifier (verified-token cache, key selection, every check), its
+      //   result as req.auth; part-verify-nocache: the verifier without its verified-token cache.
+      // The full middleware adds the issuer step, the binding checks and what it remembers for the guards.
+      const { ExpressInboundRequest } = await import(builtEntry('express/express-inbound-request.js'));
+      const { extractCredentials } = await import(builtEntry('inbound/credentials/extract-credentials.js'));
+      const policy = {};
+      if (name === 'part-extract') {
+        return {
+          before: [(req, res, next) => {
+            req.auth = { token: extractCredentials(new ExpressInboundRequest(req), policy).token };
+            next();
+          }],
+          after: [],
+        };
+      }
+      const { createVerifier } = await import(builtEntry('index.js'));
+      const verifier = createVerifier({ issuer, jwksUri, audience, algorithms, ...(name === 'part-verify-nocache' ? { verifiedTokenCache: false } : {}) });
+      const accept = (req, next) => (auth) => {
+        req.auth = auth;
+        next();
+      };
+      return {
+        before: [(req, res, next) => {
+          let result;
+          try {
+            result = verifier.verify(extractCredentials(new ExpressInboundRequest(req), policy).token);
+          } catch (error) {
+            return next(error);
+          }
+          if (typeof result?.then === 'function') result.then(accept(req, next), next);
+          else accept(req, next)(result);
+        }],
+        after: [peerErrorHandler],
       };
     }
     case 'express-m2m':

@@ -38,6 +38,9 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
     application.get('/version', auth, claimCheck<{ ver?: number }>((claims) => (claims.ver ?? 0) >= 2, 'token version 2 or later required'), ok);
     application.get('/realm', realmAuth, requireScopes('admin'), ok);
     application.get('/realm-claim', realmAuth, claimEquals('org_id', 'acme'), ok);
+    // Two requireAuth on one route: the guard answers in the context of the one that admitted req.auth.
+    application.get('/realm-then-plain', realmAuth, auth, requireScopes('admin'), ok);
+    application.get('/plain-then-realm', auth, realmAuth, requireScopes('admin'), ok);
     application.get('/unguarded-scope', requireScopes('read:orders'), ok);
     application.get('/unguarded-claim', claimEquals('org_id', 'acme'), ok);
     // Another middleware (express-jwt uses the same property) put something on req.auth.
@@ -86,6 +89,19 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       const response = await request(app()).get('/realm').set('Authorization', `Bearer ${await token('read:orders')}`);
       expect(response.status).toBe(403);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
+    });
+
+    it('answers in the context of the requireAuth that admitted the token on req.auth (the last one), whatever came before', async () => {
+      const bearer = `Bearer ${await token('read:orders')}`;
+      const plain = await request(app()).get('/realm-then-plain').set('Authorization', bearer);
+      expect(plain.status).toBe(403);
+      expect(plain.headers['www-authenticate']).toMatch(/^Bearer error="insufficient_scope"/);
+      const realm = await request(app()).get('/plain-then-realm').set('Authorization', bearer);
+      expect(realm.status).toBe(403);
+      expect(realm.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
+      // The same token, admitted by each middleware on its own route: each answers in its own context.
+      expect((await request(app()).get('/realm').set('Authorization', bearer)).headers['www-authenticate']).toMatch(/^Bearer realm="orders", /);
+      expect((await request(app()).get('/all').set('Authorization', bearer)).headers['www-authenticate']).toMatch(/^Bearer error=/);
     });
 
     it('claim guards carry requireAuth\'s realm too', async () => {
