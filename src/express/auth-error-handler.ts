@@ -81,7 +81,9 @@ export function authErrorHandler(options?: AuthErrorHandlerOptions): AuthErrorRe
     }
     const body = JSON.stringify(error.toJSON());
     res.statusCode = error.status;
-    for (const name of Object.keys(error.headers)) res.setHeader(name, error.headers[name] as string);
+    // `headers` renders the challenge on every read: read it once.
+    const headers = error.headers;
+    for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.setHeader('Cache-Control', 'no-store');
