@@ -111,11 +111,11 @@ export function requireAuth(options?: RequireAuthOptions): RequireAuthMiddleware
   function accept(req: AuthRequest, res: ServerResponse | undefined, auth: VerifiedToken, next: NextFunctionLike): void {
     req.auth = auth;
     if (auth.scheme === 'DPoP') {
-      rememberAdmission(auth, dpopAdmission);
+      rememberAdmission(req, auth, dpopAdmission);
       // RFC 9449 section 8.2: the current nonce on every DPoP answer, so clients follow its rotation.
       if (nonces !== undefined && typeof res?.setHeader === 'function' && !res.headersSent) res.setHeader('DPoP-Nonce', nonces.current());
     } else {
-      rememberAdmission(auth, admission);
+      rememberAdmission(req, auth, admission);
     }
     next();
   }

@@ -28,6 +28,7 @@ afterAll(async () => {
 const token = (scope: string, claims: Record<string, unknown> = {}) => issuer.accessToken({ audience: AUDIENCE, scope, claims });
 
 describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
+  let remembered: unknown;
   function app() {
     const application = makeApp();
     const ok = (_req: unknown, res: { json: (body: unknown) => void }) => res.json({ ok: true });
@@ -51,6 +52,16 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
     application.get('/foreign-empty', foreign({}), claimCheck(() => true), ok);
     application.get('/foreign-lookalike', foreign({ token: 'x', header: { alg: 'none' }, payload: { sub: 'admin' }, scopes: ['admin'] }), requireScopes('admin'), ok);
     application.get('/replaced', auth, foreign({ payload: { org_id: 'acme' }, scopes: [] }), claimEquals('org_id', 'acme'), ok);
+    // A token requireAuth admitted on an earlier request, put back on req.auth of a later one
+    // (as a session store would): admitted there, not here.
+    application.get('/remember', auth, (req: { auth?: unknown }, res: { json: (body: unknown) => void }) => {
+      remembered = req.auth;
+      res.json({ ok: true });
+    });
+    application.get('/transplanted', (req: { auth?: unknown }, _res: unknown, next: () => void) => {
+      req.auth = remembered;
+      next();
+    }, requireScopes('read:orders'), ok);
     application.get('/foreign-getauth', foreign({ payload: { sub: 'x' }, scopes: [] }), (req, res) => {
       res.json({ sub: getAuth(req as never).payload.sub });
     });
@@ -155,6 +166,15 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, makeApp) => {
       const response = await request(app()).get(path).set('Authorization', `Bearer ${await token('read:orders', { org_id: 'acme' })}`);
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.body.error_description).toMatch(/mount requireAuth\(\) before/);
+    });
+
+    it('a token admitted on an earlier request and put on a later request\'s req.auth (as from a session)', async () => {
+      const bearer = `Bearer ${await token('read:orders')}`;
+      await request(app()).get('/remember').set('Authorization', bearer).expect(200);
+      expect(remembered).toMatchObject({ scopes: ['read:orders'] });
+      const response = await request(app()).get('/transplanted').set('Authorization', bearer);
+      expect(response.status).toBe(401);
       expect(response.body.error_description).toMatch(/mount requireAuth\(\) before/);
     });
   });
