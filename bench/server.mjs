@@ -42,6 +42,12 @@ async function otelOnEvent() {
 }
 
 async function middlewareFor(name) {
+  // noop-only-<module>: the no-op app with one built module of express-m2m imported (`~` for `/`,
+  // e.g. noop-only-express~require-auth.js), to find what the import cost comes with (pair.mjs only).
+  if (name.startsWith('noop-only-')) {
+    await import(builtEntry(name.slice('noop-only-'.length).replaceAll('~', '/')));
+    return middlewareFor('noop');
+  }
   switch (name) {
     case 'bare':
       return { before: [], after: [] };
