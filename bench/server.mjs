@@ -129,31 +129,26 @@ async function middlewareFor(name) {
       const { ExpressInboundRequest } = await import(builtEntry('express/express-inbound-request.js'));
       const { extractCredentials } = await import(builtEntry('inbound/credentials/extract-credentials.js'));
       const policy = {};
-      if (name === 'part-extract') {
-        return {
-          before: [(req, res, next) => {
-            req.auth = { token: extractCredentials(new ExpressInboundRequest(req), policy).token };
-            next();
-          }],
-          after: [],
-        };
-      }
-      const { createVerifier } = await import(builtEntry('index.js'));
-      const verifier = createVerifier({ issuer, jwksUri, audience, algorithms, ...(name === 'part-verify-nocache' ? { verifiedTokenCache: false } : {}) });
-      const accept = (req, next) => (auth) => {
-        req.auth = auth;
-        next();
-      };
+      const verifier = name === 'part-extract' ? undefined : (await import(builtEntry('index.js'))).createVerifier({
+        issuer, jwksUri, audience, algorithms, ...(name === 'part-verify-nocache' ? { verifiedTokenCache: false } : {}),
+      });
       return {
         before: [(req, res, next) => {
           let result;
           try {
-            result = verifier.verify(extractCredentials(new ExpressInboundRequest(req), policy).token);
+            const { token } = extractCredentials(new ExpressInboundRequest(req), policy);
+            result = verifier === undefined ? { token } : verifier.verify(token);
           } catch (error) {
             return next(error);
           }
-          if (typeof result?.then === 'function') result.then(accept(req, next), next);
-          else accept(req, next)(result);
+          if (typeof result?.then !== 'function') {
+            req.auth = result;
+            return next();
+          }
+          result.then((auth) => {
+            req.auth = auth;
+            next();
+          }, next);
         }],
         after: [peerErrorHandler],
       };
