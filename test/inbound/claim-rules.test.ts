@@ -40,7 +40,8 @@ describe('values and lists', () => {
     expect(other).toMatchObject({ status: 401, code: 'ERR_JWT_CLAIM_INVALID', message: "unexpected 'tenant' claim value" });
     expect(other.detail).toMatchObject({ claim: 'tenant', expected: 'acme', received: 'globex' });
     const absent = await rejection(async () => verifier.verify(await token({})));
-    expect(absent.code).toBe('ERR_JWT_CLAIM_MISSING');
+    expect(absent).toMatchObject({ status: 401, code: 'ERR_JWT_CLAIM_MISSING', message: "missing required 'tenant' claim" });
+    expect(absent.detail).toMatchObject({ claim: 'tenant', expected: 'acme' });
     verifier.close();
   });
 
@@ -158,6 +159,7 @@ describe('construction', () => {
 
   test.each([
     [{ exp: 1 }, '"claims.exp": \'exp\' is checked with "clockTolerance"; it takes no rule'],
+    [{ nbf: 1 }, '"claims.nbf": \'nbf\' is checked with "clockTolerance"; it takes no rule'],
     [{ iat: () => true }, '"claims.iat": \'iat\' is checked with "clockTolerance" and "maxTokenAge"'],
     [{ cnf: () => true }, '"claims.cnf": \'cnf\' is checked by the binding checks'],
     [{ tenant: [] }, '"claims.tenant" must be a string, a finite number, a boolean, a non-empty array of those, or a function'],
@@ -169,8 +171,13 @@ describe('construction', () => {
     expect(() => createVerifier({ ...base(), claims } as unknown as VerifierOptions)).toThrow(message);
   });
 
-  test('"claims" must be an object', () => {
-    expect(() => createVerifier({ ...base(), claims: ['tenant'] } as unknown as VerifierOptions)).toThrow('createVerifier: "claims" must be an object');
+  test.each([
+    ['an array', ['tenant']],
+    ['a string (its characters would otherwise become rules on the claims "0", "1", ...)', 'tenant'],
+    ['null', null],
+    ['a number', 1],
+  ])('"claims" must be an object, not %s', (_what, claims) => {
+    expect(() => createVerifier({ ...base(), claims } as unknown as VerifierOptions)).toThrow('createVerifier: "claims" must be an object');
   });
 
   test('audience and claims.aud together are refused; neither is refused', () => {
