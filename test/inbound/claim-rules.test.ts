@@ -56,7 +56,8 @@ describe('values and lists', () => {
   test('a list: one of them; an array claim must contain one of them', async () => {
     const verifier = verifierWith({ tenant: ['acme', 'globex'], roles: ['reader', 'writer'] });
     await expect(verifier.verify(await token({ tenant: 'globex', roles: ['admin', 'writer'] }))).resolves.toBeDefined();
-    expect((await rejection(async () => verifier.verify(await token({ tenant: 'initech', roles: ['reader'] })))).detail).toMatchObject({ claim: 'tenant' });
+    expect((await rejection(async () => verifier.verify(await token({ tenant: 'initech', roles: ['reader'] })))).detail)
+      .toMatchObject({ claim: 'tenant', expected: '["acme","globex"]', received: 'initech' });
     expect((await rejection(async () => verifier.verify(await token({ tenant: 'acme', roles: ['admin'] })))).detail).toMatchObject({ claim: 'roles' });
     // An array is not "one of" the values by its text.
     expect((await rejection(async () => verifier.verify(await token({ tenant: ['acme'], roles: 'reader,writer' })))).detail).toMatchObject({ claim: 'roles' });
@@ -112,6 +113,58 @@ describe('predicates', () => {
     expect(calls).toBe(3);
     const down = await rejection(async () => verifier.verify(await token({ tenant: 'down' })));
     expect((down.cause as Error).message).toBe('directory down');
+    verifier.close();
+  });
+
+  test('a predicate that throws (or rejects with) an InvalidTokenError refuses with that very error', async () => {
+    const suspended = new InvalidTokenError('the tenant is suspended', 'ERR_JWT_CLAIM_INVALID');
+    const unknownRegion = new InvalidTokenError('the region is not served here', 'ERR_JWT_CLAIM_INVALID');
+    const verifier = verifierWith({
+      tenant: (value) => { if (value === 'suspended') throw suspended; return true; },
+      region: async (value) => { if (value === 'mars') throw unknownRegion; return true; },
+    }, { verifiedTokenCache: false });
+    const sync = await rejection(async () => verifier.verify(await token({ tenant: 'suspended' })));
+    expect(sync).toBe(suspended);
+    expect(sync.message).toBe('the tenant is suspended');
+    const async = await rejection(async () => verifier.verify(await token({ tenant: 'acme', region: 'mars' })));
+    expect(async).toBe(unknownRegion);
+    verifier.close();
+  });
+
+  test('with the key at hand, synchronous rules answer synchronously (a new token, no Promise); an async one answers with a Promise', async () => {
+    const one = verifierWith({ tenant: (value) => value === 'acme' }, { verifiedTokenCache: false });
+    const two = verifierWith({ tenant: 'acme', region: (value) => value === 'eu' }, { verifiedTokenCache: false });
+    const slow = verifierWith({ tenant: async (value) => value === 'acme' }, { verifiedTokenCache: false });
+    for (const verifier of [one, two, slow]) await verifier.verify(await token({ tenant: 'acme', region: 'eu' })); // fetches the key
+    for (const verifier of [one, two]) {
+      const answer = verifier.verify(await token({ tenant: 'acme', region: 'eu' }));
+      expect(answer).not.toBeInstanceOf(Promise);
+      expect(answer).toMatchObject({ payload: { tenant: 'acme' } });
+    }
+    const pending = slow.verify(await token({ tenant: 'acme' }));
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ payload: { tenant: 'acme' } });
+    for (const verifier of [one, two, slow]) verifier.close();
+  });
+
+  test('an asynchronous rule followed by more: each later rule runs after it, in order, and refuses as its own', async () => {
+    const order: string[] = [];
+    const verifier = verifierWith({
+      tenant: async (value) => { order.push('tenant'); await new Promise((resolve) => setImmediate(resolve)); return value === 'acme'; },
+      region: (value) => { order.push('region'); return value === 'eu'; },
+      plan: async (value) => { order.push('plan'); return value === 'gold'; },
+    }, { verifiedTokenCache: false });
+    await expect(verifier.verify(await token({ tenant: 'acme', region: 'eu', plan: 'gold' }))).resolves.toBeDefined();
+    expect(order).toEqual(['tenant', 'region', 'plan']);
+    order.length = 0;
+    expect((await rejection(async () => verifier.verify(await token({ tenant: 'acme', region: 'us', plan: 'gold' })))).detail).toMatchObject({ claim: 'region' });
+    expect(order).toEqual(['tenant', 'region']);
+    order.length = 0;
+    expect((await rejection(async () => verifier.verify(await token({ tenant: 'acme', region: 'eu', plan: 'lead' })))).detail).toMatchObject({ claim: 'plan' });
+    expect(order).toEqual(['tenant', 'region', 'plan']);
+    order.length = 0;
+    expect((await rejection(async () => verifier.verify(await token({ tenant: 'initech', region: 'eu', plan: 'gold' })))).detail).toMatchObject({ claim: 'tenant' });
+    expect(order).toEqual(['tenant']);
     verifier.close();
   });
 });

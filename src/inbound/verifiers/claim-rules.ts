@@ -173,14 +173,9 @@ export function readClaimRules<T extends { claims?: ClaimRules }>(read: OptionRe
   }
   const rules = option as Record<string, unknown>;
   const replaces = Object.freeze({ iss: Object.hasOwn(rules, 'iss'), aud: Object.hasOwn(rules, 'aud') });
-  const check = checks.length === 1 ? (checks[0] as ClaimCheck) : undefined;
   return Object.freeze({
     replaces,
     check(payload: DeepReadonly<JWTPayload>): void | Promise<void> {
-      if (check !== undefined) {
-        const done = check(payload);
-        return isPromiseLike(done) ? Promise.resolve(done) : undefined;
-      }
       for (let i = 0; i < checks.length; i += 1) {
         const done = (checks[i] as ClaimCheck)(payload);
         if (isPromiseLike(done)) {
