@@ -36,7 +36,8 @@ function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number 
   const value = payload[claim];
   if (value === undefined) return undefined;
   // RFC 7519 section 2 NumericDate; JSON's 1e400 parses to Infinity, which would never expire.
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
+  // Number.isFinite is false for every value that is not a number (it does not convert).
+  if (!Number.isFinite(value)) {
     throw invalidToken('ERR_JWT_CLAIM_INVALID', `'${claim}' claim must be a number`, mismatch(payload, claim, 'a number', value));
   }
   return value;
