@@ -75,7 +75,11 @@ export class KeySet {
     return { status: 'other-issuer', keyIssuer: entry.issuer };
   }
 
-  /** True when both sets hold the same keys with the same kids and algorithms, in the same order. */
+  /**
+   * True when both sets hold the same keys with the same kids, declared algorithms and issuers, in
+   * the same order. An entry's algorithms are not compared: `importJwk` derives them from its key
+   * and its declared `alg`, both compared here.
+   */
   sameKeysAs(other: KeySet): boolean {
     if (other.entries.length !== this.entries.length) return false;
     return this.entries.every((entry, index) => {
@@ -83,8 +87,6 @@ export class KeySet {
       return entry.kid === theirs.kid
         && entry.declaredAlg === theirs.declaredAlg
         && entry.issuer === theirs.issuer
-        && entry.algorithms.size === theirs.algorithms.size
-        && [...entry.algorithms].every((alg) => theirs.algorithms.has(alg))
         && entry.key.equals(theirs.key);
     });
   }
@@ -115,7 +117,9 @@ function push(map: Map<string, KeyEntry[]>, name: string, entry: KeyEntry): void
   else list.push(entry);
 }
 
+/** Why `entry` cannot verify `alg` (called only when `alg` is not among its algorithms). */
 function mismatchReason(entry: KeyEntry, alg: string): string {
-  if (entry.declaredAlg !== undefined && entry.declaredAlg !== alg) return `the key is declared for ${entry.declaredAlg}`;
+  // A declared alg is the entry's only algorithm, so it differs from `alg` here.
+  if (entry.declaredAlg !== undefined) return `the key is declared for ${entry.declaredAlg}`;
   return keyMismatch(entry.key, alg) ?? `the key is not usable with ${alg}`;
 }
