@@ -238,3 +238,32 @@ describe('what a failure records, and the callbacks', () => {
     expect(t.value.coolingDownUntil(retryAt)).toBeUndefined();
   });
 });
+
+describe('single flight when a loader starts a load itself', () => {
+  test('the nested flight settling first does not clear the outer one: a read meanwhile joins it, no third load', async () => {
+    const now = 1_000_000;
+    const loads: Array<(value: Loaded<string>) => void> = [];
+    let nested: Promise<Loaded<string>> | undefined;
+    const value: Refreshable<string, string> = new Refreshable<string, string>({
+      load: (argument) => {
+        // The first load starts another one synchronously (before its own flight is recorded).
+        if (argument === 'outer') nested = value.reload('nested');
+        return new Promise((resolve) => loads.push(resolve));
+      },
+      now: () => now,
+      cooldown: () => 1000,
+    });
+    const times = (v: string) => ({ value: v, refreshAt: now + 100, expiresAt: now + 200, staleUntil: now + 300 });
+    const outer = value.reload('outer');
+    expect(loads).toHaveLength(2);
+    loads[0]!(times('from nested')); // the nested load (it was called first) settles first
+    await nested;
+    expect(value.inFlight).toBe(outer);
+    const joined = value.refresh('x');
+    expect(loads).toHaveLength(2);
+    loads[1]!(times('from outer'));
+    await expect(joined).resolves.toMatchObject({ value: 'from outer' });
+    await outer;
+    expect(value.inFlight).toBeUndefined();
+  });
+});
