@@ -119,7 +119,7 @@ function extractAny(request: InboundRequest, policy: CredentialsPolicy): Credent
     // RFC 6750 section 2: a client must not use more than one method, whether or not the other is
     // accepted here (a token in the URL has leaked to logs either way).
     if ((policy.allowQueryToken !== true && hasQueryTokenHint(request.target))
-      || (policy.allowBodyToken !== true && isFormPost(request) && hasAccessTokenParameter(request.body))) {
+      || (policy.allowBodyToken !== true && hasAccessTokenParameter(request.body) && isFormPost(request))) {
       throw invalidRequest('the access token was sent by more than one method; use exactly one', 'ERR_TOKEN_MULTIPLE_METHODS');
     }
     if (dpopToken !== undefined) return { scheme: 'DPoP', token: dpopToken, via: 'header', proof: proofOf(request) };
@@ -173,9 +173,10 @@ function proofOf(request: InboundRequest): string {
 function dpopFromHeader(lines: readonly string[]): string | undefined {
   if (lines.length !== 1) return undefined;
   const header = (lines[0] as string).trim();
-  if (header.length < 4 || header.slice(0, 4).toLowerCase() !== 'dpop' || (header.length > 4 && header.charCodeAt(4) !== 32)) return undefined;
+  if (header.slice(0, 4).toLowerCase() !== 'dpop' || (header.length > 4 && header.charCodeAt(4) !== 32)) return undefined;
+  // The header is trimmed: the spaces after the scheme end before the end of the header.
   let start = 4;
-  while (start < header.length && header.charCodeAt(start) === 32) start++;
+  while (header.charCodeAt(start) === 32) start++;
   const token = header.slice(start);
   if (token.length === 0) throw invalidRequest('the DPoP credentials are empty', 'ERR_TOKEN_EMPTY');
   if (!B64TOKEN.test(token)) {
@@ -199,13 +200,13 @@ function tokenFromHeader(lines: readonly string[]): string | undefined {
   const value = lines[0] as string;
   // HTTP strips optional whitespace around field values; do the same for non-node callers.
   const header = value.trim();
-  if (header.length < 6) return undefined;
   // credentials = auth-scheme [ 1*SP token68 ]: the scheme ends at the first space.
   if (header.length > 6 && header.charCodeAt(6) !== 32) return undefined;
   if (header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
 
+  // The header is trimmed: the spaces after the scheme end before the end of the header.
   let start = 6;
-  while (start < header.length && header.charCodeAt(start) === 32) start++;
+  while (header.charCodeAt(start) === 32) start++;
   const token = header.slice(start);
   if (token.length === 0) {
     throw invalidRequest('the Bearer credentials are empty', 'ERR_TOKEN_EMPTY');
@@ -249,14 +250,19 @@ function parameterToken(container: unknown, where: string): string | undefined {
   );
 }
 
-/** The query part of `url` seems to hold an `access_token` parameter (a hint for a message, no parsing). */
+/**
+ * The query part of `url` seems to hold an `access_token` parameter: an `access_token=` right after
+ * the `?`, a `&` or a `;` (a hint, without parsing; every occurrence is looked at, so
+ * `?my_access_token=1&access_token=...` is seen).
+ */
 function hasQueryTokenHint(url: string): boolean {
   const question = url.indexOf('?');
   if (question === -1) return false;
-  const at = url.indexOf('access_token=', question + 1);
-  if (at === -1) return false;
-  const before = url.charCodeAt(at - 1);
-  return before === 63 /* ? */ || before === 38 /* & */ || before === 59 /* ; */;
+  for (let at = url.indexOf('access_token=', question); at !== -1; at = url.indexOf('access_token=', at + 1)) {
+    const before = url.charCodeAt(at - 1);
+    if (before === 63 /* ? */ || before === 38 /* & */ || before === 59 /* ; */) return true;
+  }
+  return false;
 }
 
 function hasAccessTokenParameter(container: unknown): boolean {
@@ -264,9 +270,11 @@ function hasAccessTokenParameter(container: unknown): boolean {
     && Object.prototype.hasOwnProperty.call(container, 'access_token');
 }
 
-/** RFC 6750 section 2.2: a form-encoded body of a method whose body has defined semantics (not GET). */
+/**
+ * RFC 6750 section 2.2: a form-encoded body of a method whose body has defined semantics (not GET).
+ * Whether there is a body at all is left to the caller (`parameterToken`, `hasAccessTokenParameter`).
+ */
 function isFormPost(request: InboundRequest): boolean {
-  if (request.body === undefined || request.body === null) return false;
   const method = request.method.toUpperCase();
   if (method === 'GET' || method === 'HEAD') return false;
   const contentType = request.headerLines('content-type')[0];
