@@ -6,7 +6,7 @@
  * generation its entries were verified under: a lookup or store under another generation drops
  * every entry first.
  */
-import * as nodeCrypto from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { VerifiedToken } from '../../verified-token.js';
 
 /** One cached verification and the interval (epoch milliseconds) in which it may be served. */
@@ -52,13 +52,10 @@ export function validityInterval(
   };
 }
 
-type HashFunction = (algorithm: string, data: string, encoding: 'base64') => string;
-const oneShotHash = (nodeCrypto as unknown as { hash?: HashFunction }).hash;
-
-/** The cache key of a token: its SHA-256, base64. */
-export const tokenHash: (token: string) => string = typeof oneShotHash === 'function'
-  ? (token) => oneShotHash('sha256', token, 'base64')
-  : (token) => nodeCrypto.createHash('sha256').update(token).digest('base64');
+/** The cache key of a token: its SHA-256, base64 (the one-shot `crypto.hash`, in every Node this package supports: 20.12+). */
+export function tokenHash(token: string): string {
+  return digest('sha256', token, 'base64');
+}
 
 /**
  * Bounded cache of verified tokens with CLOCK eviction (an O(1) approximation of LRU): a hit only
