@@ -66,8 +66,8 @@ export function tokenHash(token: string): string {
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, CachedVerification>();
-  /** Hash stored in each slot, or undefined for a free slot. */
-  private readonly ring: Array<string | undefined>;
+  /** Hash stored in each slot, or undefined for a free slot (grows up to `maxEntries` slots). */
+  private readonly ring: Array<string | undefined> = [];
   /** Slots freed by expiry or eviction, reused before untouched ones. */
   private readonly free: number[] = [];
   /** Slots handed out at least once; those past it have never been used. */
@@ -82,9 +82,7 @@ export class VerifiedTokenCache {
     private readonly maxEntries: number,
     private readonly maxBytes: number,
     private readonly onFlush: (entries: number) => void,
-  ) {
-    this.ring = new Array<string | undefined>(maxEntries);
-  }
+  ) {}
 
   /** Drops every entry when `generation` is not the one they were verified under. */
   private adopt(generation: number): void {
@@ -105,7 +103,7 @@ export class VerifiedTokenCache {
   private evictOne(): void {
     for (;;) {
       const slot = this.hand;
-      this.hand = slot + 1 === this.maxEntries ? 0 : slot + 1;
+      this.hand = (slot + 1) % this.maxEntries;
       const hash = this.ring[slot];
       if (hash === undefined) continue;
       const entry = this.entries.get(hash) as CachedVerification;
@@ -174,7 +172,7 @@ export class VerifiedTokenCache {
   clear(): number {
     const count = this.entries.size;
     this.entries.clear();
-    this.ring.fill(undefined);
+    this.ring.length = 0;
     this.free.length = 0;
     this.filled = 0;
     this.hand = 0;
