@@ -103,7 +103,8 @@ export class VerifiedTokenCache {
   private evictOne(): void {
     for (;;) {
       const slot = this.hand;
-      this.hand = (slot + 1) % this.maxEntries;
+      // Every occupied slot is below `filled` (at least one is, or there would be nothing to evict).
+      this.hand = (slot + 1) % this.filled;
       const hash = this.ring[slot];
       if (hash === undefined) continue;
       const entry = this.entries.get(hash) as CachedVerification;
