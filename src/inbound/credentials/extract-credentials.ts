@@ -108,7 +108,7 @@ function extractAny(request: InboundRequest, policy: CredentialsPolicy): Credent
   const fromHeader = dpopToken ?? tokenFromHeader(authorization);
   // Query and body are read only when their method is enabled, so a disabled method costs nothing.
   const fromQuery = policy.allowQueryToken === true ? parameterToken(request.query, 'query string') : undefined;
-  const fromBody = policy.allowBodyToken === true && isFormPost(request)
+  const fromBody = policy.allowBodyToken === true && hasAccessTokenParameter(request.body) && isFormPost(request)
     ? parameterToken(request.body, 'request body')
     : undefined;
 
