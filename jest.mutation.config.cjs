@@ -23,6 +23,10 @@ module.exports = {
     '<rootDir>/test/outbound/idle-no-timers.test.ts',
     '<rootDir>/test/outbound/deadline-default.test.ts',
     '<rootDir>/test/outbound/cache-fallback.test.ts',
+    '<rootDir>/test/outbound/mutation-reusing-source.test.ts',
+    // the provider's health view and the outbound metrics, derived from the reuse layer's state
+    '<rootDir>/test/observability/health.test.ts',
+    '<rootDir>/test/otel/metrics.test.ts',
     '<rootDir>/test/caches/**/*.test.ts',
   ],
   testPathIgnorePatterns: [
