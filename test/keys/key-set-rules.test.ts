@@ -47,7 +47,7 @@ describe('importJwk: what a JWK says about itself decides whether it is used', (
     ['a numeric issuer', { ...ecJwk, issuer: 1 }, '"issuer" is not a string'],
     ['an EC key with a broken point', { ...ecJwk, x: 'AAAA' }, 'it is not a valid EC public key'],
     ['an alg that does not fit', { ...ecJwk, alg: 'RS256' }, 'its "alg" RS256 does not fit the key: RS256 needs an RSA key, the key is EC P-256'],
-  ])('%s: left out (%s)', (_name, jwk, why) => {
+  ])('%s: left out', (_name, jwk, why) => {
     expect(reason(jwk)).toBe(why);
   });
 

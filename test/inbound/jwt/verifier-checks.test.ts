@@ -266,7 +266,7 @@ describe('iss: exact match', () => {
     ['different case', 'https://ISSUER.example/', 'ERR_JWT_ISSUER'],
     ['an array (a claim of the wrong type)', [ISS], 'ERR_JWT_CLAIM_INVALID'],
     ['missing', undefined, 'ERR_JWT_CLAIM_MISSING'],
-  ])('%s -> %s', async (_name, iss, code) => {
+  ])('iss %s: refused', async (_name, iss, code) => {
     await expectCode(token({ iss }), code as string);
   });
 });
@@ -311,7 +311,7 @@ describe('aud: a string or an array, any match with the expected audience(s)', (
     ['a number (a claim of the wrong type)', 5, 'ERR_JWT_CLAIM_INVALID'],
     ['a prefix of it', 'https://api', 'ERR_JWT_AUDIENCE'],
     ['missing', undefined, 'ERR_JWT_CLAIM_MISSING'],
-  ])('refuses %s -> %s', async (_name, aud, code) => {
+  ])('refuses aud %s', async (_name, aud, code) => {
     const error = await expectCode(token({ aud }), code as string);
     if (code === 'ERR_JWT_AUDIENCE') expect(error.message).toBe("unexpected 'aud' claim value");
   });
