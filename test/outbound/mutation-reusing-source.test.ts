@@ -139,6 +139,19 @@ describe('the event a load reports, and the context the layer below is asked wit
     expect(t.events).toEqual([{ type: 'token.refreshed', expiresAt: second.expiresAt, attempts: 3, background: false }]);
   });
 
+  test('a forced refresh while the token is due: token.refreshed too (it replaced a usable token), no background refresh beside it', async () => {
+    const t = setup();
+    await t.hold('a');
+    t.advance(300_000);
+    const got = t.source.get(true, 'a');
+    expect(t.requests).toHaveLength(2);
+    expect(t.last().context).toEqual({ avoid: 'a', rejected: true, background: false, held: 'a', failures: 0 });
+    const second = t.token('b');
+    t.last().resolve({ token: second, attempts: 1 });
+    await expect(got).resolves.toBe(second);
+    expect(t.events).toEqual([{ type: 'token.refreshed', expiresAt: second.expiresAt, attempts: 1, background: false }]);
+  });
+
   test('refusing a token that is not the one at hand gives the one at hand, without a request', async () => {
     const t = setup();
     const first = await t.hold('a');
@@ -162,7 +175,7 @@ describe('the event a load reports, and the context the layer below is asked wit
   test('a short-lived token keeps a quarter of its life as margin, not the whole expiryMargin', async () => {
     const t = setup();
     const short = await t.hold('a', 100_000); // margin 25 s, usable for 75 s
-    expect(t.source.health(t.now())).toEqual({ tokenPresent: true, usableUntil: short.expiresAt - 25_000, refreshing: false });
+    expect(t.source.health(t.now())).toStrictEqual({ tokenPresent: true, usableUntil: short.expiresAt - 25_000, refreshing: false });
     t.advance(74_999);
     expect(t.source.health(t.now()).tokenPresent).toBe(true);
     t.advance(1);
@@ -241,9 +254,36 @@ describe('failures: the error as it comes, a cooldown, the latched failure given
     await t.flush();
   });
 
+  test('a background refresh that fails after the token\'s usable life ended: no token.served_stale, nothing kept', async () => {
+    const t = setup();
+    const first = await t.hold('a');
+    t.advance(270_000);
+    await t.source.get(false, undefined);
+    t.advance(270_000); // the refresh outlasts the token's usable life (540 s)
+    const refused = rejectedError();
+    t.last().reject(refused);
+    await t.flush();
+    expect(t.events).toEqual([
+      { type: 'token.refresh_started', expiresAt: first.expiresAt },
+      { type: 'token.failed', error: refused, background: true, cooldown: COOLDOWN },
+    ]);
+    await expect(t.source.get(false, undefined)).rejects.toBe(refused);
+  });
+
   test('a forced refresh that fails rejects: the refused token is not served stale', async () => {
     const t = setup();
     await t.hold('a');
+    const got = t.source.get(true, 'a');
+    const refused = rejectedError();
+    t.last().reject(refused);
+    await expect(got).rejects.toBe(refused);
+    expect(t.events).toEqual([{ type: 'token.failed', error: refused, background: false, cooldown: COOLDOWN }]);
+  });
+
+  test('a forced refresh of a due token that fails: rejects, and the refused token is not reported as served stale', async () => {
+    const t = setup();
+    await t.hold('a');
+    t.advance(300_000);
     const got = t.source.get(true, 'a');
     const refused = rejectedError();
     t.last().reject(refused);
@@ -332,6 +372,9 @@ describe('replace(): a new token for one a downstream refused, at most once per 
     const c = t.token('c');
     t.last().resolve({ token: c, attempts: 1 });
     await expect(again).resolves.toBe(c);
+    // the new replacement is the one now held off for a cooldown
+    await expect(t.source.replace('c')).resolves.toBeUndefined();
+    expect(t.requests).toHaveLength(3);
   });
 
   test('the replacement keeps the time it was obtained: giving it again for another refused token does not restart its cooldown', async () => {
@@ -365,28 +408,28 @@ describe('replace(): a new token for one a downstream refused, at most once per 
 describe('health(): derived from the state, nothing stored', () => {
   test('nothing yet; a request in flight; a token; a failure and its latch; the token past its usable life', async () => {
     const t = setup();
-    expect(t.source.health(t.now())).toEqual({ tokenPresent: false, refreshing: false });
+    expect(t.source.health(t.now())).toStrictEqual({ tokenPresent: false, refreshing: false });
     const got = t.source.get(false, undefined);
-    expect(t.source.health(t.now())).toEqual({ tokenPresent: false, refreshing: true });
+    expect(t.source.health(t.now())).toStrictEqual({ tokenPresent: false, refreshing: true });
     const first = t.token('a');
     t.last().resolve({ token: first, attempts: 1 });
     await got;
-    expect(t.source.health(t.now())).toEqual({ tokenPresent: true, usableUntil: first.expiresAt - MARGIN, refreshing: false });
+    expect(t.source.health(t.now())).toStrictEqual({ tokenPresent: true, usableUntil: first.expiresAt - MARGIN, refreshing: false });
 
     const refused = rejectedError();
     const forced = t.source.get(true, undefined);
     t.last().reject(refused);
     await expect(forced).rejects.toBe(refused);
     const failedAt = t.now();
-    expect(t.source.health(t.now())).toEqual({
+    expect(t.source.health(t.now())).toStrictEqual({
       tokenPresent: true, usableUntil: first.expiresAt - MARGIN, refreshing: false,
       failure: { error: refused, at: failedAt }, latchedUntil: failedAt + COOLDOWN,
     });
     t.advance(COOLDOWN);
-    expect(t.source.health(t.now())).toEqual({
+    expect(t.source.health(t.now())).toStrictEqual({
       tokenPresent: true, usableUntil: first.expiresAt - MARGIN, refreshing: false, failure: { error: refused, at: failedAt },
     });
     t.advance(540_000);
-    expect(t.source.health(t.now())).toEqual({ tokenPresent: false, refreshing: false, failure: { error: refused, at: failedAt } });
+    expect(t.source.health(t.now())).toStrictEqual({ tokenPresent: false, refreshing: false, failure: { error: refused, at: failedAt } });
   });
 });

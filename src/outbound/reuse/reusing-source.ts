@@ -71,8 +71,11 @@ export class ReusingTokenSource {
         const error = failure.error as TokenRequestError;
         if (error.code === 'ERR_TOKEN_PROVIDER_CLOSED') return;
         settings.emit({ type: 'token.failed', error, background: mode.background, cooldown: failure.retryAt - failure.at });
-        const stale = this.servable(mode);
-        if (stale !== undefined) settings.emit({ type: 'token.served_stale', expiresAt: stale.expiresAt, error });
+        // A refresh ahead of expiry failed: callers keep the token at hand while it is usable. (Any
+        // other flight was for a token refused or no longer usable: nothing is served stale.)
+        if (mode.background && this.tokens.phase(settings.now()) === 'due') {
+          settings.emit({ type: 'token.served_stale', expiresAt: (this.tokens.loaded as Loaded<HeldToken>).value.token.expiresAt, error });
+        }
       },
     });
   }
@@ -84,10 +87,9 @@ export class ReusingTokenSource {
   get(force: boolean, rejected: string | undefined): Promise<TokenSet> {
     if (this.settings.lifecycle.closed) return Promise.reject(closedError());
     const now = this.settings.now();
-    const current = this.tokens.loaded;
     const phase = this.tokens.phase(now);
-    if (current !== undefined && (phase === 'fresh' || phase === 'due')) {
-      const { token } = current.value;
+    if (phase === 'fresh' || phase === 'due') {
+      const { token } = (this.tokens.loaded as Loaded<HeldToken>).value;
       const refused = force && (rejected === undefined || rejected === token.accessToken);
       if (!refused) {
         if (phase === 'due') this.refreshInBackground(now, token);
@@ -118,13 +120,12 @@ export class ReusingTokenSource {
   /** What the provider's health view says of the token at hand and the last failure, derived from the refreshable's state. */
   health(now: number): { tokenPresent: boolean; usableUntil?: number; refreshing: boolean; failure?: { error: unknown; at: number }; latchedUntil?: number } {
     const phase = this.tokens.phase(now);
-    const loaded = this.tokens.loaded;
-    const present = loaded !== undefined && (phase === 'fresh' || phase === 'due');
+    const present = phase === 'fresh' || phase === 'due';
     const failure = this.tokens.failure;
     const latchedUntil = this.tokens.coolingDownUntil(now);
     return {
       tokenPresent: present,
-      ...(present ? { usableUntil: loaded.expiresAt } : {}),
+      ...(present ? { usableUntil: (this.tokens.loaded as Loaded<HeldToken>).expiresAt } : {}),
       refreshing: this.tokens.inFlight !== undefined,
       ...(failure === undefined ? {} : { failure: { error: failure.error, at: failure.at } }),
       ...(latchedUntil === undefined ? {} : { latchedUntil }),
@@ -145,14 +146,15 @@ export class ReusingTokenSource {
   /**
    * Joins the request in flight or starts one (while a failure cools down: no request). A caller
    * that refused a token never gets it back from a flight started for another reason (e.g. a
-   * background refresh); when the flight fails, a still-usable token it did not refuse is served.
+   * background refresh). A caller is here only when the token at hand is refused or no longer
+   * usable, so a failed flight has nothing to serve it stale.
    */
   private flight(mode: Mode): Promise<TokenSet> {
     const joined = this.tokens.inFlight !== undefined;
     const latchedUntil = joined ? undefined : this.tokens.coolingDownUntil(this.settings.now());
     return this.tokens.refresh(mode).then(
       ({ value: { token } }) => {
-        if (joined && mode.rejected && mode.avoid !== undefined && token.accessToken === mode.avoid) {
+        if (joined && mode.rejected && token.accessToken === mode.avoid) {
           throw this.tokens.failure?.error ?? new TokenRequestError('no replacement for the refused token could be obtained', {
             code: 'ERR_TOKEN_RESPONSE_INVALID',
             tokenEndpoint: this.settings.endpoint,
@@ -161,22 +163,11 @@ export class ReusingTokenSource {
         return token;
       },
       (error: unknown) => {
-        const stale = this.servable(mode);
-        if (stale !== undefined) return stale;
         // The failure latched earlier, given again without a request.
         if (latchedUntil !== undefined && error instanceof TokenRequestError) this.settings.emit({ type: 'token.latched', error, retryAt: latchedUntil });
         throw error;
       },
     );
-  }
-
-  /** The token at hand if it may still be given to callers in this mode. */
-  private servable(mode: Mode): TokenSet | undefined {
-    const phase = this.tokens.phase(this.settings.now());
-    if (phase !== 'fresh' && phase !== 'due') return undefined;
-    const { token } = (this.tokens.loaded as Loaded<HeldToken>).value;
-    if (mode.rejected && token.accessToken === mode.avoid) return undefined;
-    return token;
   }
 
   /** One load: the chain below, with the token's times for reuse and refresh. */
