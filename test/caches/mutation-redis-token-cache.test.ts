@@ -75,8 +75,14 @@ describe('options refused at construction, each naming the option', () => {
     expect(error.message).toBe('redisTokenCache: "url" must be a redis:// or rediss:// URL');
   });
 
-  test('a misspelt option is refused by name', () => {
-    expect(() => redisTokenCache({ url: REDIS_URL, keyprefix: 'x' } as never)).toThrow(/keyprefix/);
+  test('a misspelt option is refused by name, by redisTokenCache', () => {
+    expect(() => redisTokenCache({ url: REDIS_URL, keyprefix: 'x' } as never)).toThrow(/^redisTokenCache: .*keyprefix/);
+  });
+
+  test('a url that only converts to a redis:// URL, a function with a set method: refused', () => {
+    expect(thrown(() => redisTokenCache({ url: { toString: () => REDIS_URL } as unknown as string })).message).toBe('redisTokenCache: "url" must be a redis:// or rediss:// URL');
+    const fn = Object.assign(() => undefined, { set: () => undefined });
+    expect(thrown(() => redisTokenCache({ client: fn as never })).message).toBe('redisTokenCache: "client" must be an ioredis client (Redis or Cluster)');
   });
 
   test('rediss:// is a URL it takes (TLS); the default key prefix', async () => {
@@ -129,6 +135,25 @@ describeRedis('values, locks and failure markers as stored in Redis', () => {
     await cache.set(key, tokenSet(), 1.9);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await admin.exists(PREFIX + key)).toBe(0);
+  });
+
+  test('a TTL of 1.9 ms is sent as PX 1, for a value and a failure marker (seen with MONITOR)', async () => {
+    const watcher = admin.duplicate();
+    const monitor = await watcher.monitor();
+    try {
+      const seen: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => { seen.push(args); });
+      const key = randomUUID();
+      await cache.set(key, tokenSet(), 1.9);
+      await cache.setFailure(key, { code: 'ERR_TOKEN_REJECTED', until: Date.now() }, 1.9);
+      await admin.ping();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const sets = seen.filter((args) => args[0]?.toLowerCase() === 'set');
+      expect(sets.map((args) => [args[1], args[3], args[4]])).toEqual([[PREFIX + key, 'PX', '1'], [`${PREFIX}${key}:failed`, 'PX', '1']]);
+    } finally {
+      monitor.disconnect();
+      watcher.disconnect();
+    }
   });
 
   test('missing, not JSON, or (with encryption) not decrypting: read as missing', async () => {
@@ -213,6 +238,15 @@ describeRedis('values, locks and failure markers as stored in Redis', () => {
     await expect(cache.getFailure(randomUUID())).resolves.toBeUndefined();
   });
 
+  test('a lock released after close says which command failed', async () => {
+    const own = redisTokenCache({ url: REDIS_URL, keyPrefix: PREFIX });
+    const lock = await own.lock(randomUUID(), 5000);
+    const ended = new Promise((resolve) => own.client.once('end', resolve));
+    await own.close();
+    await ended;
+    await expect(lock!.release()).rejects.toThrow(/^Redis EVAL failed: the Redis connection is closed$/);
+  });
+
   test('close() closes the connection it opened (then every operation says so), never a client it was given', async () => {
     const own = redisTokenCache({ url: REDIS_URL, keyPrefix: PREFIX });
     await own.get('k');
@@ -222,6 +256,8 @@ describeRedis('values, locks and failure markers as stored in Redis', () => {
     expect(own.client.status).toBe('end');
     await expect(own.get('k')).rejects.toThrow(/^Redis GET failed: the Redis connection is closed$/);
     await expect(own.set('k', tokenSet(), 1000)).rejects.toThrow(/^Redis SET failed: the Redis connection is closed$/);
+    await expect(own.setFailure('k', { code: 'ERR_TOKEN_REJECTED', until: 1 }, 1000)).rejects.toThrow(/^Redis SET failed: the Redis connection is closed$/);
+    await expect(own.getFailure('k')).rejects.toThrow(/^Redis GET failed: the Redis connection is closed$/);
 
     const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {

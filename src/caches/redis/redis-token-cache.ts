@@ -86,8 +86,9 @@ function clusterNodeProblem(info: string, where: string): Error | undefined {
 
 /** `host:port` of a plain client, for messages (never a password). */
 function serverOf(client: Redis): string {
+  // ioredis fills in host and port; path is set only for a Unix socket
   const { host, port, path } = client.options;
-  return path !== undefined && path !== null ? String(path) : `${String(host ?? '127.0.0.1')}:${String(port ?? 6379)}`;
+  return typeof path === 'string' ? path : `${String(host)}:${String(port)}`;
 }
 
 const REDIS_TOKEN_CACHE_OPTION_NAMES: KnownOptions<RedisTokenCacheOptions> = {
@@ -123,7 +124,7 @@ export class RedisTokenCache implements TokenCache {
    * operation, and again after a check that could not run (the next operation checks again).
    */
   private topologyCheck: Promise<void> | undefined;
-  private topologyChecked = false;
+  private topologyChecked: boolean;
 
   constructor(options: RedisTokenCacheOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('redisTokenCache: options must be an object');
@@ -132,7 +133,8 @@ export class RedisTokenCache implements TokenCache {
     const { client, url } = options;
     if ((client === undefined) === (url === undefined)) throw new TypeError('redisTokenCache: give exactly one of "client" and "url"');
     const operationTimeout = options.operationTimeout ?? 1000;
-    if (typeof operationTimeout !== 'number' || !Number.isFinite(operationTimeout) || operationTimeout <= 0) {
+    // Number.isFinite is false for anything that is not a number (it does not convert)
+    if (!Number.isFinite(operationTimeout) || operationTimeout <= 0) {
       throw new TypeError('redisTokenCache: "operationTimeout" must be a positive number of milliseconds');
     }
     this.operationTimeout = operationTimeout;
