@@ -74,7 +74,7 @@ export class ReusingTokenSource {
         // A refresh ahead of expiry failed: callers keep the token at hand while it is usable. (Any
         // other flight was for a token refused or no longer usable: nothing is served stale.)
         if (mode.background && this.tokens.phase(settings.now()) === 'due') {
-          settings.emit({ type: 'token.served_stale', expiresAt: (this.tokens.loaded as Loaded<HeldToken>).value.token.expiresAt, error });
+          settings.emit({ type: 'token.served_stale', expiresAt: this.atHand().value.token.expiresAt, error });
         }
       },
     });
@@ -89,7 +89,7 @@ export class ReusingTokenSource {
     const now = this.settings.now();
     const phase = this.tokens.phase(now);
     if (phase === 'fresh' || phase === 'due') {
-      const { token } = (this.tokens.loaded as Loaded<HeldToken>).value;
+      const { token } = this.atHand().value;
       const refused = force && (rejected === undefined || rejected === token.accessToken);
       if (!refused) {
         if (phase === 'due') this.refreshInBackground(now, token);
@@ -125,11 +125,16 @@ export class ReusingTokenSource {
     const latchedUntil = this.tokens.coolingDownUntil(now);
     return {
       tokenPresent: present,
-      ...(present ? { usableUntil: (this.tokens.loaded as Loaded<HeldToken>).expiresAt } : {}),
+      ...(present ? { usableUntil: this.atHand().expiresAt } : {}),
       refreshing: this.tokens.inFlight !== undefined,
       ...(failure === undefined ? {} : { failure: { error: failure.error, at: failure.at } }),
       ...(latchedUntil === undefined ? {} : { latchedUntil }),
     };
+  }
+
+  /** The token at hand, where the phase is `fresh` or `due` (then something is loaded). */
+  private atHand(): Loaded<HeldToken> {
+    return this.tokens.loaded as Loaded<HeldToken>;
   }
 
   /** Forgets the token at hand (the provider closes). */
