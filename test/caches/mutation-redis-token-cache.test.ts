@@ -299,10 +299,10 @@ class ScriptedRedis {
     });
   }
 
-  listen(where: { port: 0 } | { path: string }): Promise<void> {
+  listen(where: { port: number } | { path: string }): Promise<void> {
     return new Promise((resolve) => {
       if ('path' in where) this.server.listen(where.path, resolve);
-      else this.server.listen(0, '127.0.0.1', resolve);
+      else this.server.listen(where.port, '127.0.0.1', resolve);
     });
   }
 
@@ -454,10 +454,107 @@ describe('answers a single server never gives: the errors built from them, and t
     expect(error!.message).toBe(`Redis GET failed: ${`ReplyError: ${long}`.slice(0, 200)}`);
   });
 
+  test('a command that rejects with something that is not an Error: its text, named "Error"', async () => {
+    // ioredis rejects with Errors; a wrapper around it may not
+    const { cache } = await serve(infoCluster('0'));
+    (cache.client as unknown as { get: () => Promise<never> }).get = () => Promise.reject('a bare string');
+    await expect(cache.get('k')).rejects.toThrow(/^Redis GET failed: Error: a bare string$/);
+  });
+
   test('a server that does not answer: the operation fails after operationTimeout (default 1000 ms)', async () => {
     const { cache } = await serve(() => '');
     await expect(cache.get('k')).rejects.toThrow(/^Redis GET did not answer within 1000 ms$/);
     const { cache: quick } = await serve(() => '', { operationTimeout: 30 });
     await expect(quick.lock('k', 1000)).rejects.toThrow(/^Redis SET did not answer within 30 ms$/);
   });
+});
+
+describe('the connection opened for a url: how it fails, retries and keeps quiet', () => {
+  /** A port nothing listens on: an ephemeral port, bound and released. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  test('an unreachable server: an operation fails after one retry (200 ms later), not at operationTimeout', async () => {
+    const cache = redisTokenCache({ url: `redis://127.0.0.1:${await closedPort()}`, operationTimeout: 10_000 });
+    try {
+      const started = Date.now();
+      const error = await cache.get('k').then(() => undefined, (caught: unknown) => caught as Error);
+      const elapsed = Date.now() - started;
+      // maxRetriesPerRequest 1: the queued command is given up at the second refused connection,
+      // which retryStrategy schedules min(1 x 200, 2000) ms after the first
+      expect(error?.message).toBe('Redis GET failed: MaxRetriesPerRequestError: Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.');
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(1500);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  test('after an outage it reconnects by itself (retryStrategy keeps retrying)', async () => {
+    const port = await closedPort();
+    const cache = redisTokenCache({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'p:', operationTimeout: 5000 });
+    const server = new ScriptedRedis((command) => (command[0] === 'info' && command[1] === 'cluster' ? '-NOPERM no\r\n' : command[0] === 'get' ? '$-1\r\n' : undefined));
+    try {
+      await expect(cache.get('k')).rejects.toThrow(/MaxRetriesPerRequestError/);
+      // the server comes up on that port: the client's next retry (within 2 s) connects
+      await server.listen({ port });
+      let answer: unknown = 'not yet';
+      for (let attempt = 0; attempt < 40 && answer === 'not yet'; attempt += 1) {
+        answer = await cache.get('k').catch(() => 'not yet');
+        if (answer === 'not yet') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(answer).toBeUndefined();
+    } finally {
+      await cache.close();
+      await server.close();
+    }
+  });
+
+  test('connectTimeout is operationTimeout (at least 1000 ms): a TLS server that never answers the handshake is dropped then', async () => {
+    const accepted: number[] = [];
+    const closed: number[] = [];
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      accepted.push(Date.now());
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => closed.push(Date.now()));
+      socket.resume(); // reads (and drops) the ClientHello, so that the client's close is seen
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const cache = redisTokenCache({ url: `rediss://127.0.0.1:${port}`, operationTimeout: 2000 });
+    try {
+      await expect(cache.get('k')).rejects.toThrow(/^Redis GET /);
+      for (let waited = 0; waited < 7000 && closed.length === 0; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed.length).toBeGreaterThan(0);
+      const held = closed[0]! - accepted[0]!;
+      expect(held).toBeGreaterThanOrEqual(1700);
+      expect(held).toBeLessThan(5000);
+    } finally {
+      await cache.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('its connection errors are listened to: not printed, never thrown', async () => {
+    // Without a listener, ioredis prints each connection error ("[ioredis] Unhandled error event",
+    // when the error is an instanceof Error, which Node's own errors are not inside Jest's realm, so
+    // the print itself is seen only outside Jest), and an 'error' emitted on it would throw.
+    const cache = redisTokenCache({ url: `redis://127.0.0.1:${await closedPort()}` });
+    try {
+      await new Promise<void>((resolve) => cache.client.once('reconnecting', () => resolve()));
+      expect(cache.client.listenerCount('error')).toBe(1);
+      expect(() => cache.client.emit('error', new Error('connect ECONNREFUSED'))).not.toThrow();
+    } finally {
+      await cache.close();
+    }
+  });
+
 });
