@@ -66,6 +66,15 @@ describe('values and lists', () => {
 });
 
 describe('predicates', () => {
+  test('a predicate that refuses an absent claim: its verdict on the value, not a missing required claim', async () => {
+    // only a value or list rule requires the claim; a predicate is asked about undefined like any value
+    const verifier = verifierWith({ tenant: (value) => value === 'acme' });
+    const absent = await rejection(async () => verifier.verify(await token({})));
+    expect(absent).toMatchObject({ status: 401, code: 'ERR_JWT_CLAIM_INVALID', message: "unexpected 'tenant' claim value" });
+    const optional = verifierWith({ tenant: (value) => value === undefined || value === 'acme' });
+    await expect(optional.verify(await token({}))).resolves.toMatchObject({ payload: { sub: expect.any(String) } });
+  });
+
   test('sync: true accepts; false, a non-boolean and a throw refuse (the throw kept as cause, not in the message)', async () => {
     const verifier = verifierWith({
       tenant: (value) => value === 'acme',

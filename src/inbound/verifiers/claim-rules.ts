@@ -118,7 +118,8 @@ function refuse(payload: DeepReadonly<JWTPayload>, claim: string, expected: unkn
 }
 
 function isRuleValue(value: unknown): value is ClaimRuleValue {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+  // Number.isFinite is false for anything that is not a number (it does not convert)
+  return typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value);
 }
 
 /** A value or list rule: the claim is one of `accepted`, or an array claim contains one of them. */
