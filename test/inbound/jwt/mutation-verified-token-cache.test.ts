@@ -6,7 +6,8 @@
  * over never stored, the flush callback only for a non-empty cache, and the validity interval's
  * boundaries against the whole-second checks it stands for.
  */
-import { entryBytes, validityInterval, VerifiedTokenCache } from '../../../src/inbound/verifiers/jwt/verified-token-cache.js';
+import { createHash } from 'node:crypto';
+import { entryBytes, tokenHash, validityInterval, VerifiedTokenCache } from '../../../src/inbound/verifiers/jwt/verified-token-cache.js';
 import type { VerifiedToken } from '../../../src/inbound/verified-token.js';
 
 const ALWAYS = { validFrom: 0, validUntil: Number.POSITIVE_INFINITY };
@@ -62,6 +63,16 @@ describe('entries: at most maxEntries, the first stored and never hit evicted fi
   });
 });
 
+describe('the key: tokenHash', () => {
+  test('the whole SHA-256 digest of the token, in an encoding that loses nothing (base64)', () => {
+    // a lossy text encoding (a digest read as UTF-8 turns every invalid byte into U+FFFD) would
+    // let two tokens share a key, and so one token's verification
+    for (const token of ['a', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'x'.repeat(1000)]) {
+      expect(Buffer.from(tokenHash(token), 'base64')).toEqual(createHash('sha256').update(token).digest());
+    }
+  });
+});
+
 describe('bytes: entryBytes per entry, up to maxBytes inclusive', () => {
   const token = (char: string) => char.repeat(300);
   const perEntry = entryBytes(token('a'));
@@ -103,6 +114,15 @@ describe('bytes: entryBytes per entry, up to maxBytes inclusive', () => {
     c.put('a', token('a'));
     c.put('b', token('b'));
     expect(c.held(['a', 'b'])).toEqual(['a', 'b']);
+  });
+
+  test('eviction walks past a slot an expired entry freed', () => {
+    const c = cache(100, 2 * perEntry);
+    c.store.set('a', value(token('a')), { validFrom: 0, validUntil: NOW + 10 }, NOW, GENERATION);
+    c.put('b', token('b'));
+    expect(c.store.get('a', NOW + 10, GENERATION)).toBeUndefined(); // expired: dropped, its slot (under the hand) freed
+    c.put('c', token('c').repeat(2)); // b and c exceed the budget: the hand passes the free slot and evicts b
+    expect(c.held(['a', 'b', 'c'])).toEqual(['c']);
   });
 
   test('after a generation change the budget is whole again', () => {
