@@ -3,7 +3,9 @@
  * mutation run (docs/mutation-testing.md) needs pinned beyond the provider-level Redis suites.
  * Options refused at construction with the option named; what a value, a lock and a failure
  * marker are stored as (key, fields, TTL), and what is read back as missing; what `close()`
- * closes. Against the real Redis of `REDIS_URL`, under a random key prefix.
+ * closes; how the connection opened for a `url` fails, retries, reconnects and keeps its errors
+ * quiet (against a closed port and a TLS port that never answers). Against the real Redis of
+ * `REDIS_URL`, under a random key prefix.
  *
  * The answers a healthy server never gives (a Cluster node's `INFO`, MOVED/ASK/CLUSTERDOWN to a
  * plain connection, an error with unprintable bytes, a refused `INFO`) come from a small RESP
