@@ -207,6 +207,8 @@ describe('the query-token hint (RFC 6750 section 2: a token in the URL besides t
     ['in the path, no query', '/o;access_token=x'],
     ['only a longer name', '/o?my_access_token=1'],
     ['in a value', '/o?q=access_token=x'],
+    ['none, with ; right before the ?', '/o;?page=1'],
+    ['none, with & right before the ?', '/o&?page=1'],
   ])('not seen: %s', (_name, target) => {
     expect(extractCredentials(inbound(withHeader(target))).token).toBe(TOKEN);
   });
